@@ -1,0 +1,51 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import type { Context } from "../../context.js";
+
+const checkSchema = z.object({ ok: z.boolean(), error: z.string().optional() });
+const readySchema = z.object({ status: z.enum(["ready", "unavailable"]), database: checkSchema, index: checkSchema });
+
+async function check(run: () => Promise<unknown>) {
+  try {
+    await run();
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+/** Liveness (the process answers) and readiness (database and index reachable). */
+export function healthRoutes(ctx: Context) {
+  const app = new OpenAPIHono();
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      summary: "Liveness",
+      responses: {
+        200: { description: "alive", content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } } },
+      },
+    }),
+    (c) => c.json({ status: "ok" as const }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/readyz",
+      summary: "Readiness: database and index reachable",
+      responses: {
+        200: { description: "ready", content: { "application/json": { schema: readySchema } } },
+        503: { description: "not ready", content: { "application/json": { schema: readySchema } } },
+      },
+    }),
+    async (c) => {
+      const [database, index] = await Promise.all([
+        check(() => ctx.db.execute(sql`select 1`)),
+        check(() => ctx.index.ping()),
+      ]);
+      const ready = database.ok && index.ok;
+      return c.json({ status: ready ? ("ready" as const) : ("unavailable" as const), database, index }, ready ? 200 : 503);
+    },
+  );
+  return app;
+}

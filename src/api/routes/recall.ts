@@ -1,0 +1,52 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "../../context.js";
+import { getBank } from "../../memory/banks.js";
+import { recallAnalogues } from "../../memory/recall.js";
+import { bankParamSchema, problemResponses, recalledMemorySchema } from "../schemas.js";
+
+export const recallRequestSchema = z
+  .object({
+    query: z.string().trim().min(1, "must not be empty").max(20_000),
+    k: z.number().int().min(0).max(50).optional(),
+    similarityFloor: z.number().min(-1).max(1).optional(),
+  })
+  .strict()
+  .openapi("RecallRequest");
+
+export const recallResponseSchema = z
+  .object({
+    bank: z.string(),
+    memories: z.array(recalledMemorySchema),
+    abstained: z.boolean(),
+    considered: z.number().int(),
+    similarityFloor: z.number(),
+    timings: z.object({ embedMs: z.number(), searchMs: z.number(), rerankMs: z.number() }),
+  })
+  .openapi("RecallResponse");
+
+/** Recall without a model call: which memories a solve would be shown, and why. */
+export function recallRoutes(ctx: Context) {
+  const app = new OpenAPIHono();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/banks/{bank}/recall",
+      summary: "Recall the memories most analogous to a query",
+      request: {
+        params: bankParamSchema,
+        body: { content: { "application/json": { schema: recallRequestSchema } }, required: true },
+      },
+      responses: {
+        200: { description: "recalled memories with their scores", content: { "application/json": { schema: recallResponseSchema } } },
+        ...problemResponses(400, 404),
+      },
+    }),
+    async (c) => {
+      const bank = await getBank(ctx.db, c.req.valid("param").bank);
+      const { query, ...options } = c.req.valid("json");
+      const result = await recallAnalogues({ ctx, bank, query, options });
+      return c.json({ bank: bank.id, ...result }, 200);
+    },
+  );
+  return app;
+}

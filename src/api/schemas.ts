@@ -1,0 +1,63 @@
+import { z } from "@hono/zod-openapi";
+import { bankIdSchema, bankSettingsSchema } from "../memory/banks.js";
+import { DOMAINS } from "../domains/domain.js";
+import { VERIFICATIONS } from "../memory/trust.js";
+
+export const bankParamSchema = z.object({
+  bank: bankIdSchema,
+});
+
+export const bankSchema = z
+  .object({
+    id: z.string(),
+    domain: z.enum(DOMAINS),
+    description: z.string(),
+    settings: bankSettingsSchema,
+    createdAt: z.string(),
+  })
+  .openapi("Bank");
+
+export const recallScoresSchema = z.object({
+  vector: z.number(),
+  text: z.number(),
+  fused: z.number(),
+  utility: z.number(),
+  final: z.number(),
+});
+
+export const recalledMemorySchema = z
+  .object({
+    id: z.string(),
+    rank: z.number().int(),
+    problem: z.string(),
+    reasoning: z.string(),
+    answer: z.string(),
+    answerCanonical: z.string(),
+    verification: z.enum(VERIFICATIONS),
+    trust: z.number().int(),
+    exact: z.boolean(),
+    scores: recallScoresSchema,
+  })
+  .openapi("RecalledMemory");
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    field: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+/** The problem+json responses a route may give, for its OpenAPI entry. */
+export function problemResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [s, { description: "problem", content: { "application/problem+json": { schema: problemSchema } } }]),
+  );
+}
+
+export function serializeBank(bank: { createdAt: Date } & Omit<z.infer<typeof bankSchema>, "createdAt">) {
+  return { ...bank, createdAt: bank.createdAt.toISOString() };
+}

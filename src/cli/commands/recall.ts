@@ -1,0 +1,75 @@
+import { parseArgs } from "node:util";
+import type { Config } from "../../config.js";
+import { openContext } from "../../context.js";
+import { lockHolder } from "../../db/homeLock.js";
+import { PrecedentError } from "../../errors.js";
+import { getBank } from "../../memory/banks.js";
+import { type RecallResult, recallAnalogues } from "../../memory/recall.js";
+
+/** `precedent recall --bank B "question"`: through the running server when it holds the embedded database. */
+export async function recallCommand(args: string[], config: Config): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { bank: { type: "string" }, k: { type: "string" }, json: { type: "boolean", default: false } },
+  });
+  const query = positionals.join(" ").trim();
+  if (!values.bank) throw new PrecedentError("invalid_input", "--bank is required", "bank");
+  if (!query) throw new PrecedentError("invalid_input", "the question is missing", "query");
+  const k = values.k === undefined ? undefined : Number(values.k);
+  if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k <= 50)) {
+    throw new PrecedentError("invalid_input", "--k must be a whole number from 0 to 50", "k");
+  }
+
+  const holder = config.database.kind === "pglite" ? lockHolder(config.home) : undefined;
+  const result = holder?.url
+    ? await recallThroughServer(holder.url, values.bank, query, k)
+    : await recallDirectly(config, values.bank, query, k);
+  if (values.json) console.log(JSON.stringify(result, null, 2));
+  else console.log(formatRecall(result));
+  return 0;
+}
+
+async function recallDirectly(config: Config, bankId: string, query: string, k?: number): Promise<RecallResult> {
+  const ctx = await openContext(config, { command: "recall" });
+  try {
+    const bank = await getBank(ctx.db, bankId);
+    return await recallAnalogues({ ctx, bank, query, options: { k } });
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function recallThroughServer(url: string, bank: string, query: string, k?: number): Promise<RecallResult> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  const token = process.env.PRECEDENT_API_KEY;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${url}/v1/banks/${encodeURIComponent(bank)}/recall`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ query, k }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await response.json()) as RecallResult & { detail?: string };
+  if (!response.ok) throw new PrecedentError("unavailable", `the server at ${url} answered ${response.status}: ${body.detail}`);
+  return body;
+}
+
+/** A readable table of recalled memories and their scores. */
+export function formatRecall(result: RecallResult): string {
+  if (result.memories.length === 0) {
+    return result.abstained
+      ? `no memory reaches the similarity floor ${result.similarityFloor} (${result.considered} considered): abstaining`
+      : "no memories to recall";
+  }
+  const lines = result.memories.map((m) => {
+    const s = m.scores;
+    const problem = m.problem.length > 90 ? `${m.problem.slice(0, 87)}...` : m.problem;
+    return [
+      `#${m.rank} ${m.id}${m.exact ? " (exact match)" : ""}  answer ${m.answer}  [${m.verification}]`,
+      `   final ${s.final.toFixed(3)}  vector ${s.vector.toFixed(3)}  text ${s.text.toFixed(2)}  fused ${s.fused.toFixed(3)}  utility ${s.utility.toFixed(2)}`,
+      `   ${problem.replace(/\s+/g, " ")}`,
+    ].join("\n");
+  });
+  return `${lines.join("\n")}\n(${result.considered} candidates, floor ${result.similarityFloor})`;
+}

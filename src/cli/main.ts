@@ -1,0 +1,57 @@
+import { ConfigError, loadConfig } from "../config.js";
+import { PrecedentError } from "../errors.js";
+import { migrateCommand } from "./commands/migrate.js";
+import { recallCommand } from "./commands/recall.js";
+import { reindexCommand } from "./commands/reindex.js";
+import { seedCommand } from "./commands/seed.js";
+import { serveCommand } from "./commands/serve.js";
+
+const USAGE = `precedent: retrieval-augmented reasoning with memory
+
+usage: precedent <command> [options]
+
+  serve                          serve the REST API (PORT, HOST; default http://127.0.0.1:8787)
+  migrate                        apply database migrations
+  seed <bank> --from <source>    import solved problems; source: gsm8k | game24 | file.jsonl | file.csv
+       [--problem-field f] [--answer-field f] [--reasoning-field f] [--domain number|game24|choice|text]
+  recall --bank <bank> [--k n] [--json] "question"
+                                 the memories a solve would be shown, with their scores
+  reindex [--bank <bank>]        rebuild the search index from the records
+
+Configuration comes from the environment (see README.md).`;
+
+const COMMANDS: Record<string, (args: string[], env: ReturnType<typeof loadConfig>) => Promise<number>> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+  seed: seedCommand,
+  recall: recallCommand,
+  reindex: reindexCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(args, loadConfig());
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof PrecedentError) {
+      console.error(`precedent ${name}: ${e.message}`);
+      return e instanceof PrecedentError && e.code === "locked" ? 3 : 2;
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`precedent ${name}: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,95 @@
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { packageRoot } from "./packageRoot.js";
+
+/** The only reader of the environment: every setting precedent takes, validated once at start-up. */
+const envSchema = z.object({
+  PRECEDENT_HOME: z.string().min(1).default(".precedent"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  LANCE_URI: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  PRECEDENT_MODEL: z.string().min(1).optional(),
+  EMBEDDINGS: z.enum(["local", "openai"]).default("local"),
+  EMBEDDINGS_MODEL: z.string().min(1).optional(),
+  EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(8).max(8192).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PRECEDENT_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  PRECEDENT_DATA_DIR: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export type EmbedderConfig =
+  | { kind: "local"; dimensions: number }
+  | { kind: "openai"; model: string; dimensions?: number; baseURL?: string; apiKey?: string };
+
+export interface Config {
+  home: string;
+  database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
+  lanceUri: string;
+  model?: { baseURL?: string; apiKey?: string; name: string };
+  embedder: EmbedderConfig;
+  http: { port: number; host: string };
+  adminToken?: string;
+  logLevel: Env["LOG_LEVEL"];
+  /** where the built-in banks' datasets live */
+  dataDir: string;
+}
+
+/** A setting that is wrong, named so the message says exactly what to fix. */
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.variable} ${i.message}`).join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export const LOCAL_EMBEDDING_DIMENSIONS = 256;
+
+/** Reads and validates the environment; empty strings count as unset. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? "environment"), message: i.message })),
+    );
+  }
+  const e = parsed.data;
+  if (e.EMBEDDINGS === "openai" && !e.EMBEDDINGS_MODEL) {
+    throw new ConfigError([
+      { variable: "EMBEDDINGS_MODEL", message: "is required when EMBEDDINGS=openai (e.g. text-embedding-3-small)" },
+    ]);
+  }
+  const home = resolve(e.PRECEDENT_HOME);
+  return {
+    home,
+    database: e.DATABASE_URL
+      ? { kind: "postgres", url: e.DATABASE_URL }
+      : { kind: "pglite", dataDir: resolve(home, "pg") },
+    lanceUri: e.LANCE_URI ?? resolve(home, "lance"),
+    model: e.PRECEDENT_MODEL
+      ? { name: e.PRECEDENT_MODEL, baseURL: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY }
+      : undefined,
+    embedder:
+      e.EMBEDDINGS === "openai"
+        ? {
+            kind: "openai",
+            model: e.EMBEDDINGS_MODEL as string,
+            dimensions: e.EMBEDDINGS_DIMENSIONS,
+            baseURL: e.OPENAI_BASE_URL,
+            apiKey: e.OPENAI_API_KEY,
+          }
+        : { kind: "local", dimensions: e.EMBEDDINGS_DIMENSIONS ?? LOCAL_EMBEDDING_DIMENSIONS },
+    http: { port: e.PORT, host: e.HOST },
+    adminToken: e.PRECEDENT_ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    dataDir: resolve(e.PRECEDENT_DATA_DIR ?? join(packageRoot(), "..", "shared", "data")),
+  };
+}

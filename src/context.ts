@@ -1,0 +1,77 @@
+import type { Config } from "./config.js";
+import { type Database, type DatabaseHandle, openDatabase } from "./db/client.js";
+import { acquireHomeLock, type HomeLock } from "./db/homeLock.js";
+import { migrateDatabase } from "./db/migrate.js";
+import { PrecedentError } from "./errors.js";
+import { createLogger, type Logger } from "./log.js";
+import { createEmbedder } from "./memory/embed/createEmbedder.js";
+import type { Embedder } from "./memory/embed/embedder.js";
+import { openLanceIndex } from "./memory/index/lance.js";
+import type { MemoryIndex } from "./memory/index/memoryIndex.js";
+import { checkIndex } from "./memory/reconcile.js";
+
+/** Everything a service function needs, passed in rather than imported, so tests can build their own. */
+export interface Context {
+  db: Database;
+  index: MemoryIndex;
+  embedder: Embedder;
+  log: Logger;
+}
+
+export interface OpenContext extends Context {
+  config: Config;
+  lock?: HomeLock;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database (taking the single-process lock for the embedded one), applies
+ * migrations, opens the index and repairs it against the records.
+ */
+export async function openContext(
+  config: Config,
+  options: { command: string; log?: Logger },
+): Promise<OpenContext> {
+  const log = options.log ?? createLogger(config.logLevel);
+  let lock: HomeLock | undefined;
+  if (config.database.kind === "pglite") {
+    const taken = acquireHomeLock(config.home, options.command);
+    if ("heldBy" in taken) {
+      const h = taken.heldBy;
+      throw new PrecedentError(
+        "locked",
+        `the embedded database in ${config.home} is in use by "precedent ${h.command}" (pid ${h.pid}` +
+          `${h.url ? `, serving ${h.url}` : ""}). Stop it first, use its REST API, or set DATABASE_URL to a ` +
+          "Postgres server that several processes can share.",
+      );
+    }
+    lock = taken.lock;
+  }
+  let handle: DatabaseHandle | undefined;
+  let index: MemoryIndex | undefined;
+  try {
+    handle = await openDatabase(config.database);
+    await migrateDatabase(handle);
+    const embedder = await createEmbedder(config.embedder, handle.db);
+    index = await openLanceIndex({ uri: config.lanceUri, dimensions: embedder.dimensions });
+    const ctx = { db: handle.db, index, embedder, log };
+    await checkIndex({ ctx });
+    const opened = handle;
+    const openedIndex = index;
+    return {
+      ...ctx,
+      config,
+      lock,
+      async close() {
+        await openedIndex.close();
+        await opened.close();
+        lock?.release();
+      },
+    };
+  } catch (e) {
+    await index?.close().catch(() => {});
+    await handle?.close().catch(() => {});
+    lock?.release();
+    throw e;
+  }
+}

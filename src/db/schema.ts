@@ -1,0 +1,179 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+
+/** A problem bank: one domain, its settings, its memories. */
+export const banks = pgTable("banks", {
+  id: text("id").primaryKey(),
+  domain: text("domain").notNull(),
+  description: text("description").notNull().default(""),
+  settings: jsonb("settings").notNull().default({}),
+  createdAt: createdAt(),
+});
+
+/**
+ * A solved problem. `version` rises with every change the search index must see; `indexVersion` is the
+ * version the index last acknowledged, so `indexVersion < version` is exactly what reconcile must upsert.
+ */
+export const memories = pgTable(
+  "memories",
+  {
+    id: text("id").primaryKey(),
+    bankId: text("bank_id")
+      .notNull()
+      .references(() => banks.id, { onDelete: "cascade" }),
+    problem: text("problem").notNull(),
+    reasoning: text("reasoning").notNull().default(""),
+    answer: text("answer").notNull(),
+    answerCanonical: text("answer_canonical").notNull(),
+    problemHash: text("problem_hash").notNull(),
+    source: text("source").notNull(),
+    runId: text("run_id"),
+    model: text("model"),
+    verification: text("verification").notNull(),
+    verificationDetail: jsonb("verification_detail").notNull().default({}),
+    trust: integer("trust").notNull(),
+    status: text("status").notNull().default("active"),
+    recalledCount: integer("recalled_count").notNull().default(0),
+    helpedCount: integer("helped_count").notNull().default(0),
+    hurtCount: integer("hurt_count").notNull().default(0),
+    supportCount: integer("support_count").notNull().default(1),
+    metadata: jsonb("metadata").notNull().default({}),
+    version: integer("version").notNull().default(1),
+    indexVersion: integer("index_version").notNull().default(0),
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("memories_bank_problem_hash").on(t.bankId, t.problemHash),
+    index("memories_bank_status").on(t.bankId, t.status),
+    index("memories_bank_seq").on(t.bankId, t.seq),
+    index("memories_unindexed").on(t.bankId).where(sql`${t.indexVersion} < ${t.version}`),
+  ],
+);
+
+/** One solve: everything it did, so it can be inspected later. */
+export const runs = pgTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    bankId: text("bank_id")
+      .notNull()
+      .references(() => banks.id, { onDelete: "cascade" }),
+    query: text("query").notNull(),
+    queryHash: text("query_hash").notNull(),
+    params: jsonb("params").notNull().default({}),
+    prompt: jsonb("prompt").notNull().default([]),
+    answer: text("answer"),
+    answerCanonical: text("answer_canonical"),
+    confidence: real("confidence"),
+    votes: jsonb("votes").notNull().default([]),
+    verification: text("verification").notNull().default("none"),
+    verificationDetail: jsonb("verification_detail").notNull().default({}),
+    status: text("status").notNull(),
+    error: text("error"),
+    writtenMemoryId: text("written_memory_id"),
+    timings: jsonb("timings").notNull().default({}),
+    usage: jsonb("usage").notNull().default({}),
+    model: text("model"),
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("runs_bank_seq").on(t.bankId, t.seq)],
+);
+
+/** A memory recalled by a run, with the scores that put it there. */
+export const runRecalls = pgTable(
+  "run_recalls",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    memoryId: text("memory_id")
+      .notNull()
+      .references(() => memories.id, { onDelete: "cascade" }),
+    rank: integer("rank").notNull(),
+    vectorScore: real("vector_score").notNull(),
+    textScore: real("text_score").notNull(),
+    fusedScore: real("fused_score").notNull(),
+    utility: real("utility").notNull(),
+    finalScore: real("final_score").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.rank] }), index("run_recalls_memory").on(t.memoryId)],
+);
+
+/** One sampled chain of thought of a run. */
+export const runSamples = pgTable(
+  "run_samples",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    index: integer("index").notNull(),
+    text: text("text").notNull(),
+    answer: text("answer"),
+    answerCanonical: text("answer_canonical"),
+    confidence: real("confidence"),
+    tokens: integer("tokens").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.index] })],
+);
+
+/** A user's verdict on a run's answer. */
+export const feedback = pgTable(
+  "feedback",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    verdict: text("verdict").notNull(),
+    answer: text("answer"),
+    keyId: text("key_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("feedback_run").on(t.runId)],
+);
+
+/** A bearer key, stored as a hash, with its scopes (`admin`, `bank:<id>:read`, `bank:<id>:write`). */
+export const apiKeys = pgTable("api_keys", {
+  id: text("id").primaryKey(),
+  hash: text("hash").notNull().unique(),
+  name: text("name").notNull().default(""),
+  scopes: jsonb("scopes").$type<string[]>().notNull(),
+  createdAt: createdAt(),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+});
+
+/** Which embedder built the search index, so a change of embedder triggers a rebuild. */
+export const indexState = pgTable("index_state", {
+  name: text("name").primaryKey(),
+  embedder: text("embedder").notNull(),
+  dimensions: integer("dimensions").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Remote embeddings already paid for, keyed by model and text hash. */
+export const embeddingCache = pgTable(
+  "embedding_cache",
+  {
+    model: text("model").notNull(),
+    textHash: text("text_hash").notNull(),
+    vector: real("vector").array().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.model, t.textHash] })],
+);

@@ -1,0 +1,166 @@
+/** Exact rational numbers: 24 must be reached exactly, so floating point is not good enough (8/(3-8/3)). */
+export interface Rational {
+  n: bigint;
+  d: bigint;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  let x = a < 0n ? -a : a;
+  let y = b < 0n ? -b : b;
+  while (y) [x, y] = [y, x % y];
+  return x;
+}
+
+function rational(n: bigint, d: bigint): Rational {
+  if (d < 0n) [n, d] = [-n, -d];
+  const g = gcd(n, d) || 1n;
+  return { n: n / g, d: d / g };
+}
+
+type Op = "+" | "-" | "*" | "/";
+
+function apply(op: Op, a: Rational, b: Rational): Rational | undefined {
+  switch (op) {
+    case "+":
+      return rational(a.n * b.d + b.n * a.d, a.d * b.d);
+    case "-":
+      return rational(a.n * b.d - b.n * a.d, a.d * b.d);
+    case "*":
+      return rational(a.n * b.n, a.d * b.d);
+    case "/":
+      return b.n === 0n ? undefined : rational(a.n * b.d, a.d * b.n);
+  }
+}
+
+function formatRational(r: Rational): string {
+  return r.d === 1n ? String(r.n) : `${r.n}/${r.d}`;
+}
+
+/** The four numbers of a puzzle written as `4 9 10 13` (or anywhere in a problem text). */
+export function parsePuzzle(text: string): number[] | undefined {
+  const numbers = (text.match(/\d+/g) ?? []).map(Number);
+  return numbers.length === 4 ? numbers : undefined;
+}
+
+/** The problem statement stored for a puzzle. */
+export function game24Problem(numbers: number[]): string {
+  return `Use the numbers ${numbers.join(" ")} exactly once each, with + - * / and parentheses, to make 24.`;
+}
+
+export type Game24Check = { ok: true } | { ok: false; reason: string };
+
+/** Parses an arithmetic expression over integers with + - * / ( ) into a value and the numbers it used. */
+function evaluate(expression: string): { value: Rational; used: number[] } | { error: string } {
+  const source = expression.replace(/[×x]/g, "*").replace(/÷/g, "/").replace(/\s+/g, "");
+  if (source === "") return { error: "empty expression" };
+  if (/[^0-9+\-*/()]/.test(source)) return { error: `unexpected character in "${expression}"` };
+  let pos = 0;
+  const used: number[] = [];
+  const fail = (message: string): never => {
+    throw new SyntaxError(message);
+  };
+  const primary = (): Rational => {
+    const ch = source[pos];
+    if (ch === "(") {
+      pos++;
+      const inner = sum();
+      if (source[pos] !== ")") fail("missing closing parenthesis");
+      pos++;
+      return inner;
+    }
+    const digits = source.slice(pos).match(/^\d+/);
+    if (!digits) fail(ch === "-" ? "unary minus is not allowed" : `expected a number at position ${pos + 1}`);
+    const text = (digits as RegExpMatchArray)[0];
+    pos += text.length;
+    used.push(Number(text));
+    return rational(BigInt(text), 1n);
+  };
+  const product = (): Rational => {
+    let left = primary();
+    while (source[pos] === "*" || source[pos] === "/") {
+      const op = source[pos++] as Op;
+      const result = apply(op, left, primary());
+      if (!result) fail("division by zero");
+      left = result as Rational;
+    }
+    return left;
+  };
+  const sum = (): Rational => {
+    let left = product();
+    while (source[pos] === "+" || source[pos] === "-") {
+      const op = source[pos++] as Op;
+      left = apply(op, left, product()) as Rational;
+    }
+    return left;
+  };
+  try {
+    const value = sum();
+    if (pos !== source.length) fail(`unexpected "${source[pos]}" at position ${pos + 1}`);
+    return { value, used };
+  } catch (e) {
+    if (e instanceof SyntaxError) return { error: e.message };
+    throw e;
+  }
+}
+
+/** Checks that an expression uses exactly the puzzle's four numbers once each and equals 24 exactly. */
+export function checkGame24(numbers: number[], expression: string): Game24Check {
+  const result = evaluate(expression);
+  if ("error" in result) return { ok: false, reason: result.error };
+  const want = [...numbers].sort((a, b) => a - b).join(",");
+  const got = [...result.used].sort((a, b) => a - b).join(",");
+  if (want !== got) return { ok: false, reason: `uses ${got || "no numbers"}, the puzzle gives ${want}` };
+  if (!(result.value.n === 24n && result.value.d === 1n)) {
+    return { ok: false, reason: `equals ${formatRational(result.value)}, not 24` };
+  }
+  return { ok: true };
+}
+
+interface Term {
+  value: Rational;
+  expr: string;
+  atomic: boolean;
+}
+
+export interface Game24Solution {
+  expression: string;
+  /** One line per operation, e.g. `13 - 9 = 4`, in the order they are done. */
+  steps: string[];
+}
+
+/** Finds an expression for a puzzle by exhaustive search, with the steps that build it. */
+export function solveGame24(numbers: number[]): Game24Solution | undefined {
+  const search = (terms: Term[], steps: string[]): Game24Solution | undefined => {
+    if (terms.length === 1) {
+      const only = terms[0] as Term;
+      return only.value.n === 24n && only.value.d === 1n ? { expression: only.expr, steps } : undefined;
+    }
+    for (let i = 0; i < terms.length; i++) {
+      for (let j = 0; j < terms.length; j++) {
+        if (i === j) continue;
+        const a = terms[i] as Term;
+        const b = terms[j] as Term;
+        const rest = terms.filter((_, k) => k !== i && k !== j);
+        for (const op of ["+", "-", "*", "/"] as Op[]) {
+          // + and * commute: trying one order is enough
+          if ((op === "+" || op === "*") && i > j) continue;
+          const value = apply(op, a.value, b.value);
+          if (!value) continue;
+          const wrap = (t: Term) => (t.atomic ? t.expr : `(${t.expr})`);
+          const term = { value, expr: `${wrap(a)} ${op} ${wrap(b)}`, atomic: false };
+          const step = `${formatRational(a.value)} ${op} ${formatRational(b.value)} = ${formatRational(value)}`;
+          const found = search([...rest, term], [...steps, step]);
+          if (found) return found;
+        }
+      }
+    }
+    return undefined;
+  };
+  const terms = numbers.map((n) => ({ value: rational(BigInt(n), 1n), expr: String(n), atomic: true }));
+  return search(terms, []);
+}
+
+/** Canonical form of a game24 answer: the expression without spaces, with `×`/`÷` as `*`/`/`. */
+export function canonicalGame24(expression: string): string {
+  return expression.replace(/[×x]/g, "*").replace(/÷/g, "/").replace(/\s+/g, "");
+}

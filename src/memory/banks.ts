@@ -1,0 +1,100 @@
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Database } from "../db/client.js";
+import { banks } from "../db/schema.js";
+import { type DomainName, domainSchema } from "../domains/domain.js";
+import { PrecedentError } from "../errors.js";
+import { verificationSchema } from "./trust.js";
+
+export const bankIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or dashes, starting alphanumeric");
+
+export const bankSettingsSchema = z
+  .object({
+    /** worked examples injected per solve */
+    k: z.number().int().min(0).max(50).default(4),
+    /** chains of thought sampled per solve (the cap when adaptive) */
+    samples: z.number().int().min(1).max(64).default(8),
+    /** memories verified below this are never recalled */
+    trustFloor: verificationSchema.default("consensus"),
+    /** a new solution verified at or above this becomes an active memory; below, it is quarantined */
+    writeBackTier: verificationSchema.default("checker"),
+    /** cosine similarity below which a memory is not an analogue; unset: the embedder's default */
+    similarityFloor: z.number().min(-1).max(1).optional(),
+  })
+  .strict();
+export type BankSettings = z.infer<typeof bankSettingsSchema>;
+
+export const newBankSchema = z
+  .object({
+    id: bankIdSchema,
+    domain: domainSchema,
+    description: z.string().max(2000).default(""),
+    settings: bankSettingsSchema.default(bankSettingsSchema.parse({})),
+  })
+  .strict();
+export type NewBank = z.input<typeof newBankSchema>;
+
+export interface Bank {
+  id: string;
+  domain: DomainName;
+  description: string;
+  settings: BankSettings;
+  createdAt: Date;
+}
+
+function toBank(row: typeof banks.$inferSelect): Bank {
+  return {
+    id: row.id,
+    domain: domainSchema.parse(row.domain),
+    description: row.description,
+    settings: bankSettingsSchema.parse(row.settings ?? {}),
+    createdAt: row.createdAt,
+  };
+}
+
+/** The bank with this id, or undefined. */
+export async function findBank(db: Database, id: string): Promise<Bank | undefined> {
+  const [row] = await db.select().from(banks).where(eq(banks.id, id));
+  return row ? toBank(row) : undefined;
+}
+
+/** The bank with this id; a not_found error otherwise. */
+export async function getBank(db: Database, id: string): Promise<Bank> {
+  const bank = await findBank(db, id);
+  if (!bank) throw new PrecedentError("not_found", `bank "${id}" does not exist`, "bank");
+  return bank;
+}
+
+/** Creates a bank; a conflict error if the id is taken. */
+export async function createBank(db: Database, input: NewBank): Promise<Bank> {
+  const bank = newBankSchema.parse(input);
+  const [row] = await db.insert(banks).values(bank).onConflictDoNothing().returning();
+  if (!row) throw new PrecedentError("conflict", `bank "${bank.id}" already exists`, "id");
+  return toBank(row);
+}
+
+/** The bank with this id, created with `domain` when missing; a conflict if it exists with another domain. */
+export async function ensureBank(db: Database, input: NewBank): Promise<{ bank: Bank; created: boolean }> {
+  const existing = await findBank(db, input.id);
+  if (existing) {
+    if (existing.domain !== input.domain) {
+      throw new PrecedentError(
+        "conflict",
+        `bank "${input.id}" holds ${existing.domain} problems, not ${input.domain}`,
+        "domain",
+      );
+    }
+    return { bank: existing, created: false };
+  }
+  const bank = newBankSchema.parse(input);
+  await db.insert(banks).values(bank).onConflictDoNothing();
+  return { bank: await getBank(db, bank.id), created: true };
+}
+
+/** Every bank, by id. */
+export async function listBanks(db: Database): Promise<Bank[]> {
+  const rows = await db.select().from(banks).orderBy(banks.id);
+  return rows.map(toBank);
+}

@@ -1,0 +1,18 @@
+import type { EmbedderConfig } from "../../config.js";
+import type { Database } from "../../db/client.js";
+import { databaseEmbeddingCache } from "./cache.js";
+import type { Embedder } from "./embedder.js";
+import { createLocalEmbedder } from "./local.js";
+import { createOpenAIEmbedder } from "./openai.js";
+
+/** Builds the configured embedder; remote ones cache their vectors in the database. */
+export async function createEmbedder(config: EmbedderConfig, db: Database): Promise<Embedder> {
+  if (config.kind === "local") return createLocalEmbedder(config.dimensions);
+  return createOpenAIEmbedder({
+    model: config.model,
+    baseURL: config.baseURL,
+    apiKey: config.apiKey,
+    dimensions: config.dimensions,
+    cache: databaseEmbeddingCache(db),
+  });
+}

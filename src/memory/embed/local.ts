@@ -1,0 +1,115 @@
+import { type Embedder, normalize } from "./embedder.js";
+
+/**
+ * The offline default embedder: signed feature hashing of word uni/bigrams and character n-grams.
+ * Numbers become `#` and proper names `@` before hashing, so two problems with the same structure and
+ * different values or people land close together: that is what makes a solved problem a useful analogue.
+ */
+export function createLocalEmbedder(dimensions: number): Embedder {
+  return {
+    id: `local-hash-v1:${dimensions}`,
+    dimensions,
+    defaultSimilarityFloor: LOCAL_SIMILARITY_FLOOR,
+    async embed(texts) {
+      return texts.map((t) => embedLocal(t, dimensions));
+    },
+  };
+}
+
+// Measured on GSM8K (see the recall tests): unrelated questions score below it, rephrasings well above.
+const LOCAL_SIMILARITY_FLOOR = 0.3;
+
+// Function words and common sentence openers: capitalized at the start of a sentence, yet not names.
+const COMMON = new Set(
+  `a about above after again against all also an and another any are as at be because been before being
+  below between both but by can could did do does doing down during each every few for from further had has
+  have having he her here hers herself him himself his how i if in into is it its itself just let me more
+  most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+  should so some such than that the their theirs them themselves then there these they this those through
+  to too under until up very was we were what when where which while who whom why will with would you your
+  yours yourself yourselves one two three four five six seven eight nine ten half twice suppose given
+  find calculate compute determine today yesterday tomorrow last next first second third many much
+  several mr mrs ms dr monday tuesday wednesday thursday friday saturday sunday january february march
+  april may june july august september october november december`.split(/\s+/),
+);
+
+const TOKEN = /[A-Za-z]+(?:'[A-Za-z]+)?|\d+(?:[.,]\d+)*|[^\s\w]/g;
+const SENTENCE_END = new Set([".", "!", "?", ":", ";"]);
+
+/** Tokens with numbers masked as `#` and proper names as `@`, lowercased. */
+export function maskedTokens(text: string): string[] {
+  const raw = text.match(TOKEN) ?? [];
+  const lowerSeen = new Set<string>();
+  for (const t of raw) if (/^[a-z]/.test(t)) lowerSeen.add(t);
+  const out: string[] = [];
+  let sentenceStart = true;
+  for (const t of raw) {
+    if (/^\d/.test(t)) {
+      out.push("#");
+    } else if (/^[A-Z]/.test(t)) {
+      const lower = t.toLowerCase();
+      const isName = sentenceStart ? !COMMON.has(lower) && !lowerSeen.has(lower) : !COMMON.has(lower);
+      out.push(isName ? "@" : lower);
+    } else if (/^[a-z]/.test(t)) {
+      out.push(t);
+    } else {
+      if (t === "$" || t === "%") out.push(t);
+      sentenceStart = SENTENCE_END.has(t);
+      continue;
+    }
+    sentenceStart = false;
+  }
+  return out;
+}
+
+function hash32(s: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  // murmur3 finalizer: spreads FNV's weak low bits
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const WORD_WEIGHT = 1;
+const FUNCTION_WORD_WEIGHT = 0.5;
+const BIGRAM_WEIGHT = 1;
+const CHAR_WEIGHT = 0.35;
+
+function featureWeight(feature: string): number {
+  if (feature.startsWith("c:")) return CHAR_WEIGHT;
+  if (feature.startsWith("b:")) return BIGRAM_WEIGHT;
+  return COMMON.has(feature.slice(2)) ? FUNCTION_WORD_WEIGHT : WORD_WEIGHT;
+}
+
+/** Embeds one text deterministically into an L2-normalized vector. */
+export function embedLocal(text: string, dimensions: number): Float32Array {
+  const counts = new Map<string, number>();
+  const add = (feature: string) => counts.set(feature, (counts.get(feature) ?? 0) + 1);
+  const tokens = maskedTokens(text);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as string;
+    add(`w:${t}`);
+    if (i > 0) add(`b:${tokens[i - 1]} ${t}`);
+    if (t.length > 2) {
+      const padded = `<${t}>`;
+      for (let n = 3; n <= 5; n++) {
+        for (let j = 0; j + n <= padded.length; j++) add(`c:${padded.slice(j, j + n)}`);
+      }
+    }
+  }
+  const v = new Float32Array(dimensions);
+  for (const [feature, count] of counts) {
+    const slot = hash32(feature, 2166136261) % dimensions;
+    const sign = hash32(feature, 0x9747b28c) & 1 ? 1 : -1;
+    // sublinear term frequency: a word said ten times is not ten times the evidence
+    v[slot] = (v[slot] ?? 0) + sign * featureWeight(feature) * (1 + Math.log(count));
+  }
+  return normalize(v);
+}

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import type { Context } from "../context.js";
+import { memories } from "../db/schema.js";
+import { domainOf } from "../domains/domain.js";
+import { newId } from "../ids.js";
+import type { Bank } from "./banks.js";
+import { problemHash } from "./problemHash.js";
+import { reconcileIndex } from "./reconcile.js";
+import { type MemorySource, trustOf, verificationSchema } from "./trust.js";
+
+/** One solved problem as it arrives from a file or a request. */
+export const problemInputSchema = z
+  .object({
+    problem: z.string().trim().min(1, "must not be empty").max(20_000),
+    answer: z.string().trim().min(1, "must not be empty").max(5_000),
+    reasoning: z.string().max(50_000).default(""),
+    verification: verificationSchema.default("gold"),
+    metadata: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type ProblemInput = z.input<typeof problemInputSchema>;
+
+/** A row read from a source: a candidate problem, or the reason its line could not be read. */
+export type SourceRow = { line: number; value: unknown } | { line: number; error: string };
+
+export interface Rejection {
+  line: number;
+  reason: string;
+}
+
+export interface ImportResult {
+  inserted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+const BATCH = 1000;
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "row"}: ${i.message}`).join("; ");
+}
+
+/**
+ * Imports solved problems into a bank: each row validated (a bad row is reported with its line and
+ * skipped, the good ones kept), deduplicated on the problem hash (re-importing adds nothing), written to
+ * the records in batches and then to the index. A crash at any point is resumed by running it again.
+ */
+export async function importProblems({
+  ctx,
+  bank,
+  rows,
+  source,
+  onProgress,
+}: {
+  ctx: Context;
+  bank: Bank;
+  rows: AsyncIterable<SourceRow> | Iterable<SourceRow>;
+  source: MemorySource;
+  onProgress?: (progress: ImportResult & { read: number }) => void;
+}): Promise<ImportResult> {
+  const domain = domainOf(bank.domain);
+  const result: ImportResult = { inserted: 0, duplicates: 0, rejected: [] };
+  let read = 0;
+  let batch: (typeof memories.$inferInsert)[] = [];
+
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const unique = [...new Map(batch.map((m) => [m.problemHash, m])).values()];
+    const inserted = await ctx.db
+      .insert(memories)
+      .values(unique)
+      .onConflictDoNothing({ target: [memories.bankId, memories.problemHash] })
+      .returning({ id: memories.id });
+    result.inserted += inserted.length;
+    result.duplicates += batch.length - inserted.length;
+    batch = [];
+    await reconcileIndex({ ctx, bankId: bank.id });
+    onProgress?.({ ...result, read });
+  };
+
+  for await (const row of rows) {
+    read++;
+    if ("error" in row) {
+      result.rejected.push({ line: row.line, reason: row.error });
+      continue;
+    }
+    const parsed = problemInputSchema.safeParse(row.value);
+    if (!parsed.success) {
+      result.rejected.push({ line: row.line, reason: describe(parsed.error) });
+      continue;
+    }
+    const p = parsed.data;
+    const canonical = domain.canonicalize(p.answer);
+    if (canonical === undefined) {
+      result.rejected.push({ line: row.line, reason: `answer: "${p.answer}" is not a ${bank.domain} answer` });
+      continue;
+    }
+    batch.push({
+      id: newId("mem"),
+      bankId: bank.id,
+      problem: p.problem,
+      reasoning: p.reasoning,
+      answer: p.answer,
+      answerCanonical: canonical,
+      problemHash: problemHash(p.problem),
+      source,
+      verification: p.verification,
+      verificationDetail: { by: source, line: row.line },
+      trust: trustOf(p.verification),
+      status: "active",
+      metadata: p.metadata,
+    });
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  await ctx.index.optimize(bank.id);
+  return result;
+}

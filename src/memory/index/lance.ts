@@ -1,0 +1,181 @@
+import * as lancedb from "@lancedb/lancedb";
+import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
+import type { IndexRow, MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js";
+
+export interface LanceIndexOptions {
+  uri: string;
+  dimensions: number;
+  /** Row count from which a bank's table gets an IVF vector index; below it, search is exact. */
+  annThreshold?: number;
+}
+
+const DEFAULT_ANN_THRESHOLD = 50_000;
+// The FTS query parser treats some characters as syntax; a query is words, nothing else.
+const MAX_QUERY_TERMS = 48;
+
+function ftsIndex() {
+  return lancedb.Index.fts({ withPosition: false, stem: true, removeStopWords: true });
+}
+
+function tableName(bank: string): string {
+  return `bank_${bank}`;
+}
+
+/** Keeps only word characters of a free-text query, so user text can never be read as FTS syntax. */
+export function ftsTerms(query: string): string {
+  const terms = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return terms.slice(0, MAX_QUERY_TERMS).join(" ");
+}
+
+function toVector(value: unknown): Float32Array {
+  if (value instanceof Float32Array) return value;
+  const v = value as { toArray?: () => ArrayLike<number> } | ArrayLike<number>;
+  if (v && typeof (v as { toArray?: unknown }).toArray === "function") {
+    return Float32Array.from((v as { toArray: () => ArrayLike<number> }).toArray());
+  }
+  return Float32Array.from(v as ArrayLike<number>);
+}
+
+/** The embedded LanceDB index: one table per bank, vector + BM25 full text, on disk or an object store. */
+export async function openLanceIndex(options: LanceIndexOptions): Promise<MemoryIndex> {
+  const db = await lancedb.connect(options.uri);
+  const annThreshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
+  const tables = new Map<string, lancedb.Table>();
+  const withFts = new Set<string>();
+  const schema = new Schema([
+    new Field("id", new Utf8(), false),
+    new Field("bank", new Utf8(), false),
+    new Field("status", new Utf8(), false),
+    new Field("trust", new Int32(), false),
+    new Field("text", new Utf8(), false),
+    new Field("vector", new FixedSizeList(options.dimensions, new Field("item", new Float32(), true)), false),
+  ]);
+
+  async function existing(bank: string): Promise<lancedb.Table | undefined> {
+    const cached = tables.get(bank);
+    if (cached) return cached;
+    const names = await db.tableNames();
+    if (!names.includes(tableName(bank))) return undefined;
+    const table = await db.openTable(tableName(bank));
+    tables.set(bank, table);
+    return table;
+  }
+
+  async function ensure(bank: string): Promise<lancedb.Table> {
+    const found = await existing(bank);
+    if (found) return found;
+    const table = await db.createEmptyTable(tableName(bank), schema, { mode: "create", existOk: true });
+    tables.set(bank, table);
+    return table;
+  }
+
+  async function hasIndexOn(table: lancedb.Table, column: string): Promise<boolean> {
+    const indices = await table.listIndices();
+    return indices.some((i) => i.columns.includes(column));
+  }
+
+  return {
+    kind: "lancedb",
+
+    async upsert(bank, rows) {
+      if (rows.length === 0) return;
+      const table = await ensure(bank);
+      const data = rows.map((r) => ({ ...r, vector: Array.from(r.vector) }));
+      await table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+      // rows written after the FTS index was built are still searched (unindexed fragments), so the
+      // index needs building once; optimize() folds new rows into it later
+      if (!withFts.has(bank)) {
+        if (!(await hasIndexOn(table, "text"))) await table.createIndex("text", { config: ftsIndex() });
+        withFts.add(bank);
+      }
+    },
+
+    async remove(bank, ids) {
+      const table = await existing(bank);
+      if (!table || ids.length === 0) return;
+      const list = ids.map((id) => `'${id.replaceAll("'", "''")}'`).join(", ");
+      await table.delete(`id IN (${list})`);
+    },
+
+    async searchVector(bank, vector, limit): Promise<VectorHit[]> {
+      const table = await existing(bank);
+      if (!table) return [];
+      const rows = await table
+        .vectorSearch(Array.from(vector))
+        .distanceType("cosine")
+        .limit(limit)
+        .select(["id", "vector", "_distance"])
+        .toArray();
+      return rows.map((r) => ({ id: r.id as string, similarity: 1 - Number(r._distance), vector: toVector(r.vector) }));
+    },
+
+    async searchText(bank, query, limit): Promise<TextHit[]> {
+      const table = await existing(bank);
+      const terms = ftsTerms(query);
+      if (!table || terms === "") return [];
+      if (!withFts.has(bank)) {
+        if (!(await hasIndexOn(table, "text"))) return [];
+        withFts.add(bank);
+      }
+      const rows = await table.search(terms, "fts").limit(limit).select(["id", "vector", "_score"]).toArray();
+      return rows.map((r) => ({ id: r.id as string, score: Number(r._score), vector: toVector(r.vector) }));
+    },
+
+    async ids(bank) {
+      const table = await existing(bank);
+      if (!table) return [];
+      const rows = await table.query().select(["id"]).toArray();
+      return rows.map((r) => r.id as string);
+    },
+
+    async count(bank) {
+      const table = await existing(bank);
+      return table ? table.countRows() : 0;
+    },
+
+    async healthy(bank) {
+      try {
+        const table = await existing(bank);
+        if (!table) return true;
+        await table.checkoutLatest();
+        await table.countRows();
+        await table.query().select(["id"]).limit(1).toArray();
+        return true;
+      } catch {
+        tables.delete(bank);
+        withFts.delete(bank);
+        return false;
+      }
+    },
+
+    async drop(bank) {
+      tables.delete(bank);
+      withFts.delete(bank);
+      const names = await db.tableNames();
+      if (names.includes(tableName(bank))) await db.dropTable(tableName(bank));
+    },
+
+    async ping() {
+      await db.tableNames();
+    },
+
+    async optimize(bank) {
+      const table = await existing(bank);
+      if (!table) return;
+      const rows = await table.countRows();
+      if (rows === 0) return;
+      if (rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
+        await table.createIndex("vector", {
+          config: lancedb.Index.ivfFlat({ distanceType: "cosine", numPartitions: Math.round(Math.sqrt(rows)) }),
+        });
+      }
+      // compacts small fragments, folds new rows into the indices and drops superseded versions
+      await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    },
+
+    async close() {
+      tables.clear();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,205 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Context } from "../context.js";
+import { memories } from "../db/schema.js";
+import type { Bank } from "./banks.js";
+import { dot } from "./embed/embedder.js";
+import { problemHash } from "./problemHash.js";
+import { trustOf, type Verification } from "./trust.js";
+
+/** Reciprocal rank fusion constant (Cormack et al.): damps the head of each list so neither dominates. */
+const RRF_K = 60;
+/** MMR trade-off: 1 is pure relevance, 0 pure diversity. */
+const MMR_LAMBDA = 0.75;
+const MIN_CANDIDATES = 24;
+
+export interface RecallScores {
+  /** cosine similarity of the memory's problem to the query */
+  vector: number;
+  /** BM25 score of the full-text match (0 when the text search did not find it) */
+  text: number;
+  /** reciprocal rank fusion of both lists, scaled so rank 1 in both is 1 */
+  fused: number;
+  /** utility prior (helped + 1) / (recalled + 2): memories that helped before count more */
+  utility: number;
+  /** the MMR score at which it was picked: relevance minus redundancy with the memories above it */
+  final: number;
+}
+
+export interface RecalledMemory {
+  id: string;
+  rank: number;
+  problem: string;
+  reasoning: string;
+  answer: string;
+  answerCanonical: string;
+  verification: Verification;
+  trust: number;
+  /** the problem is the query itself (same normalized text) */
+  exact: boolean;
+  scores: RecallScores;
+}
+
+export interface RecallResult {
+  memories: RecalledMemory[];
+  /** true when candidates existed but none reached the similarity floor */
+  abstained: boolean;
+  /** candidates found by either search before filtering */
+  considered: number;
+  similarityFloor: number;
+  timings: { embedMs: number; searchMs: number; rerankMs: number };
+}
+
+export interface RecallOptions {
+  k?: number;
+  similarityFloor?: number;
+}
+
+interface Candidate {
+  id: string;
+  vector: Float32Array;
+  vectorRank?: number;
+  textRank?: number;
+  textScore: number;
+}
+
+/**
+ * The memories of a bank most worth showing as worked examples for `query`: hybrid search (vector kNN +
+ * BM25, fused by reciprocal rank), only active memories at or above the bank's trust floor, reranked
+ * with the utility prior and MMR diversity. Below the similarity floor it abstains rather than return
+ * an unrelated example.
+ */
+export async function recallAnalogues({
+  ctx,
+  bank,
+  query,
+  options = {},
+}: {
+  ctx: Context;
+  bank: Bank;
+  query: string;
+  options?: RecallOptions;
+}): Promise<RecallResult> {
+  const k = options.k ?? bank.settings.k;
+  const floor = options.similarityFloor ?? bank.settings.similarityFloor ?? ctx.embedder.defaultSimilarityFloor;
+  const t0 = performance.now();
+  const [queryVector] = await ctx.embedder.embed([query]);
+  const qv = queryVector as Float32Array;
+  const t1 = performance.now();
+  const limit = Math.max(MIN_CANDIDATES, 4 * k);
+  const hash = problemHash(query);
+  const [vectorHits, textHits, exactRows] = await Promise.all([
+    ctx.index.searchVector(bank.id, qv, limit),
+    ctx.index.searchText(bank.id, query, limit),
+    ctx.db
+      .select({ id: memories.id })
+      .from(memories)
+      .where(and(eq(memories.bankId, bank.id), eq(memories.problemHash, hash))),
+  ]);
+  const t2 = performance.now();
+
+  const candidates = new Map<string, Candidate>();
+  vectorHits.forEach((h, i) => {
+    candidates.set(h.id, { id: h.id, vector: h.vector, vectorRank: i + 1, textScore: 0 });
+  });
+  textHits.forEach((h, i) => {
+    const c = candidates.get(h.id);
+    if (c) Object.assign(c, { textRank: i + 1, textScore: h.score });
+    else candidates.set(h.id, { id: h.id, vector: h.vector, textRank: i + 1, textScore: h.score });
+  });
+  // the records are the truth: an exact problem match counts even if the index has not caught up
+  for (const { id } of exactRows) {
+    if (!candidates.has(id)) candidates.set(id, { id, vector: qv, vectorRank: 1, textRank: 1, textScore: 0 });
+  }
+  if (k === 0 || candidates.size === 0) {
+    return { memories: [], abstained: false, considered: candidates.size, similarityFloor: floor, timings: ms() };
+  }
+
+  const rows = await ctx.db
+    .select({
+      id: memories.id,
+      problem: memories.problem,
+      reasoning: memories.reasoning,
+      answer: memories.answer,
+      answerCanonical: memories.answerCanonical,
+      verification: memories.verification,
+      trust: memories.trust,
+      status: memories.status,
+      problemHash: memories.problemHash,
+      recalledCount: memories.recalledCount,
+      helpedCount: memories.helpedCount,
+    })
+    .from(memories)
+    .where(and(eq(memories.bankId, bank.id), inArray(memories.id, [...candidates.keys()])));
+
+  const trustFloor = trustOf(bank.settings.trustFloor);
+  const maxFused = 2 / (RRF_K + 1);
+  const scored = rows
+    // the index may lag a status change by a moment; the records decide what may be recalled
+    .filter((r) => r.status === "active" && r.trust >= trustFloor)
+    .map((r) => {
+      const c = candidates.get(r.id) as Candidate;
+      const exact = r.problemHash === hash;
+      const similarity = exact ? 1 : dot(qv, c.vector);
+      const fused =
+        ((c.vectorRank ? 1 / (RRF_K + c.vectorRank) : 0) + (c.textRank ? 1 / (RRF_K + c.textRank) : 0)) / maxFused;
+      const utility = (r.helpedCount + 1) / (r.recalledCount + 2);
+      // neutral utility (0.5) leaves relevance as fused; the prior moves it by at most ±50%
+      const relevance = exact ? 2 : fused * (0.5 + utility);
+      return { row: r, c, exact, similarity, fused, utility, relevance };
+    });
+  const passing = scored.filter((s) => s.similarity >= floor);
+
+  const picked: (typeof passing)[number][] = [];
+  const finals: number[] = [];
+  const pool = [...passing];
+  while (picked.length < k && pool.length > 0) {
+    let best = 0;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < pool.length; i++) {
+      const s = pool[i] as (typeof pool)[number];
+      let redundancy = 0;
+      for (const p of picked) redundancy = Math.max(redundancy, dot(s.c.vector, p.c.vector));
+      const score = MMR_LAMBDA * s.relevance - (1 - MMR_LAMBDA) * redundancy;
+      if (score > bestScore) {
+        bestScore = score;
+        best = i;
+      }
+    }
+    picked.push(pool.splice(best, 1)[0] as (typeof pool)[number]);
+    finals.push(bestScore);
+  }
+
+  return {
+    memories: picked.map((s, i) => ({
+      id: s.row.id,
+      rank: i + 1,
+      problem: s.row.problem,
+      reasoning: s.row.reasoning,
+      answer: s.row.answer,
+      answerCanonical: s.row.answerCanonical,
+      verification: s.row.verification as Verification,
+      trust: s.row.trust,
+      exact: s.exact,
+      scores: {
+        vector: round(s.similarity),
+        text: round(s.c.textScore),
+        fused: round(s.fused),
+        utility: round(s.utility),
+        final: round(finals[i] as number),
+      },
+    })),
+    abstained: scored.length > 0 && passing.length === 0,
+    considered: candidates.size,
+    similarityFloor: floor,
+    timings: ms(),
+  };
+
+  function ms() {
+    const t3 = performance.now();
+    return { embedMs: round(t1 - t0), searchMs: round(t2 - t1), rerankMs: round(t3 - t2) };
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}

@@ -1,0 +1,189 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Context } from "../context.js";
+import { queryRows } from "../db/client.js";
+import { banks, indexState, memories } from "../db/schema.js";
+import type { IndexRow } from "./index/memoryIndex.js";
+
+const BATCH = 1000;
+// the index_state row of the one memory index
+const INDEX_NAME = "memories";
+
+export interface ReconcileResult {
+  upserted: number;
+  removed: number;
+}
+
+/**
+ * Copies into the index whatever the records hold that the index has not acknowledged
+ * (`index_version < version`): active memories are upserted (merge on id), others removed.
+ * Safe to run any time and any number of times; a crash between the two writes is repaired by the next run.
+ */
+export async function reconcileIndex({
+  ctx,
+  bankId,
+  onBatch,
+}: {
+  ctx: Context;
+  bankId?: string;
+  onBatch?: (done: number) => void;
+}): Promise<ReconcileResult> {
+  const result: ReconcileResult = { upserted: 0, removed: 0 };
+  for (;;) {
+    const pending = await ctx.db
+      .select({
+        id: memories.id,
+        bankId: memories.bankId,
+        problem: memories.problem,
+        status: memories.status,
+        trust: memories.trust,
+        version: memories.version,
+      })
+      .from(memories)
+      .where(
+        and(sql`${memories.indexVersion} < ${memories.version}`, bankId ? eq(memories.bankId, bankId) : undefined),
+      )
+      .orderBy(asc(memories.seq))
+      .limit(BATCH);
+    if (pending.length === 0) return result;
+
+    const byBank = groupBy(pending, (m) => m.bankId);
+    for (const [bank, rows] of byBank) {
+      const active = rows.filter((r) => r.status === "active");
+      const inactive = rows.filter((r) => r.status !== "active");
+      if (active.length > 0) {
+        const vectors = await ctx.embedder.embed(active.map((r) => r.problem));
+        const indexRows: IndexRow[] = active.map((r, i) => ({
+          id: r.id,
+          bank,
+          status: r.status,
+          trust: r.trust,
+          text: r.problem,
+          vector: vectors[i] as Float32Array,
+        }));
+        await ctx.index.upsert(bank, indexRows);
+      }
+      await ctx.index.remove(
+        bank,
+        inactive.map((r) => r.id),
+      );
+      result.upserted += active.length;
+      result.removed += inactive.length;
+    }
+    // acknowledge exactly the version that was indexed: a change made meanwhile stays pending
+    const acked = JSON.stringify(pending.map((r) => ({ id: r.id, version: r.version })));
+    await ctx.db.execute(sql`
+      update memories set index_version = acked.version
+      from jsonb_to_recordset(${acked}::jsonb) as acked(id text, version int)
+      where memories.id = acked.id and memories.index_version < acked.version`);
+    onBatch?.(result.upserted + result.removed);
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/** Marks a bank's memories (or all) as not indexed, so the next reconcile writes them again. */
+async function forgetIndexed(ctx: Context, bankId?: string): Promise<void> {
+  await ctx.db
+    .update(memories)
+    .set({ indexVersion: 0 })
+    .where(bankId ? eq(memories.bankId, bankId) : undefined);
+}
+
+/** Drops and rebuilds the index of one bank, or of every bank, from the records. */
+export async function reindex({
+  ctx,
+  bankId,
+  onBatch,
+}: {
+  ctx: Context;
+  bankId?: string;
+  onBatch?: (done: number) => void;
+}): Promise<ReconcileResult> {
+  const ids = bankId ? [bankId] : (await ctx.db.select({ id: banks.id }).from(banks)).map((b) => b.id);
+  for (const id of ids) {
+    await ctx.index.drop(id);
+    await forgetIndexed(ctx, id);
+  }
+  const result = await reconcileIndex({ ctx, bankId, onBatch });
+  for (const id of ids) await ctx.index.optimize(id);
+  return result;
+}
+
+export interface IndexCheck {
+  bank: string;
+  problem: "unreadable" | "count-mismatch";
+  detail: string;
+}
+
+/**
+ * Start-up check that the index still matches the records, repairing what it finds: a changed embedder
+ * rebuilds everything; an unreadable table (torn write after a hard stop) is rebuilt; a count that differs
+ * from the records is settled id by id. Then reconcile copies whatever is pending.
+ */
+export async function checkIndex({ ctx }: { ctx: Context }): Promise<IndexCheck[]> {
+  const found: IndexCheck[] = [];
+  const [state] = await ctx.db.select().from(indexState).where(eq(indexState.name, INDEX_NAME));
+  if (!state || state.embedder !== ctx.embedder.id) {
+    if (state) ctx.log.warn({ from: state.embedder, to: ctx.embedder.id }, "embedder changed: rebuilding the index");
+    for (const { id } of await ctx.db.select({ id: banks.id }).from(banks)) await ctx.index.drop(id);
+    await forgetIndexed(ctx);
+    await ctx.db
+      .insert(indexState)
+      .values({ name: INDEX_NAME, embedder: ctx.embedder.id, dimensions: ctx.embedder.dimensions })
+      .onConflictDoUpdate({
+        target: indexState.name,
+        set: { embedder: ctx.embedder.id, dimensions: ctx.embedder.dimensions, updatedAt: new Date() },
+      });
+  } else {
+    const counts = await queryRows<{ bank_id: string; indexed: number }>(
+      ctx.db,
+      sql`select b.id as bank_id,
+            count(m.id) filter (where m.status = 'active' and m.index_version = m.version and m.index_version > 0)::int as indexed
+          from banks b left join memories m on m.bank_id = b.id group by b.id`,
+    );
+    for (const { bank_id: bank, indexed } of counts) {
+      if (!(await ctx.index.healthy(bank))) {
+        found.push({ bank, problem: "unreadable", detail: "index table could not be read; rebuilt from the records" });
+        await ctx.index.drop(bank);
+        await forgetIndexed(ctx, bank);
+        continue;
+      }
+      const held = await ctx.index.count(bank);
+      if (held !== indexed) {
+        found.push({ bank, problem: "count-mismatch", detail: `index holds ${held}, records say ${indexed}` });
+        await settleById(ctx, bank);
+      }
+    }
+  }
+  for (const f of found) ctx.log.warn(f, "index repaired");
+  await reconcileIndex({ ctx });
+  return found;
+}
+
+/** Compares index ids with the records: strays are removed, missing ones marked for reconcile. */
+async function settleById(ctx: Context, bank: string): Promise<void> {
+  const held = new Set(await ctx.index.ids(bank));
+  const rows = await ctx.db
+    .select({ id: memories.id, status: memories.status })
+    .from(memories)
+    .where(eq(memories.bankId, bank));
+  const active = new Set(rows.filter((r) => r.status === "active").map((r) => r.id));
+  const strays = [...held].filter((id) => !active.has(id));
+  for (let i = 0; i < strays.length; i += BATCH) await ctx.index.remove(bank, strays.slice(i, i + BATCH));
+  const missing = [...active].filter((id) => !held.has(id));
+  for (let i = 0; i < missing.length; i += BATCH) {
+    const ids = JSON.stringify(missing.slice(i, i + BATCH));
+    await ctx.db.execute(
+      sql`update memories set index_version = 0 where id in (select jsonb_array_elements_text(${ids}::jsonb))`,
+    );
+  }
+}
