@@ -50,7 +50,7 @@ export class ConfigError extends Error {
   }
 }
 
-export const LOCAL_EMBEDDING_DIMENSIONS = 256;
+export const LOCAL_EMBEDDING_DIMENSIONS = 384;
 
 /** Reads and validates the environment; empty strings count as unset. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -18,6 +18,8 @@ export type DatabaseTarget =
 export interface DatabaseHandle {
   db: Database;
   kind: DatabaseTarget["kind"];
+  /** Runs `fn` while holding a session-level advisory lock, so concurrent processes take turns. */
+  exclusive<T>(key: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -28,11 +30,26 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     const client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
     await client.waitReady;
     const db = drizzlePglite({ client, schema }) as unknown as Database;
-    return { db, kind: "pglite", close: () => client.close() };
+    // one process owns an embedded database: there is nobody to take turns with
+    return { db, kind: "pglite", exclusive: (_key, fn) => fn(), close: () => client.close() };
   }
   const client = postgres(target.url, { max: target.max ?? 10, onnotice: () => {} });
   const db = drizzlePostgres({ client, schema }) as unknown as Database;
-  return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+  return {
+    db,
+    kind: "postgres",
+    async exclusive(key, fn) {
+      const connection = await client.reserve();
+      try {
+        await connection`select pg_advisory_lock(${key})`;
+        return await fn();
+      } finally {
+        await connection`select pg_advisory_unlock(${key})`.catch(() => {});
+        connection.release();
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
 }
 
 /** Runs raw SQL and returns its rows, hiding the drivers' different result shapes. */

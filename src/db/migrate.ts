@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { sql } from "drizzle-orm";
 import type { MigrationConfig } from "drizzle-orm/migrator";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
@@ -23,10 +22,7 @@ export async function migrateDatabase(handle: DatabaseHandle): Promise<void> {
     await migratePglite(handle.db as unknown as PgliteDatabase<never>, config);
     return;
   }
-  const db = handle.db as unknown as PostgresJsDatabase<never>;
-  // An advisory lock is tied to one connection: reserve one for the lock's lifetime.
-  await db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-    await migratePostgres(tx as unknown as PostgresJsDatabase<never>, config);
-  });
+  await handle.exclusive(MIGRATION_LOCK, () =>
+    migratePostgres(handle.db as unknown as PostgresJsDatabase<never>, config),
+  );
 }

@@ -38,7 +38,9 @@ function formatRational(r: Rational): string {
 
 /** The four numbers of a puzzle written as `4 9 10 13` (or anywhere in a problem text). */
 export function parsePuzzle(text: string): number[] | undefined {
-  const numbers = (text.match(/\d+/g) ?? []).map(Number);
+  // the stored problem says "Use the numbers 4 9 10 13 … to make 24": the target is not a puzzle number
+  const stated = text.match(/numbers?\s*:?\s*(\d+(?:[\s,]+\d+){3})\b/i)?.[1] ?? text;
+  const numbers = (stated.match(/\d+/g) ?? []).map(Number);
   return numbers.length === 4 ? numbers : undefined;
 }
 

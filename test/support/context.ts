@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LOCAL_EMBEDDING_DIMENSIONS } from "../../src/config.js";
+import type { Context } from "../../src/context.js";
+import { createLogger } from "../../src/log.js";
+import type { Embedder } from "../../src/memory/embed/embedder.js";
+import { createLocalEmbedder } from "../../src/memory/embed/local.js";
+import { openLanceIndex } from "../../src/memory/index/lance.js";
+import type { MemoryIndex } from "../../src/memory/index/memoryIndex.js";
+import { checkIndex } from "../../src/memory/reconcile.js";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { createTestDatabase, type TestDatabase, truncateAll } from "./database.js";
+
+export interface TestContext extends Context {
+  lanceDir: string;
+  /** reopens the index from disk, as a restarted process would */
+  reopenIndex(): Promise<MemoryIndex>;
+  close(): Promise<void>;
+}
+
+/** A context over a test database, a LanceDB index in a fresh temp folder and the local embedder. */
+export async function createTestContext(
+  database: TestDatabase,
+  options: { embedder?: Embedder; annThreshold?: number } = {},
+): Promise<TestContext> {
+  const lanceDir = mkdtempSync(join(tmpdir(), "precedent-lance-"));
+  const embedder = options.embedder ?? createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
+  const open = () => openLanceIndex({ uri: lanceDir, dimensions: embedder.dimensions, annThreshold: options.annThreshold });
+  const ctx: TestContext = {
+    db: database.handle.db,
+    index: await open(),
+    embedder,
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+    lanceDir,
+    async reopenIndex() {
+      await ctx.index.close();
+      ctx.index = await open();
+      return ctx.index;
+    },
+    async close() {
+      await ctx.index.close();
+      rmSync(lanceDir, { recursive: true, force: true });
+    },
+  };
+  await checkIndex({ ctx });
+  return ctx;
+}
+
+/**
+ * Registers hooks for a test file: one database for the file (PGlite is slow to start), emptied before each
+ * test, and a fresh index folder per test. Returns accessors for the current test's context.
+ */
+export function useTestContext(options: { embedder?: () => Embedder; annThreshold?: number } = {}) {
+  let database: TestDatabase | undefined;
+  let current: TestContext | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  beforeEach(async () => {
+    await truncateAll((database as TestDatabase).handle);
+    current = await createTestContext(database as TestDatabase, {
+      embedder: options.embedder?.(),
+      annThreshold: options.annThreshold,
+    });
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  return {
+    ctx: () => current as TestContext,
+    database: () => database as TestDatabase,
+  };
+}
