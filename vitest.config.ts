@@ -22,7 +22,9 @@ export default defineConfig(async () => {
   if (unreachable) {
     const message = `Postgres at ${POSTGRES_URL} is unreachable (${unreachable})`;
     if (process.env.PRECEDENT_REQUIRE_POSTGRES === "1") {
-      throw new Error(`${message}; PRECEDENT_REQUIRE_POSTGRES=1 forbids skipping the Postgres half of the suite`);
+      throw new Error(
+        `${message}; PRECEDENT_REQUIRE_POSTGRES=1 forbids skipping the Postgres half of the suite`,
+      );
     }
     console.warn(`\n*** ${message}: SKIPPING the Postgres half of the test suite ***\n`);
     process.env.PRECEDENT_SKIPPED_PROJECTS = "postgres";
@@ -41,7 +43,15 @@ export default defineConfig(async () => {
         { test: { ...shared, name: "pglite", env: { TEST_DATABASE: "pglite" } } },
         ...(unreachable
           ? []
-          : [{ test: { ...shared, name: "postgres", env: { TEST_DATABASE: "postgres", TEST_POSTGRES_URL: POSTGRES_URL } } }]),
+          : [
+              {
+                test: {
+                  ...shared,
+                  name: "postgres",
+                  env: { TEST_DATABASE: "postgres", TEST_POSTGRES_URL: POSTGRES_URL },
+                },
+              },
+            ]),
       ],
     },
   };

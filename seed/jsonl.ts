@@ -21,7 +21,10 @@ function field(obj: Record<string, unknown>, path: string): unknown {
 }
 
 /** Reads any JSONL file of solved problems; a line that is not JSON is reported, not fatal. */
-export async function* readJsonl(path: string, fields: FieldMapping = DEFAULT_FIELDS): AsyncGenerator<SourceRow> {
+export async function* readJsonl(
+  path: string,
+  fields: FieldMapping = DEFAULT_FIELDS,
+): AsyncGenerator<SourceRow> {
   for await (const { line, text } of readLines(path)) {
     if (text.trim() === "") continue;
     let obj: unknown;

@@ -3,7 +3,10 @@ import { createInterface } from "node:readline";
 
 /** The lines of a text file with their 1-based numbers, streamed. */
 export async function* readLines(path: string): AsyncGenerator<{ line: number; text: string }> {
-  const reader = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
+  const reader = createInterface({
+    input: createReadStream(path, { encoding: "utf8" }),
+    crlfDelay: Infinity,
+  });
   let line = 0;
   for await (const text of reader) {
     line++;

@@ -56,10 +56,24 @@ export function resolveSeedSource(
   }
   const total = async () => Math.max(0, (await countLines(path)) - (path.endsWith(".csv") ? 1 : 0));
   if (builtIn) {
-    return { name: from, path, domain: builtIn.domain, description: builtIn.description, rows: () => builtIn.read(path), total };
+    return {
+      name: from,
+      path,
+      domain: builtIn.domain,
+      description: builtIn.description,
+      rows: () => builtIn.read(path),
+      total,
+    };
   }
   if (path.endsWith(".csv")) {
-    return { name: path, path, domain: "game24", description: `imported from ${path}`, rows: () => readGame24(path), total };
+    return {
+      name: path,
+      path,
+      domain: "game24",
+      description: `imported from ${path}`,
+      rows: () => readGame24(path),
+      total,
+    };
   }
   return {
     name: path,

@@ -64,7 +64,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   if (e.EMBEDDINGS === "openai" && !e.EMBEDDINGS_MODEL) {
     throw new ConfigError([
-      { variable: "EMBEDDINGS_MODEL", message: "is required when EMBEDDINGS=openai (e.g. text-embedding-3-small)" },
+      {
+        variable: "EMBEDDINGS_MODEL",
+        message: "is required when EMBEDDINGS=openai (e.g. text-embedding-3-small)",
+      },
     ]);
   }
   const home = resolve(e.PRECEDENT_HOME);

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { count, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { seedBank } from "../seed/seedBank.js";
 import { memories } from "../src/db/schema.js";
 import { checkGame24, parsePuzzle } from "../src/domains/game24.js";
-import { seedBank } from "../seed/seedBank.js";
 import { useTestContext } from "./support/context.js";
 import { DATA_DIR } from "./support/data.js";
 
@@ -41,7 +41,9 @@ describe("seeding GSM8K", () => {
   it("stores the rationale as reasoning and the #### line as the gold answer", async () => {
     const ctx = t.ctx();
     await seedBank({ ctx, input: { bankId: "gsm8k", from: "gsm8k", dataDir: DATA_DIR } });
-    const first = JSON.parse(readFileSync(join(DATA_DIR, "gsm8k", "train.jsonl"), "utf8").split("\n")[0] as string);
+    const first = JSON.parse(
+      readFileSync(join(DATA_DIR, "gsm8k", "train.jsonl"), "utf8").split("\n")[0] as string,
+    );
     const [m] = await ctx.db.select().from(memories).where(eq(memories.problem, first.question));
     expect(m).toMatchObject({
       answer: "72",
@@ -77,7 +79,11 @@ describe("seeding any JSONL file", () => {
     const lines = [
       JSON.stringify({ problem: "Ann has 3 apples and buys 4 more. How many apples?", answer: "7" }),
       "{ this is not json",
-      JSON.stringify({ problem: "Bo has 10 pens and loses 2. How many pens?", answer: "8", reasoning: "10 - 2 = 8" }),
+      JSON.stringify({
+        problem: "Bo has 10 pens and loses 2. How many pens?",
+        answer: "8",
+        reasoning: "10 - 2 = 8",
+      }),
       JSON.stringify({ problem: "Cy reads 5 pages a day for 6 days. How many pages?" }),
       JSON.stringify({ problem: "Di has 4 boxes of 6 eggs. How many eggs?", answer: "24" }),
       JSON.stringify({ problem: "Ed runs 3 km twice a day. How many km a day?", answer: "six-ish" }),

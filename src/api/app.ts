@@ -32,7 +32,8 @@ export function createApp(ctx: Context) {
     }),
   );
   app.onError((err, c) => {
-    if (err instanceof PrecedentError) return problemResponse(c, problemFromCode(err.code, err.message, err.field));
+    if (err instanceof PrecedentError)
+      return problemResponse(c, problemFromCode(err.code, err.message, err.field));
     if (err instanceof HTTPException && err.status < 500) {
       // hono's own 4xx, e.g. a body that is not JSON
       return problemResponse(c, {

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { bankIdSchema, bankSettingsSchema } from "../memory/banks.js";
 import { DOMAINS } from "../domains/domain.js";
+import { bankIdSchema, bankSettingsSchema } from "../memory/banks.js";
 import { VERIFICATIONS } from "../memory/trust.js";
 
 export const bankParamSchema = z.object({
@@ -54,7 +54,10 @@ export const problemSchema = z
 /** The problem+json responses a route may give, for its OpenAPI entry. */
 export function problemResponses(...statuses: number[]) {
   return Object.fromEntries(
-    statuses.map((s) => [s, { description: "problem", content: { "application/problem+json": { schema: problemSchema } } }]),
+    statuses.map((s) => [
+      s,
+      { description: "problem", content: { "application/problem+json": { schema: problemSchema } } },
+    ]),
   );
 }
 

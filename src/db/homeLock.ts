@@ -41,10 +41,7 @@ export function lockHolder(home: string): LockHolder | undefined {
  * processes on one directory corrupt it. A lock left by a dead process is taken over.
  * Returns the live holder instead when another process has it.
  */
-export function acquireHomeLock(
-  home: string,
-  command: string,
-): { lock: HomeLock } | { heldBy: LockHolder } {
+export function acquireHomeLock(home: string, command: string): { lock: HomeLock } | { heldBy: LockHolder } {
   mkdirSync(home, { recursive: true });
   const path = join(home, "precedent.lock");
   for (let attempt = 0; attempt < 3; attempt++) {

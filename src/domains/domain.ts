@@ -18,7 +18,11 @@ const domains: Record<DomainName, Domain> = {
   game24: { name: "game24", canonicalize: (a) => canonicalGame24(a) || undefined },
   choice: {
     name: "choice",
-    canonicalize: (a) => a.trim().match(/^\(?([A-Ea-e])\)?(?:[.):\s]|$)/)?.[1]?.toUpperCase(),
+    canonicalize: (a) =>
+      a
+        .trim()
+        .match(/^\(?([A-Ea-e])\)?(?:[.):\s]|$)/)?.[1]
+        ?.toUpperCase(),
   },
   text: {
     name: "text",

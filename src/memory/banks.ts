@@ -8,7 +8,10 @@ import { verificationSchema } from "./trust.js";
 
 export const bankIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 lowercase letters, digits or dashes, starting alphanumeric");
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    "must be 1-63 lowercase letters, digits or dashes, starting alphanumeric",
+  );
 
 export const bankSettingsSchema = z
   .object({

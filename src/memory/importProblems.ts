@@ -92,7 +92,10 @@ export async function importProblems({
     const p = parsed.data;
     const canonical = domain.canonicalize(p.answer);
     if (canonical === undefined) {
-      result.rejected.push({ line: row.line, reason: `answer: "${p.answer}" is not a ${bank.domain} answer` });
+      result.rejected.push({
+        line: row.line,
+        reason: `answer: "${p.answer}" is not a ${bank.domain} answer`,
+      });
       continue;
     }
     batch.push({

@@ -9,7 +9,7 @@ import { trustOf, type Verification } from "./trust.js";
 /** Reciprocal rank fusion constant (Cormack et al.): damps the head of each list so neither dominates. */
 const RRF_K = 60;
 /** MMR trade-off: 1 is pure relevance, 0 pure diversity. */
-const MMR_LAMBDA = 0.75;
+const MMR_LAMBDA = 0.6;
 const MIN_CANDIDATES = 24;
 
 export interface RecallScores {
@@ -21,7 +21,10 @@ export interface RecallScores {
   fused: number;
   /** utility prior (helped + 1) / (recalled + 2): memories that helped before count more */
   utility: number;
-  /** the MMR score at which it was picked: relevance minus redundancy with the memories above it */
+  /**
+   * the MMR score at which it was picked: λ·relevance − (1−λ)·(highest similarity to a memory ranked above),
+   * where relevance = mean(fused, vector) × (0.5 + utility)
+   */
   final: number;
 }
 
@@ -80,7 +83,8 @@ export async function recallAnalogues({
   options?: RecallOptions;
 }): Promise<RecallResult> {
   const k = options.k ?? bank.settings.k;
-  const floor = options.similarityFloor ?? bank.settings.similarityFloor ?? ctx.embedder.defaultSimilarityFloor;
+  const floor =
+    options.similarityFloor ?? bank.settings.similarityFloor ?? ctx.embedder.defaultSimilarityFloor;
   const t0 = performance.now();
   const [queryVector] = await ctx.embedder.embed([query]);
   const qv = queryVector as Float32Array;
@@ -111,7 +115,13 @@ export async function recallAnalogues({
     if (!candidates.has(id)) candidates.set(id, { id, vector: qv, vectorRank: 1, textRank: 1, textScore: 0 });
   }
   if (k === 0 || candidates.size === 0) {
-    return { memories: [], abstained: false, considered: candidates.size, similarityFloor: floor, timings: ms() };
+    return {
+      memories: [],
+      abstained: false,
+      considered: candidates.size,
+      similarityFloor: floor,
+      timings: ms(),
+    };
   }
 
   const rows = await ctx.db
@@ -141,10 +151,13 @@ export async function recallAnalogues({
       const exact = r.problemHash === hash;
       const similarity = exact ? 1 : dot(qv, c.vector);
       const fused =
-        ((c.vectorRank ? 1 / (RRF_K + c.vectorRank) : 0) + (c.textRank ? 1 / (RRF_K + c.textRank) : 0)) / maxFused;
+        ((c.vectorRank ? 1 / (RRF_K + c.vectorRank) : 0) + (c.textRank ? 1 / (RRF_K + c.textRank) : 0)) /
+        maxFused;
       const utility = (r.helpedCount + 1) / (r.recalledCount + 2);
-      // neutral utility (0.5) leaves relevance as fused; the prior moves it by at most ±50%
-      const relevance = exact ? 2 : fused * (0.5 + utility);
+      // rank fusion alone forgets how close a match is (cosine 0.42 and 1.0 can both rank near the top):
+      // relevance averages it with the similarity itself; neutral utility (0.5) leaves it unchanged and
+      // the prior moves it by at most ±50%
+      const relevance = exact ? 2 : ((fused + similarity) / 2) * (0.5 + utility);
       return { row: r, c, exact, similarity, fused, utility, relevance };
     });
   const passing = scored.filter((s) => s.similarity >= floor);
@@ -160,7 +173,8 @@ export async function recallAnalogues({
       let redundancy = 0;
       for (const p of picked) redundancy = Math.max(redundancy, dot(s.c.vector, p.c.vector));
       const score = MMR_LAMBDA * s.relevance - (1 - MMR_LAMBDA) * redundancy;
-      if (score > bestScore) {
+      const tie = score === bestScore && s.similarity > (pool[best] as (typeof pool)[number]).similarity;
+      if (score > bestScore || tie) {
         bestScore = score;
         best = i;
       }

@@ -40,7 +40,10 @@ export async function reconcileIndex({
       })
       .from(memories)
       .where(
-        and(sql`${memories.indexVersion} < ${memories.version}`, bankId ? eq(memories.bankId, bankId) : undefined),
+        and(
+          sql`${memories.indexVersion} < ${memories.version}`,
+          bankId ? eq(memories.bankId, bankId) : undefined,
+        ),
       )
       .orderBy(asc(memories.seq))
       .limit(BATCH);
@@ -133,7 +136,8 @@ export async function checkIndex({ ctx }: { ctx: Context }): Promise<IndexCheck[
   const found: IndexCheck[] = [];
   const [state] = await ctx.db.select().from(indexState).where(eq(indexState.name, INDEX_NAME));
   if (!state || state.embedder !== ctx.embedder.id) {
-    if (state) ctx.log.warn({ from: state.embedder, to: ctx.embedder.id }, "embedder changed: rebuilding the index");
+    if (state)
+      ctx.log.warn({ from: state.embedder, to: ctx.embedder.id }, "embedder changed: rebuilding the index");
     for (const { id } of await ctx.db.select({ id: banks.id }).from(banks)) await ctx.index.drop(id);
     await forgetIndexed(ctx);
     await ctx.db
@@ -152,14 +156,22 @@ export async function checkIndex({ ctx }: { ctx: Context }): Promise<IndexCheck[
     );
     for (const { bank_id: bank, indexed } of counts) {
       if (!(await ctx.index.healthy(bank))) {
-        found.push({ bank, problem: "unreadable", detail: "index table could not be read; rebuilt from the records" });
+        found.push({
+          bank,
+          problem: "unreadable",
+          detail: "index table could not be read; rebuilt from the records",
+        });
         await ctx.index.drop(bank);
         await forgetIndexed(ctx, bank);
         continue;
       }
       const held = await ctx.index.count(bank);
       if (held !== indexed) {
-        found.push({ bank, problem: "count-mismatch", detail: `index holds ${held}, records say ${indexed}` });
+        found.push({
+          bank,
+          problem: "count-mismatch",
+          detail: `index holds ${held}, records say ${indexed}`,
+        });
         await settleById(ctx, bank);
       }
     }

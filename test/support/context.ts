@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../../src/config.js";
 import type { Context } from "../../src/context.js";
 import { createLogger } from "../../src/log.js";
@@ -9,7 +10,6 @@ import { createLocalEmbedder } from "../../src/memory/embed/local.js";
 import { openLanceIndex } from "../../src/memory/index/lance.js";
 import type { MemoryIndex } from "../../src/memory/index/memoryIndex.js";
 import { checkIndex } from "../../src/memory/reconcile.js";
-import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { createTestDatabase, type TestDatabase, truncateAll } from "./database.js";
 
 export interface TestContext extends Context {
@@ -26,7 +26,8 @@ export async function createTestContext(
 ): Promise<TestContext> {
   const lanceDir = mkdtempSync(join(tmpdir(), "precedent-lance-"));
   const embedder = options.embedder ?? createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
-  const open = () => openLanceIndex({ uri: lanceDir, dimensions: embedder.dimensions, annThreshold: options.annThreshold });
+  const open = () =>
+    openLanceIndex({ uri: lanceDir, dimensions: embedder.dimensions, annThreshold: options.annThreshold });
   const ctx: TestContext = {
     db: database.handle.db,
     index: await open(),
@@ -48,27 +49,38 @@ export async function createTestContext(
 }
 
 /**
- * Registers hooks for a test file: one database for the file (PGlite is slow to start), emptied before each
- * test, and a fresh index folder per test. Returns accessors for the current test's context.
+ * Registers hooks for a test file: one database for the file (PGlite is slow to start). By default it is
+ * emptied before each test and each test gets a fresh index folder; with `shared`, the tests of the file
+ * build on one context (e.g. a bank seeded once).
  */
-export function useTestContext(options: { embedder?: () => Embedder; annThreshold?: number } = {}) {
+export function useTestContext(
+  options: { embedder?: () => Embedder; annThreshold?: number; shared?: boolean } = {},
+) {
   let database: TestDatabase | undefined;
   let current: TestContext | undefined;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  beforeEach(async () => {
-    await truncateAll((database as TestDatabase).handle);
+  const open = async () => {
     current = await createTestContext(database as TestDatabase, {
       embedder: options.embedder?.(),
       annThreshold: options.annThreshold,
     });
-  });
-  afterEach(async () => {
+  };
+  const dispose = async () => {
     await current?.close();
     current = undefined;
+  };
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    if (options.shared) await open();
   });
+  if (!options.shared) {
+    beforeEach(async () => {
+      await truncateAll((database as TestDatabase).handle);
+      await open();
+    });
+    afterEach(dispose);
+  }
   afterAll(async () => {
+    await dispose();
     await database?.close();
   });
   return {

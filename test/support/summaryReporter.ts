@@ -19,7 +19,8 @@ export default class SummaryReporter implements Reporter {
       failed += failedHere;
     }
     const skippedProjects = process.env.PRECEDENT_SKIPPED_PROJECTS;
-    if (skippedProjects) console.log(`\nSKIPPED: the ${skippedProjects} half of the suite did not run (see above)`);
+    if (skippedProjects)
+      console.log(`\nSKIPPED: the ${skippedProjects} half of the suite did not run (see above)`);
     console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
   }
 }

@@ -25,7 +25,10 @@ export function bankRoutes(ctx: Context) {
       path: "/banks",
       summary: "List banks",
       responses: {
-        200: { description: "banks", content: { "application/json": { schema: z.object({ banks: z.array(bankSchema) }) } } },
+        200: {
+          description: "banks",
+          content: { "application/json": { schema: z.object({ banks: z.array(bankSchema) }) } },
+        },
       },
     }),
     async (c) => c.json({ banks: (await listBanks(ctx.db)).map(serializeBank) }, 200),

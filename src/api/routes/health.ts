@@ -3,7 +3,11 @@ import { sql } from "drizzle-orm";
 import type { Context } from "../../context.js";
 
 const checkSchema = z.object({ ok: z.boolean(), error: z.string().optional() });
-const readySchema = z.object({ status: z.enum(["ready", "unavailable"]), database: checkSchema, index: checkSchema });
+const readySchema = z.object({
+  status: z.enum(["ready", "unavailable"]),
+  database: checkSchema,
+  index: checkSchema,
+});
 
 async function check(run: () => Promise<unknown>) {
   try {
@@ -23,7 +27,10 @@ export function healthRoutes(ctx: Context) {
       path: "/healthz",
       summary: "Liveness",
       responses: {
-        200: { description: "alive", content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } } },
+        200: {
+          description: "alive",
+          content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } },
+        },
       },
     }),
     (c) => c.json({ status: "ok" as const }, 200),
@@ -44,7 +51,10 @@ export function healthRoutes(ctx: Context) {
         check(() => ctx.index.ping()),
       ]);
       const ready = database.ok && index.ok;
-      return c.json({ status: ready ? ("ready" as const) : ("unavailable" as const), database, index }, ready ? 200 : 503);
+      return c.json(
+        { status: ready ? ("ready" as const) : ("unavailable" as const), database, index },
+        ready ? 200 : 503,
+      );
     },
   );
   return app;

@@ -37,7 +37,10 @@ export function recallRoutes(ctx: Context) {
         body: { content: { "application/json": { schema: recallRequestSchema } }, required: true },
       },
       responses: {
-        200: { description: "recalled memories with their scores", content: { "application/json": { schema: recallResponseSchema } } },
+        200: {
+          description: "recalled memories with their scores",
+          content: { "application/json": { schema: recallResponseSchema } },
+        },
         ...problemResponses(400, 404),
       },
     }),

@@ -30,7 +30,12 @@ export async function recallCommand(args: string[], config: Config): Promise<num
   return 0;
 }
 
-async function recallDirectly(config: Config, bankId: string, query: string, k?: number): Promise<RecallResult> {
+async function recallDirectly(
+  config: Config,
+  bankId: string,
+  query: string,
+  k?: number,
+): Promise<RecallResult> {
   const ctx = await openContext(config, { command: "recall" });
   try {
     const bank = await getBank(ctx.db, bankId);
@@ -40,7 +45,12 @@ async function recallDirectly(config: Config, bankId: string, query: string, k?:
   }
 }
 
-async function recallThroughServer(url: string, bank: string, query: string, k?: number): Promise<RecallResult> {
+async function recallThroughServer(
+  url: string,
+  bank: string,
+  query: string,
+  k?: number,
+): Promise<RecallResult> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   const token = process.env.PRECEDENT_API_KEY;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -51,7 +61,11 @@ async function recallThroughServer(url: string, bank: string, query: string, k?:
     signal: AbortSignal.timeout(30_000),
   });
   const body = (await response.json()) as RecallResult & { detail?: string };
-  if (!response.ok) throw new PrecedentError("unavailable", `the server at ${url} answered ${response.status}: ${body.detail}`);
+  if (!response.ok)
+    throw new PrecedentError(
+      "unavailable",
+      `the server at ${url} answered ${response.status}: ${body.detail}`,
+    );
   return body;
 }
 

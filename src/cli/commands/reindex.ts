@@ -13,7 +13,9 @@ export async function reindexCommand(args: string[], config: Config): Promise<nu
     const started = performance.now();
     const result = await reindex({ ctx, bankId: values.bank });
     const seconds = (performance.now() - started) / 1000;
-    console.log(`reindexed ${result.upserted} memories${values.bank ? ` of ${values.bank}` : ""} in ${seconds.toFixed(1)} s`);
+    console.log(
+      `reindexed ${result.upserted} memories${values.bank ? ` of ${values.bank}` : ""} in ${seconds.toFixed(1)} s`,
+    );
     return 0;
   } finally {
     await ctx.close();

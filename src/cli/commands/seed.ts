@@ -23,14 +23,17 @@ export async function seedCommand(args: string[], config: Config): Promise<numbe
     },
   });
   const bankId = bankIdSchema.safeParse(positionals[0]);
-  if (!bankId.success) throw new PrecedentError("invalid_input", `bank: ${bankId.error.issues[0]?.message}`, "bank");
-  if (!values.from) throw new PrecedentError("invalid_input", "--from is required (gsm8k, game24 or a file)", "from");
+  if (!bankId.success)
+    throw new PrecedentError("invalid_input", `bank: ${bankId.error.issues[0]?.message}`, "bank");
+  if (!values.from)
+    throw new PrecedentError("invalid_input", "--from is required (gsm8k, game24 or a file)", "from");
   const domain = values.domain ? domainSchema.parse(values.domain) : undefined;
 
   const ctx = await openContext(config, { command: `seed ${bankId.data}` });
   const bar = process.stderr.isTTY
     ? new SingleBar({
-        format: "seeding {bank} [{bar}] {value}/{total} read · {inserted} new · {duplicates} known · {rejected} rejected · {rate}/s",
+        format:
+          "seeding {bank} [{bar}] {value}/{total} read · {inserted} new · {duplicates} known · {rejected} rejected · {rate}/s",
         stream: process.stderr,
         hideCursor: true,
       })
@@ -50,12 +53,16 @@ export async function seedCommand(args: string[], config: Config): Promise<numbe
           reasoning: values["reasoning-field"] ?? DEFAULT_FIELDS.reasoning,
         },
       },
-      onStart: (total) => bar?.start(total, 0, { bank: bankId.data, inserted: 0, duplicates: 0, rejected: 0, rate: 0 }),
+      onStart: (total) =>
+        bar?.start(total, 0, { bank: bankId.data, inserted: 0, duplicates: 0, rejected: 0, rate: 0 }),
       onProgress: (p) => {
         const rate = Math.round(p.read / ((performance.now() - started) / 1000));
         const counts = { inserted: p.inserted, duplicates: p.duplicates, rejected: p.rejected.length, rate };
         if (bar) bar.update(p.read, counts);
-        else console.error(`seed ${bankId.data}: ${p.read} read, ${p.inserted} new, ${p.duplicates} known, ${counts.rejected} rejected`);
+        else
+          console.error(
+            `seed ${bankId.data}: ${p.read} read, ${p.inserted} new, ${p.duplicates} known, ${counts.rejected} rejected`,
+          );
       },
     });
     bar?.stop();

@@ -4,7 +4,8 @@ import { startServer } from "../../server.js";
 /** `precedent serve`: runs until SIGINT/SIGTERM, then closes the stores cleanly. */
 export async function serveCommand(_args: string[], config: Config): Promise<number> {
   const server = await startServer(config);
-  const db = config.database.kind === "pglite" ? `embedded database in ${config.database.dataDir}` : "Postgres";
+  const db =
+    config.database.kind === "pglite" ? `embedded database in ${config.database.dataDir}` : "Postgres";
   console.log(`precedent listening on ${server.url} (${db}, index ${config.lanceUri})`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -14,7 +14,12 @@ export function databaseEmbeddingCache(db: Database): EmbeddingCache {
         const rows = await db
           .select({ hash: embeddingCache.textHash, vector: embeddingCache.vector })
           .from(embeddingCache)
-          .where(and(eq(embeddingCache.model, model), inArray(embeddingCache.textHash, hashes.slice(i, i + CHUNK))));
+          .where(
+            and(
+              eq(embeddingCache.model, model),
+              inArray(embeddingCache.textHash, hashes.slice(i, i + CHUNK)),
+            ),
+          );
         for (const r of rows) found.set(r.hash, Float32Array.from(r.vector));
       }
       return found;

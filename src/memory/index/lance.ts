@@ -1,6 +1,6 @@
 import * as lancedb from "@lancedb/lancedb";
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
-import type { IndexRow, MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js";
+import type { MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js";
 
 export interface LanceIndexOptions {
   uri: string;
@@ -106,7 +106,11 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
         .limit(limit)
         .select(["id", "vector", "_distance"])
         .toArray();
-      return rows.map((r) => ({ id: r.id as string, similarity: 1 - Number(r._distance), vector: toVector(r.vector) }));
+      return rows.map((r) => ({
+        id: r.id as string,
+        similarity: 1 - Number(r._distance),
+        vector: toVector(r.vector),
+      }));
     },
 
     async searchText(bank, query, limit): Promise<TextHit[]> {
@@ -166,7 +170,10 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
       if (rows === 0) return;
       if (rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
         await table.createIndex("vector", {
-          config: lancedb.Index.ivfFlat({ distanceType: "cosine", numPartitions: Math.round(Math.sqrt(rows)) }),
+          config: lancedb.Index.ivfFlat({
+            distanceType: "cosine",
+            numPartitions: Math.round(Math.sqrt(rows)),
+          }),
         });
       }
       // compacts small fragments, folds new rows into the indices and drops superseded versions
