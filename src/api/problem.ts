@@ -45,10 +45,13 @@ export function problemFromCode(code: ErrorCode, detail: string, field?: string)
 
 /** The problem for a failed schema validation, naming every offending field. */
 export function validationProblem(error: z.ZodError, where: string): Problem {
-  const errors = error.issues.map((i) => ({
-    field: i.path.length > 0 ? i.path.join(".") : where,
-    message: i.message,
-  }));
+  const errors = error.issues.map((i) => {
+    const path = i.path.join(".");
+    // an unknown key is the field at fault, not the object holding it
+    const unknown =
+      i.code === "unrecognized_keys" ? i.keys.map((k) => (path ? `${path}.${k}` : k)).join(", ") : "";
+    return { field: unknown || path || where, message: i.message };
+  });
   const first = errors[0] ?? { field: where, message: "invalid" };
   return {
     type: PROBLEM_TYPES.validation,
