@@ -1,11 +1,11 @@
 import { z } from "zod";
 import type { Context } from "../context.js";
-import { memories } from "../db/schema.js";
 import { domainOf } from "../domains/domain.js";
 import { newId } from "../ids.js";
 import type { Bank } from "./banks.js";
 import { problemHash } from "./problemHash.js";
-import { reconcileIndex } from "./reconcile.js";
+import { indexMemories, reconcileIndex } from "./reconcile.js";
+import { insertMemories, type NewMemory } from "./store.js";
 import { type MemorySource, trustOf, verificationSchema } from "./trust.js";
 
 /** One solved problem as it arrives from a file or a request. */
@@ -61,20 +61,16 @@ export async function importProblems({
   const domain = domainOf(bank.domain);
   const result: ImportResult = { inserted: 0, duplicates: 0, rejected: [] };
   let read = 0;
-  let batch: (typeof memories.$inferInsert)[] = [];
+  let batch: NewMemory[] = [];
 
   const flush = async () => {
     if (batch.length === 0) return;
     const unique = [...new Map(batch.map((m) => [m.problemHash, m])).values()];
-    const inserted = await ctx.db
-      .insert(memories)
-      .values(unique)
-      .onConflictDoNothing({ target: [memories.bankId, memories.problemHash] })
-      .returning({ id: memories.id });
+    const inserted = await insertMemories(ctx.db, unique);
     result.inserted += inserted.length;
     result.duplicates += batch.length - inserted.length;
     batch = [];
-    await reconcileIndex({ ctx, bankId: bank.id });
+    await indexMemories(ctx, inserted);
     onProgress?.({ ...result, read });
   };
 
@@ -116,6 +112,8 @@ export async function importProblems({
     if (batch.length >= BATCH) await flush();
   }
   await flush();
+  // whatever an earlier, interrupted import left unindexed
+  await reconcileIndex({ ctx, bankId: bank.id });
   await ctx.index.optimize(bank.id);
   return result;
 }

@@ -49,35 +49,9 @@ export async function reconcileIndex({
       .limit(BATCH);
     if (pending.length === 0) return result;
 
-    const byBank = groupBy(pending, (m) => m.bankId);
-    for (const [bank, rows] of byBank) {
-      const active = rows.filter((r) => r.status === "active");
-      const inactive = rows.filter((r) => r.status !== "active");
-      if (active.length > 0) {
-        const vectors = await ctx.embedder.embed(active.map((r) => r.problem));
-        const indexRows: IndexRow[] = active.map((r, i) => ({
-          id: r.id,
-          bank,
-          status: r.status,
-          trust: r.trust,
-          text: r.problem,
-          vector: vectors[i] as Float32Array,
-        }));
-        await ctx.index.upsert(bank, indexRows);
-      }
-      await ctx.index.remove(
-        bank,
-        inactive.map((r) => r.id),
-      );
-      result.upserted += active.length;
-      result.removed += inactive.length;
-    }
-    // acknowledge exactly the version that was indexed: a change made meanwhile stays pending
-    const acked = JSON.stringify(pending.map((r) => ({ id: r.id, version: r.version })));
-    await ctx.db.execute(sql`
-      update memories set index_version = acked.version
-      from jsonb_to_recordset(${acked}::jsonb) as acked(id text, version int)
-      where memories.id = acked.id and memories.index_version < acked.version`);
+    const done = await indexMemories(ctx, pending);
+    result.upserted += done.upserted;
+    result.removed += done.removed;
     onBatch?.(result.upserted + result.removed);
   }
 }
@@ -91,6 +65,53 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/** What the index needs of a memory record. */
+export interface IndexableMemory {
+  id: string;
+  bankId: string;
+  problem: string;
+  status: string;
+  trust: number;
+  version: number;
+}
+
+/**
+ * Writes these records' current versions to the index (active: upsert, others: remove), then
+ * acknowledges exactly the versions written: a change made meanwhile stays pending for the next run.
+ */
+export async function indexMemories(ctx: Context, rows: IndexableMemory[]): Promise<ReconcileResult> {
+  const result: ReconcileResult = { upserted: 0, removed: 0 };
+  if (rows.length === 0) return result;
+  for (const [bank, group] of groupBy(rows, (m) => m.bankId)) {
+    const active = group.filter((r) => r.status === "active");
+    const inactive = group.filter((r) => r.status !== "active");
+    if (active.length > 0) {
+      const vectors = await ctx.embedder.embed(active.map((r) => r.problem));
+      const indexRows: IndexRow[] = active.map((r, i) => ({
+        id: r.id,
+        bank,
+        status: r.status,
+        trust: r.trust,
+        text: r.problem,
+        vector: vectors[i] as Float32Array,
+      }));
+      await ctx.index.upsert(bank, indexRows);
+    }
+    await ctx.index.remove(
+      bank,
+      inactive.map((r) => r.id),
+    );
+    result.upserted += active.length;
+    result.removed += inactive.length;
+  }
+  const acked = JSON.stringify(rows.map((r) => ({ id: r.id, version: r.version })));
+  await ctx.db.execute(sql`
+    update memories set index_version = acked.version
+    from jsonb_to_recordset(${acked}::jsonb) as acked(id text, version int)
+    where memories.id = acked.id and memories.index_version < acked.version`);
+  return result;
 }
 
 /** Marks a bank's memories (or all) as not indexed, so the next reconcile writes them again. */

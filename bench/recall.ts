@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../src/config.js";
+import { type Bank, createBank } from "../src/memory/banks.js";
+import { importProblems, type SourceRow } from "../src/memory/importProblems.js";
+import { recallAnalogues } from "../src/memory/recall.js";
+import { benchContext, percentile, report } from "./support.js";
+
+/** A deterministic PRNG (mulberry32), so every run builds the same synthetic bank. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Synthetic problems with the statistics of real ones: two to four sentences drawn from the pool of all
+ * GSM8K train sentences, with fresh numbers, so the bank is large, varied and realistic for both searches.
+ */
+function* syntheticProblems(count: number, sentences: string[], seed: number): Generator<SourceRow> {
+  const random = prng(seed);
+  for (let i = 0; i < count; i++) {
+    const n = 2 + Math.floor(random() * 3);
+    const parts = Array.from(
+      { length: n },
+      () => sentences[Math.floor(random() * sentences.length)] as string,
+    );
+    const problem = `${parts.join(" ").replace(/\d+/g, () => String(1 + Math.floor(random() * 500)))} (#${i})`;
+    yield { line: i + 1, value: { problem, answer: String(Math.floor(random() * 1000)) } };
+  }
+}
+
+async function measure(size: number, sentences: string[], queries: string[]) {
+  const ctx = await benchContext();
+  try {
+    const bank: Bank = await createBank(ctx.db, { id: `synthetic-${size}`, domain: "number" });
+    const building = performance.now();
+    await importProblems({ ctx, bank, rows: syntheticProblems(size, sentences, size), source: "import" });
+    const buildSeconds = (performance.now() - building) / 1000;
+    for (const q of queries.slice(0, 20)) await recallAnalogues({ ctx, bank, query: q });
+    const times: number[] = [];
+    for (const q of queries) {
+      const started = performance.now();
+      await recallAnalogues({ ctx, bank, query: q, options: { k: 4 } });
+      times.push(performance.now() - started);
+    }
+    console.log(
+      `\nrecall: ${size.toLocaleString()} synthetic memories on ${ctx.label}, k=4, ${queries.length} GSM8K test questions`,
+    );
+    const strict = size >= 100_000;
+    return [
+      report(`  build ${size / 1000}k (records + index)`, buildSeconds, "s"),
+      report(
+        `  recall p50 @ ${size / 1000}k`,
+        percentile(times, 0.5),
+        "ms",
+        strict ? { op: "≤", value: 10 } : undefined,
+      ),
+      report(
+        `  recall p99 @ ${size / 1000}k`,
+        percentile(times, 0.99),
+        "ms",
+        strict ? { op: "≤", value: 30 } : undefined,
+      ),
+    ];
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Recall latency (embed + hybrid search + records + rerank) at 10k and 100k memories. */
+export async function benchRecall(sizes = [10_000, 100_000]) {
+  const { dataDir } = loadConfig();
+  const read = (file: string) =>
+    readFileSync(join(dataDir, "gsm8k", file), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).question as string);
+  const sentences = read("train.jsonl")
+    .flatMap((q) => q.match(/[^.?!]+[.?!]/g) ?? [])
+    .map((s) => s.trim());
+  const queries = read("test.jsonl").slice(0, 300);
+  const results = [];
+  for (const size of sizes) results.push(...(await measure(size, sentences, queries)));
+  return results;
+}

@@ -1,0 +1,26 @@
+import { join } from "node:path";
+import { seedBank } from "../seed/seedBank.js";
+import { loadConfig } from "../src/config.js";
+import { benchContext, report } from "./support.js";
+
+/** Seeds GSM8K train (7,473 problems) into an empty bank with the local embedder: records + index. */
+export async function benchSeed() {
+  const ctx = await benchContext();
+  try {
+    const { dataDir } = loadConfig();
+    const started = performance.now();
+    const result = await seedBank({ ctx, input: { bankId: "gsm8k", from: "gsm8k", dataDir } });
+    const seconds = (performance.now() - started) / 1000;
+    if (result.inserted !== 7473) throw new Error(`expected 7473 memories, seeded ${result.inserted}`);
+    console.log(`\nseed: GSM8K train from ${join(dataDir, "gsm8k")} on ${ctx.label}`);
+    return [
+      report(`seed throughput (${ctx.label}, local embedder)`, result.inserted / seconds, "memories/s", {
+        op: "≥",
+        value: 2000,
+      }),
+      report("seed wall time", seconds, "s"),
+    ];
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,77 @@
+import { sql } from "drizzle-orm";
+import { type Database, queryRows } from "../db/client.js";
+import type { IndexableMemory } from "./reconcile.js";
+
+/** A memory record about to be written. */
+export interface NewMemory {
+  id: string;
+  bankId: string;
+  problem: string;
+  reasoning: string;
+  answer: string;
+  answerCanonical: string;
+  problemHash: string;
+  source: string;
+  runId?: string | null;
+  model?: string | null;
+  verification: string;
+  verificationDetail: Record<string, unknown>;
+  trust: number;
+  status: string;
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Inserts memories in one statement, skipping any whose problem the bank already holds, and returns the
+ * rows actually inserted. The batch travels as one JSON parameter: far cheaper to send and bind than
+ * thousands of separate parameters, on PGlite and Postgres alike.
+ */
+export async function insertMemories(db: Database, rows: NewMemory[]): Promise<IndexableMemory[]> {
+  if (rows.length === 0) return [];
+  const payload = JSON.stringify(
+    rows.map((r) => ({
+      id: r.id,
+      bank_id: r.bankId,
+      problem: r.problem,
+      reasoning: r.reasoning,
+      answer: r.answer,
+      answer_canonical: r.answerCanonical,
+      problem_hash: r.problemHash,
+      source: r.source,
+      run_id: r.runId ?? null,
+      model: r.model ?? null,
+      verification: r.verification,
+      verification_detail: r.verificationDetail,
+      trust: r.trust,
+      status: r.status,
+      metadata: r.metadata,
+    })),
+  );
+  const inserted = await queryRows<{
+    id: string;
+    bank_id: string;
+    problem: string;
+    status: string;
+    trust: number;
+    version: number;
+  }>(
+    db,
+    sql`insert into memories (id, bank_id, problem, reasoning, answer, answer_canonical, problem_hash, source,
+          run_id, model, verification, verification_detail, trust, status, metadata)
+        select id, bank_id, problem, reasoning, answer, answer_canonical, problem_hash, source,
+          run_id, model, verification, verification_detail, trust, status, metadata
+        from jsonb_to_recordset(${payload}::jsonb) as r(id text, bank_id text, problem text, reasoning text,
+          answer text, answer_canonical text, problem_hash text, source text, run_id text, model text,
+          verification text, verification_detail jsonb, trust int, status text, metadata jsonb)
+        on conflict (bank_id, problem_hash) do nothing
+        returning id, bank_id, problem, status, trust, version`,
+  );
+  return inserted.map((r) => ({
+    id: r.id,
+    bankId: r.bank_id,
+    problem: r.problem,
+    status: r.status,
+    trust: Number(r.trust),
+    version: Number(r.version),
+  }));
+}
