@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, or } from "drizzle-orm";
 import type { Context } from "../context.js";
 import { memories } from "../db/schema.js";
 import type { Bank } from "./banks.js";
@@ -86,18 +86,23 @@ export async function recallAnalogues({
   const floor =
     options.similarityFloor ?? bank.settings.similarityFloor ?? ctx.embedder.defaultSimilarityFloor;
   const t0 = performance.now();
+  if (k === 0) {
+    return {
+      memories: [],
+      abstained: false,
+      considered: 0,
+      similarityFloor: floor,
+      timings: { embedMs: 0, searchMs: 0, rerankMs: 0 },
+    };
+  }
   const [queryVector] = await ctx.embedder.embed([query]);
   const qv = queryVector as Float32Array;
   const t1 = performance.now();
   const limit = Math.max(MIN_CANDIDATES, 4 * k);
   const hash = problemHash(query);
-  const [vectorHits, textHits, exactRows] = await Promise.all([
+  const [vectorHits, textHits] = await Promise.all([
     ctx.index.searchVector(bank.id, qv, limit),
     ctx.index.searchText(bank.id, query, limit),
-    ctx.db
-      .select({ id: memories.id })
-      .from(memories)
-      .where(and(eq(memories.bankId, bank.id), eq(memories.problemHash, hash))),
   ]);
   const t2 = performance.now();
 
@@ -110,28 +115,12 @@ export async function recallAnalogues({
     if (c) Object.assign(c, { textRank: i + 1, textScore: h.score });
     else candidates.set(h.id, { id: h.id, vector: h.vector, textRank: i + 1, textScore: h.score });
   });
-  // the records are the truth: an exact problem match counts even if the index has not caught up
-  for (const { id } of exactRows) {
-    if (!candidates.has(id)) candidates.set(id, { id, vector: qv, vectorRank: 1, textRank: 1, textScore: 0 });
-  }
-  if (k === 0 || candidates.size === 0) {
-    return {
-      memories: [],
-      abstained: false,
-      considered: candidates.size,
-      similarityFloor: floor,
-      timings: ms(),
-    };
-  }
 
+  // Only the columns scoring needs, for every candidate; the records are the truth on status and trust,
+  // and an exact problem match counts even if the index has not caught up with it yet.
   const rows = await ctx.db
     .select({
       id: memories.id,
-      problem: memories.problem,
-      reasoning: memories.reasoning,
-      answer: memories.answer,
-      answerCanonical: memories.answerCanonical,
-      verification: memories.verification,
       trust: memories.trust,
       status: memories.status,
       problemHash: memories.problemHash,
@@ -139,7 +128,18 @@ export async function recallAnalogues({
       helpedCount: memories.helpedCount,
     })
     .from(memories)
-    .where(and(eq(memories.bankId, bank.id), inArray(memories.id, [...candidates.keys()])));
+    .where(
+      and(
+        eq(memories.bankId, bank.id),
+        candidates.size > 0
+          ? or(inArray(memories.id, [...candidates.keys()]), eq(memories.problemHash, hash))
+          : eq(memories.problemHash, hash),
+      ),
+    );
+  for (const r of rows) {
+    if (!candidates.has(r.id))
+      candidates.set(r.id, { id: r.id, vector: qv, vectorRank: 1, textRank: 1, textScore: 0 });
+  }
 
   const trustFloor = trustOf(bank.settings.trustFloor);
   const maxFused = 2 / (RRF_K + 1);
@@ -183,25 +183,51 @@ export async function recallAnalogues({
     finals.push(bestScore);
   }
 
+  const texts = new Map(
+    picked.length === 0
+      ? []
+      : (
+          await ctx.db
+            .select({
+              id: memories.id,
+              problem: memories.problem,
+              reasoning: memories.reasoning,
+              answer: memories.answer,
+              answerCanonical: memories.answerCanonical,
+              verification: memories.verification,
+            })
+            .from(memories)
+            .where(
+              inArray(
+                memories.id,
+                picked.map((p) => p.row.id),
+              ),
+            )
+        ).map((r) => [r.id, r]),
+  );
+
   return {
-    memories: picked.map((s, i) => ({
-      id: s.row.id,
-      rank: i + 1,
-      problem: s.row.problem,
-      reasoning: s.row.reasoning,
-      answer: s.row.answer,
-      answerCanonical: s.row.answerCanonical,
-      verification: s.row.verification as Verification,
-      trust: s.row.trust,
-      exact: s.exact,
-      scores: {
-        vector: round(s.similarity),
-        text: round(s.c.textScore),
-        fused: round(s.fused),
-        utility: round(s.utility),
-        final: round(finals[i] as number),
-      },
-    })),
+    memories: picked.map((s, i) => {
+      const text = texts.get(s.row.id) as NonNullable<ReturnType<typeof texts.get>>;
+      return {
+        id: s.row.id,
+        rank: i + 1,
+        problem: text.problem,
+        reasoning: text.reasoning,
+        answer: text.answer,
+        answerCanonical: text.answerCanonical,
+        verification: text.verification as Verification,
+        trust: s.row.trust,
+        exact: s.exact,
+        scores: {
+          vector: round(s.similarity),
+          text: round(s.c.textScore),
+          fused: round(s.fused),
+          utility: round(s.utility),
+          final: round(finals[i] as number),
+        },
+      };
+    }),
     abstained: scored.length > 0 && passing.length === 0,
     considered: candidates.size,
     similarityFloor: floor,
