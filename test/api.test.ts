@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import { createBank } from "../src/memory/banks.js";
-import { importProblems } from "../src/memory/importProblems.js";
-import { useTestContext } from "./support/context.js";
+import { bankWithProblems, useTestContext } from "./support/context.js";
 
 const t = useTestContext();
 
@@ -17,22 +15,9 @@ async function problemOf(response: Response) {
 
 async function seededApp() {
   const ctx = t.ctx();
-  const bank = await createBank(ctx.db, { id: "arith", domain: "number" });
-  await importProblems({
-    ctx,
-    bank,
-    source: "import",
-    rows: [
-      {
-        line: 1,
-        value: {
-          problem: "Sam has 4 boxes of 6 pens. How many pens?",
-          answer: "24",
-          reasoning: "4 * 6 = 24",
-        },
-      },
-    ],
-  });
+  await bankWithProblems(ctx, { id: "arith", domain: "number" }, [
+    { problem: "Sam has 4 boxes of 6 pens. How many pens?", answer: "24", reasoning: "4 * 6 = 24" },
+  ]);
   return createApp(ctx);
 }
 

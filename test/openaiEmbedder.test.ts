@@ -4,14 +4,12 @@ import { loadConfig } from "../src/config.js";
 import { openContext } from "../src/context.js";
 import { embeddingCache } from "../src/db/schema.js";
 import { createLogger } from "../src/log.js";
-import { createBank } from "../src/memory/banks.js";
 import { databaseEmbeddingCache } from "../src/memory/embed/cache.js";
 import { dot } from "../src/memory/embed/embedder.js";
 import { createOpenAIEmbedder } from "../src/memory/embed/openai.js";
-import { importProblems } from "../src/memory/importProblems.js";
 import { recallAnalogues } from "../src/memory/recall.js";
 import { cliEnvironment } from "./support/cli.js";
-import { useTestContext } from "./support/context.js";
+import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 
 const t = useTestContext();
@@ -118,22 +116,10 @@ describe("a service configured with EMBEDDINGS=openai", () => {
     const ctx = await openContext(config, { command: "test", log: createLogger("silent") });
     try {
       expect(ctx.embedder.id).toBe("openai:nomic-embed-text:64");
-      const bank = await createBank(ctx.db, { id: "fruit", domain: "number" });
-      await importProblems({
-        ctx,
-        bank,
-        source: "import",
-        rows: [
-          {
-            line: 1,
-            value: { problem: "Lila has 3 bags with 7 apples each. How many apples?", answer: "21" },
-          },
-          {
-            line: 2,
-            value: { problem: "A train travels 60 km per hour for 3 hours. How far?", answer: "180" },
-          },
-        ],
-      });
+      const bank = await bankWithProblems(ctx, { id: "fruit", domain: "number" }, [
+        { problem: "Lila has 3 bags with 7 apples each. How many apples?", answer: "21" },
+        { problem: "A train travels 60 km per hour for 3 hours. How far?", answer: "180" },
+      ]);
       const result = await recallAnalogues({
         ctx,
         bank,

@@ -3,11 +3,10 @@ import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { seedBank } from "../seed/seedBank.js";
 import { memories } from "../src/db/schema.js";
-import { type Bank, createBank, getBank } from "../src/memory/banks.js";
-import { importProblems } from "../src/memory/importProblems.js";
+import { type Bank, getBank } from "../src/memory/banks.js";
 import { recallAnalogues } from "../src/memory/recall.js";
 import { reconcileIndex } from "../src/memory/reconcile.js";
-import { useTestContext } from "./support/context.js";
+import { bankWithProblems, useTestContext } from "./support/context.js";
 import { DATA_DIR, GSM8K_TEST, GSM8K_TRAIN } from "./support/data.js";
 
 const t = useTestContext({ shared: true });
@@ -169,24 +168,15 @@ describe("what may be recalled", () => {
 
   it("skips memories verified below the bank's trust floor", async () => {
     const ctx = t.ctx();
-    const bank = await createBank(ctx.db, {
-      id: "floor",
-      domain: "number",
-      settings: { trustFloor: "checker" },
-    });
     const problem = "Lena bakes 12 muffins and sells 5. How many muffins are left?";
-    await importProblems({
+    const bank = await bankWithProblems(
       ctx,
-      bank,
-      source: "import",
-      rows: [
-        { line: 1, value: { problem, answer: "7", verification: "consensus" } },
-        {
-          line: 2,
-          value: { problem: "Omar bakes 20 muffins and sells 8. How many muffins are left?", answer: "12" },
-        },
+      { id: "floor", domain: "number", settings: { trustFloor: "checker" } },
+      [
+        { problem, answer: "7", verification: "consensus" },
+        { problem: "Omar bakes 20 muffins and sells 8. How many muffins are left?", answer: "12" },
       ],
-    });
+    );
     const result = await recallAnalogues({ ctx, bank, query: problem });
     expect(result.memories.map((m) => m.answer)).toEqual(["12"]);
   });
@@ -204,16 +194,10 @@ describe("reranking", () => {
 
   it("prefers the memory that helped before when two analogues are equally close", async () => {
     const ctx = t.ctx();
-    const bank = await createBank(ctx.db, { id: "utility", domain: "number" });
-    await importProblems({
-      ctx,
-      bank,
-      source: "import",
-      rows: [
-        { line: 1, value: { problem: twinA, answer: "52" } },
-        { line: 2, value: { problem: twinB, answer: "66" } },
-      ],
-    });
+    const bank = await bankWithProblems(ctx, { id: "utility", domain: "number" }, [
+      { problem: twinA, answer: "52" },
+      { problem: twinB, answer: "66" },
+    ]);
     const first = await recallAnalogues({ ctx, bank, query, options: { k: 1 } });
     const other = first.memories[0]?.problem === twinA ? twinB : twinA;
     await ctx.db
@@ -227,17 +211,11 @@ describe("reranking", () => {
 
   it("diversifies: after one of two near-identical memories, a different analogue comes next", async () => {
     const ctx = t.ctx();
-    const bank = await createBank(ctx.db, { id: "mmr", domain: "number" });
-    await importProblems({
-      ctx,
-      bank,
-      source: "import",
-      rows: [
-        { line: 1, value: { problem: twinA, answer: "52" } },
-        { line: 2, value: { problem: twinB, answer: "66" } },
-        { line: 3, value: { problem: cousin, answer: "25" } },
-      ],
-    });
+    const bank = await bankWithProblems(ctx, { id: "mmr", domain: "number" }, [
+      { problem: twinA, answer: "52" },
+      { problem: twinB, answer: "66" },
+      { problem: cousin, answer: "25" },
+    ]);
     const result = await recallAnalogues({ ctx, bank, query, options: { k: 2 } });
     expect(result.memories).toHaveLength(2);
     expect(result.memories.map((m) => m.problem)).toContain(cousin);

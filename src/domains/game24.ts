@@ -1,3 +1,5 @@
+import { findMarkedAnswer } from "./extract.js";
+
 /** Exact rational numbers: 24 must be reached exactly, so floating point is not good enough (8/(3-8/3)). */
 export interface Rational {
   n: bigint;
@@ -53,6 +55,8 @@ export type Game24Check = { ok: true } | { ok: false; reason: string };
 
 /** Parses an arithmetic expression over integers with + - * / ( ) into a value and the numbers it used. */
 function evaluate(expression: string): { value: Rational; used: number[] } | { error: string } {
+  // "1 3" would otherwise read as 13 once spaces are gone
+  if (/\d\s+\d/.test(expression)) return { error: "numbers must be joined by an operator" };
   const source = expression.replace(/[×x]/g, "*").replace(/÷/g, "/").replace(/\s+/g, "");
   if (source === "") return { error: "empty expression" };
   if (/[^0-9+\-*/()]/.test(source)) return { error: `unexpected character in "${expression}"` };
@@ -162,7 +166,53 @@ export function solveGame24(numbers: number[]): Game24Solution | undefined {
   return search(terms, []);
 }
 
-/** Canonical form of a game24 answer: the expression without spaces, with `×`/`÷` as `*`/`/`. */
+/** Canonical form of a game24 answer: the expression without spaces or `= 24`, with `×`/`÷` as `*`/`/`. */
 export function canonicalGame24(expression: string): string {
-  return expression.replace(/[×x]/g, "*").replace(/÷/g, "/").replace(/\s+/g, "");
+  return expression.replace(/[×x]/g, "*").replace(/÷/g, "/").replace(/\s+/g, "").replace(/=24$/, "");
+}
+
+/** Drops parentheses that have no partner, e.g. the `)` of "(which is 6 * 4)" when only "6 * 4)" was cut out. */
+function dropUnmatchedParentheses(text: string): string {
+  const open: number[] = [];
+  const unmatched = new Set<number>();
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "(") open.push(i);
+    else if (text[i] === ")" && open.pop() === undefined) unmatched.add(i);
+  }
+  for (const i of open) unmatched.add(i);
+  return [...text].filter((_, i) => !unmatched.has(i)).join("");
+}
+
+/** The arithmetic expression over at least two numbers in a line of prose, e.g. "So (10 - 4) * (13 - 9) = 24." */
+function expressionIn(line: string): string | undefined {
+  const normalized = line
+    .replace(/(?<=[\d)]\s*)[x×](?=\s*[\d(])/g, "*")
+    .replace(/÷/g, "/")
+    .replace(/[−–]/g, "-");
+  let best: { text: string; numbers: number } | undefined;
+  // "expr = 24", "24 = expr" and "expr = 6 * 4 = 24" all hold the answer in the run with the most numbers
+  for (const run of normalized.match(/[\d+\-*/() ]+/g) ?? []) {
+    const text = dropUnmatchedParentheses(run.trim().replace(/^[+\-*/\s]+|[+\-*/\s]+$/g, "")).trim();
+    const numbers = text.match(/\d+/g)?.length ?? 0;
+    if (numbers >= 2 && /\d\s*\)*\s*[+\-*/]/.test(text) && numbers > (best?.numbers ?? 0)) {
+      best = { text, numbers };
+    }
+  }
+  return best?.text;
+}
+
+/**
+ * The expression a Game of 24 chain of thought ends on: the one after `Answer:` (or another answer marker),
+ * else the last line that holds an arithmetic expression; a trailing `= 24` is left out.
+ */
+export function extractGame24Expression(chainOfThought: string): string | undefined {
+  const marked = findMarkedAnswer(chainOfThought);
+  const fromMarker = marked === undefined ? undefined : expressionIn(marked);
+  if (fromMarker) return fromMarker;
+  const lines = chainOfThought.split(/\r?\n/).reverse();
+  for (const line of lines) {
+    const expression = expressionIn(line);
+    if (expression) return expression;
+  }
+  return undefined;
 }

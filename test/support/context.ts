@@ -5,8 +5,10 @@ import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../../src/config.js";
 import type { Context } from "../../src/context.js";
 import { createLogger } from "../../src/log.js";
+import { type Bank, createBank, type NewBank } from "../../src/memory/banks.js";
 import type { Embedder } from "../../src/memory/embed/embedder.js";
 import { createLocalEmbedder } from "../../src/memory/embed/local.js";
+import { importProblems, type ProblemInput } from "../../src/memory/importProblems.js";
 import { openLanceIndex } from "../../src/memory/index/lance.js";
 import type { MemoryIndex } from "../../src/memory/index/memoryIndex.js";
 import { checkIndex } from "../../src/memory/reconcile.js";
@@ -87,4 +89,16 @@ export function useTestContext(
     ctx: () => current as TestContext,
     database: () => database as TestDatabase,
   };
+}
+
+/** Creates a bank and imports these solved problems into it (records and index), for a test to recall from. */
+export async function bankWithProblems(ctx: Context, bank: NewBank, problems: ProblemInput[]): Promise<Bank> {
+  const created = await createBank(ctx.db, bank);
+  await importProblems({
+    ctx,
+    bank: created,
+    source: "import",
+    rows: problems.map((value, i) => ({ line: i + 1, value })),
+  });
+  return created;
 }
