@@ -1,9 +1,8 @@
-import { and, eq, inArray, or } from "drizzle-orm";
 import type { Context } from "../context.js";
-import { memories } from "../db/schema.js";
 import type { Bank } from "./banks.js";
 import { dot } from "./embed/embedder.js";
 import { problemHash } from "./problemHash.js";
+import { type MemoryText, memoryTexts, scoringRowByHash, scoringRows } from "./store.js";
 import { trustOf, type Verification } from "./trust.js";
 
 /** Reciprocal rank fusion constant (Cormack et al.): damps the head of each list so neither dominates. */
@@ -100,9 +99,11 @@ export async function recallAnalogues({
   const t1 = performance.now();
   const limit = Math.max(MIN_CANDIDATES, 4 * k);
   const hash = problemHash(query);
-  const [vectorHits, textHits] = await Promise.all([
+  // the index searches run on LanceDB's own threads, so the records lookup overlaps them
+  const [vectorHits, textHits, exactRows] = await Promise.all([
     ctx.index.searchVector(bank.id, qv, limit),
     ctx.index.searchText(bank.id, query, limit),
+    scoringRowByHash(ctx.db, bank.id, hash),
   ]);
   const t2 = performance.now();
 
@@ -116,30 +117,15 @@ export async function recallAnalogues({
     else candidates.set(h.id, { id: h.id, vector: h.vector, textRank: i + 1, textScore: h.score });
   });
 
-  // Only the columns scoring needs, for every candidate; the records are the truth on status and trust,
-  // and an exact problem match counts even if the index has not caught up with it yet.
-  const rows = await ctx.db
-    .select({
-      id: memories.id,
-      trust: memories.trust,
-      status: memories.status,
-      problemHash: memories.problemHash,
-      recalledCount: memories.recalledCount,
-      helpedCount: memories.helpedCount,
-    })
-    .from(memories)
-    .where(
-      and(
-        eq(memories.bankId, bank.id),
-        candidates.size > 0
-          ? or(inArray(memories.id, [...candidates.keys()]), eq(memories.problemHash, hash))
-          : eq(memories.problemHash, hash),
-      ),
-    );
-  for (const r of rows) {
+  // The records are the truth on status and trust, and an exact problem match counts even if the index
+  // has not caught up with it yet. Only the columns scoring needs, for every candidate.
+  for (const r of exactRows) {
     if (!candidates.has(r.id))
       candidates.set(r.id, { id: r.id, vector: qv, vectorRank: 1, textRank: 1, textScore: 0 });
   }
+  const exactIds = new Set(exactRows.map((r) => r.id));
+  const others = [...candidates.keys()].filter((id) => !exactIds.has(id));
+  const rows = [...exactRows, ...(await scoringRows(ctx.db, bank.id, others))];
 
   const trustFloor = trustOf(bank.settings.trustFloor);
   const maxFused = 2 / (RRF_K + 1);
@@ -183,32 +169,14 @@ export async function recallAnalogues({
     finals.push(bestScore);
   }
 
-  const texts = new Map(
-    picked.length === 0
-      ? []
-      : (
-          await ctx.db
-            .select({
-              id: memories.id,
-              problem: memories.problem,
-              reasoning: memories.reasoning,
-              answer: memories.answer,
-              answerCanonical: memories.answerCanonical,
-              verification: memories.verification,
-            })
-            .from(memories)
-            .where(
-              inArray(
-                memories.id,
-                picked.map((p) => p.row.id),
-              ),
-            )
-        ).map((r) => [r.id, r]),
+  const texts = await memoryTexts(
+    ctx.db,
+    picked.map((p) => p.row.id),
   );
 
   return {
     memories: picked.map((s, i) => {
-      const text = texts.get(s.row.id) as NonNullable<ReturnType<typeof texts.get>>;
+      const text = texts.get(s.row.id) as MemoryText;
       return {
         id: s.row.id,
         rank: i + 1,

@@ -75,3 +75,96 @@ export async function insertMemories(db: Database, rows: NewMemory[]): Promise<I
     version: Number(r.version),
   }));
 }
+
+/** What recall needs to score a candidate memory. */
+export interface ScoringRow {
+  id: string;
+  trust: number;
+  status: string;
+  problemHash: string;
+  recalledCount: number;
+  helpedCount: number;
+}
+
+type RawScoringRow = {
+  id: string;
+  trust: number;
+  status: string;
+  problem_hash: string;
+  recalled_count: number;
+  helped_count: number;
+};
+
+const toScoringRow = (r: RawScoringRow): ScoringRow => ({
+  id: r.id,
+  trust: Number(r.trust),
+  status: r.status,
+  problemHash: r.problem_hash,
+  recalledCount: Number(r.recalled_count),
+  helpedCount: Number(r.helped_count),
+});
+
+// Ids travel as one comma-joined parameter: PGlite plans `id = any(…)` over one parameter in a third of
+// the time of an `IN ($1, …, $40)` list. Ids are ours (prefix_ + base36/hex), so a comma cannot occur.
+const idList = (ids: string[]) => ids.filter((id) => /^[\w-]+$/.test(id)).join(",");
+
+/** Scoring columns of these memories of a bank. */
+export async function scoringRows(db: Database, bankId: string, ids: string[]): Promise<ScoringRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryRows<RawScoringRow>(
+    db,
+    sql`select id, trust, status, problem_hash, recalled_count, helped_count from memories
+        where id = any(string_to_array(${idList(ids)}, ',')) and bank_id = ${bankId}`,
+  );
+  return rows.map(toScoringRow);
+}
+
+/** Scoring columns of the bank's memory of exactly this problem (by problem hash), if any. */
+export async function scoringRowByHash(db: Database, bankId: string, hash: string): Promise<ScoringRow[]> {
+  const rows = await queryRows<RawScoringRow>(
+    db,
+    sql`select id, trust, status, problem_hash, recalled_count, helped_count from memories
+        where bank_id = ${bankId} and problem_hash = ${hash}`,
+  );
+  return rows.map(toScoringRow);
+}
+
+/** The texts of a worked example. */
+export interface MemoryText {
+  id: string;
+  problem: string;
+  reasoning: string;
+  answer: string;
+  answerCanonical: string;
+  verification: string;
+}
+
+/** Problem, reasoning and answer of these memories, by id. */
+export async function memoryTexts(db: Database, ids: string[]): Promise<Map<string, MemoryText>> {
+  if (ids.length === 0) return new Map();
+  const rows = await queryRows<{
+    id: string;
+    problem: string;
+    reasoning: string;
+    answer: string;
+    answer_canonical: string;
+    verification: string;
+  }>(
+    db,
+    sql`select id, problem, reasoning, answer, answer_canonical, verification from memories
+        where id = any(string_to_array(${idList(ids)}, ','))`,
+  );
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        problem: r.problem,
+        reasoning: r.reasoning,
+        answer: r.answer,
+        answerCanonical: r.answer_canonical,
+        verification: r.verification,
+      },
+    ]),
+  );
+}
