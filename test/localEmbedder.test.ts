@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { contentTerms, maskedTokens } from "../src/memory/analogyTokens.js";
 import { dot } from "../src/memory/embed/embedder.js";
-import { createLocalEmbedder, embedLocal, maskedTokens } from "../src/memory/embed/local.js";
+import { createLocalEmbedder, embedLocal } from "../src/memory/embed/local.js";
 
 const natalia =
   "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
@@ -49,6 +50,10 @@ describe("the local embedder", () => {
     const unrelated = "Who painted the Mona Lisa and where does it hang today?";
     const q = embedLocal(natalia, 384);
     expect(dot(q, embedLocal(related, 384))).toBeGreaterThan(dot(q, embedLocal(unrelated, 384)) + 0.1);
+  });
+
+  it("keeps a problem's distinct content words, without numbers, names or function words, for text search", () => {
+    expect(contentTerms(natalia)).toEqual(["sold", "clips", "friends", "sell", "altogether"]);
   });
 
   it("embeds an empty text as the zero vector instead of failing", () => {

@@ -114,6 +114,8 @@ export async function importProblems({
   await flush();
   // whatever an earlier, interrupted import left unindexed
   await reconcileIndex({ ctx, bankId: bank.id });
-  await ctx.index.optimize(bank.id);
+  // the vector index of a large bank is built by the caller when it can afford to wait (seed does);
+  // until then new rows are searched exactly, so nothing is missed
+  await ctx.index.optimize(bank.id, { vectorIndex: false });
   return result;
 }

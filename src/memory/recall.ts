@@ -1,4 +1,5 @@
 import type { Context } from "../context.js";
+import { contentTerms } from "./analogyTokens.js";
 import type { Bank } from "./banks.js";
 import { dot } from "./embed/embedder.js";
 import { problemHash } from "./problemHash.js";
@@ -16,7 +17,7 @@ export interface RecallScores {
   vector: number;
   /** BM25 score of the full-text match (0 when the text search did not find it) */
   text: number;
-  /** reciprocal rank fusion of both lists, scaled so rank 1 in both is 1 */
+  /** reciprocal rank fusion of both lists (absent from one: ranked just below its last), rank 1 in both is 1 */
   fused: number;
   /** utility prior (helped + 1) / (recalled + 2): memories that helped before count more */
   utility: number;
@@ -102,7 +103,7 @@ export async function recallAnalogues({
   // the index searches run on LanceDB's own threads, so the records lookup overlaps them
   const [vectorHits, textHits, exactRows] = await Promise.all([
     ctx.index.searchVector(bank.id, qv, limit),
-    ctx.index.searchText(bank.id, query, limit),
+    ctx.index.searchText(bank.id, contentTerms(query).join(" "), limit),
     scoringRowByHash(ctx.db, bank.id, hash),
   ]);
   const t2 = performance.now();
@@ -136,9 +137,10 @@ export async function recallAnalogues({
       const c = candidates.get(r.id) as Candidate;
       const exact = r.problemHash === hash;
       const similarity = exact ? 1 : dot(qv, c.vector);
+      // a memory one list did not return ranks just below that list's last place: missing from the top
+      // `limit` of a search is weak evidence, not none (a short query can tie hundreds of texts)
       const fused =
-        ((c.vectorRank ? 1 / (RRF_K + c.vectorRank) : 0) + (c.textRank ? 1 / (RRF_K + c.textRank) : 0)) /
-        maxFused;
+        (1 / (RRF_K + (c.vectorRank ?? limit + 1)) + 1 / (RRF_K + (c.textRank ?? limit + 1))) / maxFused;
       const utility = (r.helpedCount + 1) / (r.recalledCount + 2);
       // rank fusion alone forgets how close a match is (cosine 0.42 and 1.0 can both rank near the top):
       // relevance averages it with the similarity itself; neutral utility (0.5) leaves it unchanged and

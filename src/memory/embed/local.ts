@@ -1,3 +1,4 @@
+import { COMMON_WORDS, maskedTokens } from "../analogyTokens.js";
 import { type Embedder, normalize } from "./embedder.js";
 
 /**
@@ -19,49 +20,6 @@ export function createLocalEmbedder(dimensions: number): Embedder {
 // Measured with 384 dimensions against GSM8K train: off-topic questions peak at 0.34 with their nearest
 // memory, while three in four GSM8K test questions have a neighbour above it (test/recall.test.ts).
 const LOCAL_SIMILARITY_FLOOR = 0.34;
-
-// Function words and common sentence openers: capitalized at the start of a sentence, yet not names.
-const COMMON = new Set(
-  `a about above after again against all also an and another any are as at be because been before being
-  below between both but by can could did do does doing down during each every few for from further had has
-  have having he her here hers herself him himself his how i if in into is it its itself just let me more
-  most my myself no nor not now of off on once only or other our ours ourselves out over own same she
-  should so some such than that the their theirs them themselves then there these they this those through
-  to too under until up very was we were what when where which while who whom why will with would you your
-  yours yourself yourselves one two three four five six seven eight nine ten half twice suppose given
-  find calculate compute determine today yesterday tomorrow last next first second third many much
-  several mr mrs ms dr monday tuesday wednesday thursday friday saturday sunday january february march
-  april may june july august september october november december`.split(/\s+/),
-);
-
-const TOKEN = /[A-Za-z]+(?:'[A-Za-z]+)?|\d+(?:[.,]\d+)*|[^\s\w]/g;
-const SENTENCE_END = new Set([".", "!", "?", ":", ";"]);
-
-/** Tokens with numbers masked as `#` and proper names as `@`, lowercased. */
-export function maskedTokens(text: string): string[] {
-  const raw = text.match(TOKEN) ?? [];
-  const lowerSeen = new Set<string>();
-  for (const t of raw) if (/^[a-z]/.test(t)) lowerSeen.add(t);
-  const out: string[] = [];
-  let sentenceStart = true;
-  for (const t of raw) {
-    if (/^\d/.test(t)) {
-      out.push("#");
-    } else if (/^[A-Z]/.test(t)) {
-      const lower = t.toLowerCase();
-      const isName = sentenceStart ? !COMMON.has(lower) && !lowerSeen.has(lower) : !COMMON.has(lower);
-      out.push(isName ? "@" : lower);
-    } else if (/^[a-z]/.test(t)) {
-      out.push(t);
-    } else {
-      if (t === "$" || t === "%") out.push(t);
-      sentenceStart = SENTENCE_END.has(t);
-      continue;
-    }
-    sentenceStart = false;
-  }
-  return out;
-}
 
 function hash32(s: string, seed: number): number {
   let h = seed >>> 0;
@@ -87,7 +45,7 @@ function featureWeight(feature: string): number {
   if (feature.startsWith("c:")) return CHAR_WEIGHT;
   if (feature.startsWith("b:")) return BIGRAM_WEIGHT;
   const word = feature.slice(2);
-  return COMMON.has(word) || word === "#" || word === "@" ? FUNCTION_WORD_WEIGHT : WORD_WEIGHT;
+  return COMMON_WORDS.has(word) || word === "#" || word === "@" ? FUNCTION_WORD_WEIGHT : WORD_WEIGHT;
 }
 
 /** Embeds one text deterministically into an L2-normalized vector. */
@@ -99,7 +57,7 @@ export function embedLocal(text: string, dimensions: number): Float32Array {
     const t = tokens[i] as string;
     add(`w:${t}`);
     if (i > 0) add(`b:${tokens[i - 1]} ${t}`);
-    if (t.length > 2 && !COMMON.has(t)) {
+    if (t.length > 2 && !COMMON_WORDS.has(t)) {
       const padded = `<${t}>`;
       for (let n = 3; n <= 5; n++) {
         for (let j = 0; j + n <= padded.length; j++) add(`c:${padded.slice(j, j + n)}`);

@@ -168,12 +168,12 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
       await db.tableNames();
     },
 
-    async optimize(bank) {
+    async optimize(bank, options = {}) {
       const table = await existing(bank);
       if (!table) return;
       const rows = await table.countRows();
       if (rows === 0) return;
-      if (rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
+      if (options.vectorIndex !== false && rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
         await table.createIndex("vector", {
           config: lancedb.Index.hnswSq({ distanceType: "cosine", numPartitions: 1 }),
         });

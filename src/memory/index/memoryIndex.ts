@@ -40,7 +40,10 @@ export interface MemoryIndex {
   drop(bank: string): Promise<void>;
   /** Throws when the index's storage cannot be reached. */
   ping(): Promise<void>;
-  /** Compaction and index maintenance after a burst of writes. */
-  optimize(bank: string): Promise<void>;
+  /**
+   * Compaction and index maintenance after a burst of writes; with `vectorIndex`, also builds the
+   * approximate vector index a large bank needs (slow: seconds per 10k memories).
+   */
+  optimize(bank: string, options?: { vectorIndex?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
