@@ -9,6 +9,7 @@ import type { Embedder } from "./memory/embed/embedder.js";
 import { openLanceIndex } from "./memory/index/lance.js";
 import type { MemoryIndex } from "./memory/index/memoryIndex.js";
 import { checkIndex } from "./memory/reconcile.js";
+import { createModelClient, type ModelClient } from "./reasoning/model.js";
 
 /** Everything a service function needs, passed in rather than imported, so tests can build their own. */
 export interface Context {
@@ -16,6 +17,8 @@ export interface Context {
   index: MemoryIndex;
   embedder: Embedder;
   log: Logger;
+  /** the chat model solves sample from; absent when none is configured (recall still works) */
+  model?: ModelClient;
 }
 
 export interface OpenContext extends Context {
@@ -54,7 +57,8 @@ export async function openContext(
     await migrateDatabase(handle);
     const embedder = await createEmbedder(config.embedder, handle.db);
     index = await openLanceIndex({ uri: config.lanceUri, dimensions: embedder.dimensions });
-    const ctx = { db: handle.db, index, embedder, log };
+    const model = config.model ? createModelClient(config.model) : undefined;
+    const ctx = { db: handle.db, index, embedder, log, model };
     await checkIndex({ ctx });
     const opened = handle;
     const openedIndex = index;

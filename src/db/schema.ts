@@ -83,6 +83,9 @@ export const runs = pgTable(
     votes: jsonb("votes").notNull().default([]),
     verification: text("verification").notNull().default("none"),
     verificationDetail: jsonb("verification_detail").notNull().default({}),
+    /** correct | incorrect | unknown: what the deciding verifier (or later feedback) concluded */
+    verdict: text("verdict").notNull().default("unknown"),
+    /** completed | failed | memory_hit */
     status: text("status").notNull(),
     error: text("error"),
     writtenMemoryId: text("written_memory_id"),

@@ -48,17 +48,21 @@ export function maskedTokens(text: string): string[] {
   return out;
 }
 
-const MAX_CONTENT_TERMS = 16;
+const MAX_CONTENT_TERMS = 10;
 
 /**
- * The distinct content words of a text (no numbers, names or function words), at most 16, in order:
- * the lexical half of recall searches with these, which keeps it both on the structure and fast.
+ * The distinct content words of a text (no numbers, names or function words), the longest 10 of them in
+ * their order of appearance: the lexical half of recall searches with these. Longer words are rarer, so
+ * they carry most of what BM25 would weigh, and a short query keeps the full-text search fast (each term
+ * is a posting list to merge).
  */
 export function contentTerms(text: string): string[] {
   const terms = new Set<string>();
   for (const t of maskedTokens(text)) {
     if (t.length > 1 && /^[a-z]/.test(t) && !COMMON_WORDS.has(t)) terms.add(t);
-    if (terms.size === MAX_CONTENT_TERMS) break;
   }
-  return [...terms];
+  const all = [...terms];
+  if (all.length <= MAX_CONTENT_TERMS) return all;
+  const keep = new Set([...all].sort((a, b) => b.length - a.length).slice(0, MAX_CONTENT_TERMS));
+  return all.filter((t) => keep.has(t));
 }

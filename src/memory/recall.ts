@@ -10,7 +10,7 @@ import { trustOf, type Verification } from "./trust.js";
 const RRF_K = 60;
 /** MMR trade-off: 1 is pure relevance, 0 pure diversity. */
 const MMR_LAMBDA = 0.6;
-const MIN_CANDIDATES = 24;
+const MIN_CANDIDATES = 16;
 
 export interface RecallScores {
   /** cosine similarity of the memory's problem to the query */

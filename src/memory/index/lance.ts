@@ -13,7 +13,7 @@ export interface LanceIndexOptions {
 // above it a bank's table gets an HNSW graph (scalar-quantized), about 3-4 ms whatever the size.
 const DEFAULT_ANN_THRESHOLD = 5_000;
 // candidates the HNSW search explores: higher finds more of the true nearest neighbours, slower
-const HNSW_EF = 128;
+const HNSW_EF = 64;
 // The FTS query parser treats some characters as syntax; a query is words, nothing else.
 const MAX_QUERY_TERMS = 48;
 

@@ -1,0 +1,1 @@
+ALTER TABLE "runs" ADD COLUMN "verdict" text DEFAULT 'unknown' NOT NULL;

@@ -1,0 +1,79 @@
+import { sql } from "drizzle-orm";
+import type { Context } from "../context.js";
+import { queryRows } from "../db/client.js";
+import { indexMemories } from "./reconcile.js";
+
+/** How a run that recalled memories turned out, as far as its verification can tell. */
+export type RunOutcome = "helped" | "hurt" | "unknown";
+
+/**
+ * A memory is retired once at least this many verified runs recalled it and its verified utility
+ * (helped + 1) / (helped + hurt + 2) fell below RETIRE_UTILITY: it keeps steering answers wrong.
+ * Unverified runs count neither way, and gold memories are never retired automatically (their answer is
+ * known right; a retire of one is an operator's decision).
+ */
+export const RETIRE_MIN_VERIFIED_USES = 6;
+export const RETIRE_UTILITY = 0.25;
+
+/**
+ * Credits the memories a run recalled: each gets recalled + 1 at solve time (`recalled: true`), and helped
+ * + 1 or hurt + 1 once the run's answer is known right or wrong (at solve time or later, on feedback).
+ * Increments happen in the database, so concurrent runs never lose an update. Returns the ids retired.
+ */
+export async function creditRecalls({
+  ctx,
+  memoryIds,
+  outcome,
+  recalled,
+}: {
+  ctx: Context;
+  memoryIds: string[];
+  outcome: RunOutcome;
+  recalled: boolean;
+}): Promise<string[]> {
+  if (memoryIds.length === 0) return [];
+  const ids = JSON.stringify(memoryIds);
+  const helped = outcome === "helped" ? 1 : 0;
+  const hurt = outcome === "hurt" ? 1 : 0;
+  await ctx.db.execute(
+    sql`update memories set
+          recalled_count = recalled_count + ${recalled ? 1 : 0},
+          helped_count = helped_count + ${helped},
+          hurt_count = hurt_count + ${hurt},
+          updated_at = now()
+        where id in (select jsonb_array_elements_text(${ids}::jsonb))`,
+  );
+  if (outcome !== "hurt") return [];
+  // a second statement: Postgres applies only one update per row within a single statement
+  const retired = await queryRows<{
+    id: string;
+    bank_id: string;
+    problem: string;
+    status: string;
+    trust: number;
+    version: number;
+  }>(
+    ctx.db,
+    sql`update memories set status = 'retired', version = version + 1, updated_at = now()
+        where id in (select jsonb_array_elements_text(${ids}::jsonb))
+          and status = 'active' and verification <> 'gold'
+          and helped_count + hurt_count >= ${RETIRE_MIN_VERIFIED_USES}
+          and (helped_count + 1)::real / (helped_count + hurt_count + 2) < ${RETIRE_UTILITY}
+        returning id, bank_id, problem, status, trust, version`,
+  );
+  if (retired.length > 0) {
+    await indexMemories(
+      ctx,
+      retired.map((r) => ({
+        id: r.id,
+        bankId: r.bank_id,
+        problem: r.problem,
+        status: r.status,
+        trust: Number(r.trust),
+        version: Number(r.version),
+      })),
+    );
+    ctx.log.info({ retired: retired.map((r) => r.id) }, "retired memories that kept hurting");
+  }
+  return retired.map((r) => r.id);
+}

@@ -1,0 +1,291 @@
+import { z } from "zod";
+import type { Context } from "../context.js";
+import { domainOf } from "../domains/domain.js";
+import { PrecedentError } from "../errors.js";
+import { newId } from "../ids.js";
+import type { Bank } from "../memory/banks.js";
+import { creditRecalls, type RunOutcome } from "../memory/credit.js";
+import { problemHash } from "../memory/problemHash.js";
+import { type RecallResult, recallAnalogues } from "../memory/recall.js";
+import { memoryTexts } from "../memory/store.js";
+import { trustOf } from "../memory/trust.js";
+import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
+import { buildPrompt } from "./prompt.js";
+import { type RunRecord, saveRun } from "./runs.js";
+import { type ChainSample, sampleChains } from "./sample.js";
+import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
+import { vote } from "./vote.js";
+
+export const solveOptionsSchema = z
+  .object({
+    /** worked examples to inject (default: the bank's k) */
+    k: z.number().int().min(0).max(50).optional(),
+    /** chains of thought to sample, the cap when adaptive (default: the bank's samples) */
+    samples: z.number().int().min(1).max(64).optional(),
+    temperature: z.number().min(0).max(2).default(0.7),
+    /** stop sampling once the leading answer cannot be overtaken with high probability */
+    adaptive: z.boolean().default(true),
+    batchSize: z.number().int().min(1).max(16).default(4),
+    /** the known answer, when the caller has one (an evaluation): the gold verifier checks against it */
+    gold: z.string().min(1).max(5_000).optional(),
+    /** answer an exact, trusted memory of this very problem from memory, without calling the model */
+    reuseMemory: z.boolean().default(true),
+    /** store the solution as a memory (evaluation control arms turn this off) */
+    writeBack: z.boolean().default(true),
+  })
+  .strict();
+export type SolveOptions = z.input<typeof solveOptionsSchema>;
+
+/** Progress of a solve, for streaming. */
+export type SolveEvent =
+  | { type: "recalled"; recall: RecallResult }
+  | { type: "sample"; sample: ChainSample }
+  | { type: "vote"; vote: ReturnType<typeof vote> }
+  | { type: "verified"; verification: VerificationOutcome };
+
+export interface SolveResult {
+  runId: string;
+  status: RunRecord["status"];
+  answer?: string;
+  answerCanonical?: string;
+  confidence?: number;
+  verification: RunRecord["verification"];
+  verdict: RunRecord["verdict"];
+  reason: string;
+  recalled: RunRecord["recalls"];
+  writtenMemory?: WriteBackResult;
+  samples: number;
+  usage: Record<string, number>;
+  timings: Record<string, number>;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Solves a query with the bank's memory: recall analogues → worked-example prompt → sampled chains of
+ * thought (adaptive) → vote → verify → write back → credit the recalled memories → persist the run.
+ * Returns the answer with its verification, or an honest `unknown` verdict when nothing could verify it.
+ */
+export async function solve({
+  ctx,
+  bank,
+  query,
+  options = {},
+  onEvent,
+}: {
+  ctx: Context;
+  bank: Bank;
+  query: string;
+  options?: SolveOptions;
+  onEvent?: (event: SolveEvent) => void;
+}): Promise<SolveResult> {
+  const opts = solveOptionsSchema.parse(options);
+  const model = ctx.model;
+  if (!model) {
+    throw new PrecedentError(
+      "unavailable",
+      "no model is configured: set PRECEDENT_MODEL (and OPENAI_BASE_URL, OPENAI_API_KEY for your endpoint) to solve",
+    );
+  }
+  const domain = domainOf(bank.domain);
+  const runId = newId("run");
+  const started = performance.now();
+  const timings: Record<string, number> = {};
+  const lap = (name: string, since: number) => {
+    timings[name] = round(performance.now() - since);
+    return performance.now();
+  };
+
+  let t = performance.now();
+  const recall = await recallAnalogues({ ctx, bank, query, options: { k: opts.k } });
+  t = lap("recallMs", t);
+  onEvent?.({ type: "recalled", recall });
+  const recalls = recall.memories.map((m) => ({ memoryId: m.id, rank: m.rank, scores: m.scores }));
+  const params = { ...opts, k: opts.k ?? bank.settings.k, samples: opts.samples ?? bank.settings.samples };
+  const base = {
+    id: runId,
+    bankId: bank.id,
+    query,
+    queryHash: problemHash(query),
+    params,
+    model: model.name,
+    recalls,
+  };
+
+  const hit = recall.memories.find((m) => m.exact && m.trust >= trustOf(bank.settings.writeBackTier));
+  if (hit && opts.reuseMemory && opts.gold === undefined) {
+    const run: RunRecord = {
+      ...base,
+      prompt: [],
+      answer: hit.answer,
+      answerCanonical: hit.answerCanonical,
+      confidence: 1,
+      votes: { memoryHit: hit.id },
+      verification: hit.verification,
+      verificationDetail: { memoryHit: hit.id, reason: "this problem is in memory with a trusted answer" },
+      verdict: "correct",
+      status: "memory_hit",
+      writtenMemoryId: undefined,
+      timings: { ...timings, totalMs: round(performance.now() - started) },
+      usage: {},
+      samples: [],
+    };
+    await saveRun(ctx.db, run);
+    await creditRecalls({ ctx, memoryIds: [hit.id], outcome: "unknown", recalled: true });
+    return resultOf(run, "answered from memory: the same problem with a trusted answer", undefined);
+  }
+
+  const examples = [
+    ...(
+      await memoryTexts(
+        ctx.db,
+        recall.memories.map((m) => m.id),
+      )
+    ).values(),
+  ];
+  const ordered = recall.memories
+    .map((m) => examples.find((e) => e.id === m.id))
+    .filter((e) => e !== undefined);
+  const prompt = buildPrompt(domain, ordered, query);
+  t = lap("promptMs", t);
+
+  let sampling: Awaited<ReturnType<typeof sampleChains>>;
+  try {
+    sampling = await sampleChains({
+      client: model.client,
+      model: model.name,
+      messages: prompt,
+      domain,
+      maxSamples: params.samples,
+      batchSize: opts.batchSize,
+      temperature: opts.temperature,
+      adaptive: opts.adaptive ? {} : false,
+      onSample: (sample) => onEvent?.({ type: "sample", sample }),
+    });
+  } catch (e) {
+    const run: RunRecord = {
+      ...base,
+      prompt,
+      votes: {},
+      verification: "none",
+      verificationDetail: {},
+      verdict: "unknown",
+      status: "failed",
+      error: `the model endpoint failed: ${(e as Error).message}`,
+      timings: { ...timings, totalMs: round(performance.now() - started) },
+      usage: {},
+      samples: [],
+    };
+    await saveRun(ctx.db, run);
+    await creditRecalls({
+      ctx,
+      memoryIds: recall.memories.map((m) => m.id),
+      outcome: "unknown",
+      recalled: true,
+    });
+    return resultOf(run, run.error as string, undefined);
+  }
+  t = lap("sampleMs", t);
+
+  const tally = vote(sampling.samples, domain);
+  onEvent?.({ type: "vote", vote: tally });
+  const gold = opts.gold ?? recall.memories.find((m) => m.exact && m.verification === "gold")?.answer;
+  const verified = verifyAnswer({
+    domain,
+    query,
+    samples: sampling.samples,
+    winner: tally.winner
+      ? { answerCanonical: tally.winner.answer, share: tally.confidence, voters: tally.voters }
+      : undefined,
+    gold,
+  });
+  onEvent?.({ type: "verified", verification: verified });
+  t = lap("verifyMs", t);
+
+  const chosen = verified.chosen;
+  let written: WriteBackResult | undefined;
+  if (
+    opts.writeBack &&
+    chosen?.answer !== undefined &&
+    chosen.answerCanonical !== undefined &&
+    verified.verdict !== "incorrect"
+  ) {
+    written = await writeBack({
+      ctx,
+      bank,
+      input: {
+        problem: query,
+        reasoning: reasoningOf(chosen.text),
+        answer: chosen.answer,
+        answerCanonical: chosen.answerCanonical,
+        verification: verified.verification,
+        verificationDetail: {
+          verdict: verified.verdict,
+          reason: verified.reason,
+          verdicts: verified.verdicts,
+        },
+        runId,
+        model: model.name,
+      },
+    });
+  }
+  const outcome: RunOutcome =
+    verified.verdict === "correct" ? "helped" : verified.verdict === "incorrect" ? "hurt" : "unknown";
+  await creditRecalls({ ctx, memoryIds: recall.memories.map((m) => m.id), outcome, recalled: true });
+  t = lap("writeBackMs", t);
+
+  const run: RunRecord = {
+    ...base,
+    prompt,
+    answer: chosen?.answer ?? tally.winner?.display,
+    answerCanonical: chosen?.answerCanonical ?? tally.winner?.answer,
+    confidence: tally.confidence,
+    votes: { ...tally, sampling: samplingFacts(sampling) },
+    verification: verified.verification,
+    verificationDetail: { reason: verified.reason, verdicts: verified.verdicts, chosenSample: chosen?.index },
+    verdict: verified.verdict,
+    status: "completed",
+    writtenMemoryId: written?.memoryId,
+    timings: { ...timings, totalMs: round(performance.now() - started) },
+    usage: sampling.usage,
+    samples: sampling.samples.map((s) => ({ ...s, tokens: s.tokens })),
+  };
+  await saveRun(ctx.db, run);
+  return resultOf(run, verified.reason, written);
+}
+
+function samplingFacts(sampling: Awaited<ReturnType<typeof sampleChains>>) {
+  return {
+    requests: sampling.requests,
+    nSupported: sampling.nSupported,
+    logprobsSupported: sampling.logprobsSupported,
+    stoppedEarly: sampling.stoppedEarly,
+    stopProbability: sampling.stopProbability,
+  };
+}
+
+/** The chain of thought without its final answer line: the answer is stored apart. */
+function reasoningOf(text: string): string {
+  const lines = text.trimEnd().split("\n");
+  const last = lines.at(-1) ?? "";
+  if (/^\s*(####|A:|Answer:|The answer is)/i.test(last)) lines.pop();
+  return lines.join("\n").trim();
+}
+
+function resultOf(run: RunRecord, reason: string, written: WriteBackResult | undefined): SolveResult {
+  return {
+    runId: run.id,
+    status: run.status,
+    answer: run.answer,
+    answerCanonical: run.answerCanonical,
+    confidence: run.confidence,
+    verification: run.verification,
+    verdict: run.verdict,
+    reason,
+    recalled: run.recalls,
+    writtenMemory: written,
+    samples: run.samples.length,
+    usage: run.usage,
+    timings: run.timings,
+  };
+}

@@ -1,0 +1,156 @@
+import { asc, eq } from "drizzle-orm";
+import type { Database } from "../db/client.js";
+import { runRecalls, runSamples, runs } from "../db/schema.js";
+import type { RecallScores } from "../memory/recall.js";
+
+/** A recalled memory as a run records it. */
+export interface RunRecall {
+  memoryId: string;
+  rank: number;
+  scores: RecallScores;
+}
+
+/** One sampled chain of thought as a run records it. */
+export interface RunSample {
+  index: number;
+  text: string;
+  answer?: string;
+  answerCanonical?: string;
+  confidence?: number;
+  tokens: number;
+}
+
+/** Everything a solve did, as stored and as returned when inspected. */
+export interface RunRecord {
+  id: string;
+  bankId: string;
+  query: string;
+  queryHash: string;
+  params: Record<string, unknown>;
+  prompt: unknown[];
+  answer?: string;
+  answerCanonical?: string;
+  confidence?: number;
+  votes: unknown;
+  verification: string;
+  verificationDetail: Record<string, unknown>;
+  verdict: "correct" | "incorrect" | "unknown";
+  status: "completed" | "failed" | "memory_hit";
+  error?: string;
+  writtenMemoryId?: string;
+  timings: Record<string, number>;
+  usage: Record<string, number>;
+  model?: string;
+  recalls: RunRecall[];
+  samples: RunSample[];
+}
+
+/** Stores a run with its recalls and samples in one transaction: a run is never half-written. */
+export async function saveRun(db: Database, run: RunRecord): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.insert(runs).values({
+      id: run.id,
+      bankId: run.bankId,
+      query: run.query,
+      queryHash: run.queryHash,
+      params: run.params,
+      prompt: run.prompt,
+      answer: run.answer ?? null,
+      answerCanonical: run.answerCanonical ?? null,
+      confidence: run.confidence ?? null,
+      votes: run.votes,
+      verification: run.verification,
+      verificationDetail: run.verificationDetail,
+      verdict: run.verdict,
+      status: run.status,
+      error: run.error ?? null,
+      writtenMemoryId: run.writtenMemoryId ?? null,
+      timings: run.timings,
+      usage: run.usage,
+      model: run.model ?? null,
+    });
+    if (run.recalls.length > 0) {
+      await tx.insert(runRecalls).values(
+        run.recalls.map((r) => ({
+          runId: run.id,
+          memoryId: r.memoryId,
+          rank: r.rank,
+          vectorScore: r.scores.vector,
+          textScore: r.scores.text,
+          fusedScore: r.scores.fused,
+          utility: r.scores.utility,
+          finalScore: r.scores.final,
+        })),
+      );
+    }
+    if (run.samples.length > 0) {
+      await tx.insert(runSamples).values(
+        run.samples.map((s) => ({
+          runId: run.id,
+          index: s.index,
+          text: s.text,
+          answer: s.answer ?? null,
+          answerCanonical: s.answerCanonical ?? null,
+          confidence: s.confidence ?? null,
+          tokens: s.tokens,
+        })),
+      );
+    }
+  });
+}
+
+/** A stored run with its recalls (by rank) and samples (in order), or undefined. */
+export async function getRun(db: Database, id: string): Promise<RunRecord | undefined> {
+  const [row] = await db.select().from(runs).where(eq(runs.id, id));
+  if (!row) return undefined;
+  const recalls = await db
+    .select()
+    .from(runRecalls)
+    .where(eq(runRecalls.runId, id))
+    .orderBy(asc(runRecalls.rank));
+  const samples = await db
+    .select()
+    .from(runSamples)
+    .where(eq(runSamples.runId, id))
+    .orderBy(asc(runSamples.index));
+  return {
+    id: row.id,
+    bankId: row.bankId,
+    query: row.query,
+    queryHash: row.queryHash,
+    params: row.params as Record<string, unknown>,
+    prompt: row.prompt as unknown[],
+    answer: row.answer ?? undefined,
+    answerCanonical: row.answerCanonical ?? undefined,
+    confidence: row.confidence ?? undefined,
+    votes: row.votes,
+    verification: row.verification,
+    verificationDetail: row.verificationDetail as Record<string, unknown>,
+    verdict: row.verdict as RunRecord["verdict"],
+    status: row.status as RunRecord["status"],
+    error: row.error ?? undefined,
+    writtenMemoryId: row.writtenMemoryId ?? undefined,
+    timings: row.timings as Record<string, number>,
+    usage: row.usage as Record<string, number>,
+    model: row.model ?? undefined,
+    recalls: recalls.map((r) => ({
+      memoryId: r.memoryId,
+      rank: r.rank,
+      scores: {
+        vector: r.vectorScore,
+        text: r.textScore,
+        fused: r.fusedScore,
+        utility: r.utility,
+        final: r.finalScore,
+      },
+    })),
+    samples: samples.map((s) => ({
+      index: s.index,
+      text: s.text,
+      answer: s.answer ?? undefined,
+      answerCanonical: s.answerCanonical ?? undefined,
+      confidence: s.confidence ?? undefined,
+      tokens: s.tokens,
+    })),
+  };
+}
