@@ -8,6 +8,7 @@ import { createEmbedder } from "./memory/embed/createEmbedder.js";
 import type { Embedder } from "./memory/embed/embedder.js";
 import { openLanceIndex } from "./memory/index/lance.js";
 import type { MemoryIndex } from "./memory/index/memoryIndex.js";
+import { type BackgroundIndexer, startBackgroundIndexer } from "./memory/indexer.js";
 import { checkIndex } from "./memory/reconcile.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
 
@@ -19,6 +20,8 @@ export interface Context {
   log: Logger;
   /** the chat model solves sample from; absent when none is configured (recall still works) */
   model?: ModelClient;
+  /** indexes single writes in batches off the request path; without one they are indexed at once */
+  indexer?: BackgroundIndexer;
 }
 
 export interface OpenContext extends Context {
@@ -58,8 +61,10 @@ export async function openContext(
     const embedder = await createEmbedder(config.embedder, handle.db);
     index = await openLanceIndex({ uri: config.lanceUri, dimensions: embedder.dimensions });
     const model = config.model ? createModelClient(config.model) : undefined;
-    const ctx = { db: handle.db, index, embedder, log, model };
+    const ctx: Context = { db: handle.db, index, embedder, log, model };
     await checkIndex({ ctx });
+    ctx.indexer = startBackgroundIndexer(ctx);
+    const indexer = ctx.indexer;
     const opened = handle;
     const openedIndex = index;
     return {
@@ -67,6 +72,7 @@ export async function openContext(
       config,
       lock,
       async close() {
+        await indexer.close();
         await openedIndex.close();
         await opened.close();
         lock?.release();

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Context } from "../context.js";
 import { queryRows } from "../db/client.js";
-import { indexMemories } from "./reconcile.js";
+import { indexAfterWrite } from "./reconcile.js";
 
 /** How a run that recalled memories turned out, as far as its verification can tell. */
 export type RunOutcome = "helped" | "hurt" | "unknown";
@@ -62,7 +62,7 @@ export async function creditRecalls({
         returning id, bank_id, problem, status, trust, version`,
   );
   if (retired.length > 0) {
-    await indexMemories(
+    await indexAfterWrite(
       ctx,
       retired.map((r) => ({
         id: r.id,

@@ -114,6 +114,19 @@ export async function indexMemories(ctx: Context, rows: IndexableMemory[]): Prom
   return result;
 }
 
+/**
+ * Brings these just-written records into the index: through the context's background indexer when it
+ * has one (batched, off the request path), otherwise at once.
+ */
+export async function indexAfterWrite(ctx: Context, rows: IndexableMemory[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (ctx.indexer) {
+    for (const bankId of new Set(rows.map((r) => r.bankId))) ctx.indexer.notify(bankId);
+    return;
+  }
+  await indexMemories(ctx, rows);
+}
+
 /** Marks a bank's memories (or all) as not indexed, so the next reconcile writes them again. */
 async function forgetIndexed(ctx: Context, bankId?: string): Promise<void> {
   await ctx.db

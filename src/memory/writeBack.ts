@@ -5,7 +5,7 @@ import { newId } from "../ids.js";
 import type { Bank } from "./banks.js";
 import { dot } from "./embed/embedder.js";
 import { problemHash } from "./problemHash.js";
-import { indexMemories } from "./reconcile.js";
+import { indexAfterWrite } from "./reconcile.js";
 import { insertMemories } from "./store.js";
 import { trustOf, type Verification } from "./trust.js";
 
@@ -21,6 +21,9 @@ export interface WriteBackInput {
   verificationDetail: Record<string, unknown>;
   runId: string;
   model: string;
+  /** the bank's memories nearest to the problem with their cosine similarity, when a recall already
+   * found them; otherwise the index is searched */
+  neighbours?: { id: string; similarity: number }[];
 }
 
 export type WriteBackResult =
@@ -80,7 +83,7 @@ export async function writeBack({
     if (!winner) throw new Error(`memory for problem ${hash} vanished during write-back`);
     return support(ctx, winner, input, trust, status);
   }
-  await indexMemories(ctx, [inserted]);
+  await indexAfterWrite(ctx, [inserted]);
   return { action: "created", memoryId: inserted.id, status };
 }
 
@@ -104,14 +107,20 @@ async function sameProblem(ctx: Context, bankId: string, hash: string): Promise<
   return row;
 }
 
+async function nearest(ctx: Context, bankId: string, problem: string) {
+  const [vector] = await ctx.embedder.embed([problem]);
+  const hits = await ctx.index.searchVector(bankId, vector as Float32Array, 1);
+  return hits.map((h) => ({ id: h.id, similarity: dot(vector as Float32Array, h.vector) }));
+}
+
 async function nearDuplicate(
   ctx: Context,
   bankId: string,
   input: WriteBackInput,
 ): Promise<Existing | undefined> {
-  const [vector] = await ctx.embedder.embed([input.problem]);
-  const [hit] = await ctx.index.searchVector(bankId, vector as Float32Array, 1);
-  if (!hit || dot(vector as Float32Array, hit.vector) < NEAR_DUPLICATE_SIMILARITY) return undefined;
+  const neighbours = input.neighbours ?? (await nearest(ctx, bankId, input.problem));
+  const hit = neighbours.find((n) => n.similarity >= NEAR_DUPLICATE_SIMILARITY);
+  if (!hit) return undefined;
   const [row] = await ctx.db
     .select({
       id: memories.id,
@@ -167,7 +176,7 @@ async function support(
       trust: memories.trust,
       version: memories.version,
     });
-  if (promote && row) await indexMemories(ctx, [row]);
+  if (promote && row) await indexAfterWrite(ctx, [row]);
   return {
     action: "supported",
     memoryId: existing.id,

@@ -231,6 +231,7 @@ export async function solve({
         },
         runId,
         model: model.name,
+        neighbours: recall.memories.map((m) => ({ id: m.id, similarity: m.scores.vector })),
       },
     });
   }

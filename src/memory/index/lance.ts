@@ -1,5 +1,5 @@
 import * as lancedb from "@lancedb/lancedb";
-import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
+import { type Table as ArrowTable, Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
 import type { MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js";
 
 export interface LanceIndexOptions {
@@ -31,13 +31,25 @@ export function ftsTerms(query: string): string {
   return terms.slice(0, MAX_QUERY_TERMS).join(" ");
 }
 
-function toVector(value: unknown): Float32Array {
-  if (value instanceof Float32Array) return value;
-  const v = value as { toArray?: () => ArrayLike<number> } | ArrayLike<number>;
-  if (v && typeof (v as { toArray?: unknown }).toArray === "function") {
-    return Float32Array.from((v as { toArray: () => ArrayLike<number> }).toArray());
+/**
+ * Reads ids, one score column and the vectors straight out of an Arrow result: far cheaper than
+ * materializing a JS object per row (LanceDB's toArray) when every query returns vectors.
+ */
+function hitsOf(table: ArrowTable, scoreColumn: "_distance" | "_score") {
+  const ids = table.getChild("id");
+  const scores = table.getChild(scoreColumn);
+  const vectors = table.getChild("vector");
+  const hits: { id: string; score: number; vector: Float32Array }[] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    const vector = vectors?.get(i) as { toArray(): Float32Array } | null;
+    hits.push({
+      id: ids?.get(i) as string,
+      score: Number(scores?.get(i)),
+      // a copy: the Arrow buffer belongs to the result batch
+      vector: Float32Array.from(vector?.toArray() ?? []),
+    });
   }
-  return Float32Array.from(v as ArrayLike<number>);
+  return hits;
 }
 
 /** The embedded LanceDB index: one table per bank, vector + BM25 full text, on disk or an object store. */
@@ -110,12 +122,8 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
         .ef(Math.max(HNSW_EF, limit))
         .limit(limit)
         .select(["id", "vector", "_distance"])
-        .toArray();
-      return rows.map((r) => ({
-        id: r.id as string,
-        similarity: 1 - Number(r._distance),
-        vector: toVector(r.vector),
-      }));
+        .toArrow();
+      return hitsOf(rows, "_distance").map((h) => ({ id: h.id, similarity: 1 - h.score, vector: h.vector }));
     },
 
     async searchText(bank, query, limit): Promise<TextHit[]> {
@@ -126,8 +134,8 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
         if (!(await hasIndexOn(table, "text"))) return [];
         withFts.add(bank);
       }
-      const rows = await table.search(terms, "fts").limit(limit).select(["id", "vector", "_score"]).toArray();
-      return rows.map((r) => ({ id: r.id as string, score: Number(r._score), vector: toVector(r.vector) }));
+      const rows = await table.search(terms, "fts").limit(limit).select(["id", "vector", "_score"]).toArrow();
+      return hitsOf(rows, "_score");
     },
 
     async ids(bank) {

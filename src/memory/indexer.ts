@@ -1,0 +1,85 @@
+import type { Context } from "../context.js";
+import { reconcileIndex } from "./reconcile.js";
+
+/**
+ * Keeps the search index in step with single writes (write-back, promotions, retirements) off the
+ * request path: a write only marks its record pending; shortly after, pending records are indexed in one
+ * batch per bank, and every so often the bank's table is compacted. Batching matters: each LanceDB write
+ * makes a new version and data file, and a table of hundreds of small fragments searches ten times slower.
+ */
+export interface BackgroundIndexer {
+  /** A record of this bank changed and waits for the index. */
+  notify(bankId: string): void;
+  /** Resolves once everything notified so far is in the index. */
+  flush(): Promise<void>;
+  /** Flushes, then stops. */
+  close(): Promise<void>;
+}
+
+export interface IndexerOptions {
+  /** how long writes gather before one batch indexes them all */
+  delayMs?: number;
+  /** writes to a bank after which its table is compacted (and its vector index built or extended) */
+  optimizeEvery?: number;
+}
+
+/** Starts the background indexer of a context. */
+export function startBackgroundIndexer(ctx: Context, options: IndexerOptions = {}): BackgroundIndexer {
+  const delayMs = options.delayMs ?? 50;
+  const optimizeEvery = options.optimizeEvery ?? 32;
+  const pending = new Set<string>();
+  const writesSinceOptimize = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  // one pass at a time: passes never race each other on the same table
+  let running: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const pass = async () => {
+    const banks = [...pending];
+    pending.clear();
+    for (const bankId of banks) {
+      try {
+        const { upserted, removed } = await reconcileIndex({ ctx, bankId });
+        const writes = (writesSinceOptimize.get(bankId) ?? 0) + upserted + removed;
+        if (writes >= optimizeEvery) {
+          await ctx.index.optimize(bankId);
+          writesSinceOptimize.set(bankId, 0);
+        } else {
+          writesSinceOptimize.set(bankId, writes);
+        }
+      } catch (err) {
+        // the records still say what is pending: the next pass, or the next start-up, picks it up
+        ctx.log.error({ err, bankId }, "background indexing failed; will retry");
+        pending.add(bankId);
+      }
+    }
+  };
+
+  const schedule = () => {
+    if (timer || closed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      running = running.then(pass);
+    }, delayMs);
+    timer.unref();
+  };
+
+  return {
+    notify(bankId) {
+      pending.add(bankId);
+      schedule();
+    },
+    async flush() {
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+        running = running.then(pass);
+      }
+      await running;
+    },
+    async close() {
+      closed = true;
+      await this.flush();
+    },
+  };
+}
