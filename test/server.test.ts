@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cliEnvironment, exited, runCli, spawnCli, waitForOutput } from "./support/cli.js";
 import { TEST_DATABASE } from "./support/database.js";
+import { startFakeOpenAI } from "./support/fakeOpenAI.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -129,5 +130,28 @@ describe("CLI recall", () => {
     const recall = await runCli(["recall", "--bank", "nope", "anything"], place.env);
     expect(recall.code).toBe(2);
     expect(recall.stderr).toContain('bank "nope" does not exist');
+  });
+});
+
+describe("CLI solve", () => {
+  it("solves through the configured OpenAI-compatible endpoint and prints the verdict and the run", async () => {
+    const fake = await startFakeOpenAI({ behavior: { kind: "fixed", content: "3 * 7 = 21\n#### 21" } });
+    cleanups.push(() => fake.close());
+    const place = await cliEnvironment();
+    cleanups.push(place.drop);
+    const file = join(place.home, "bank.jsonl");
+    writeFileSync(file, PROBLEMS.map((p) => JSON.stringify(p)).join("\n"));
+    expect((await runCli(["seed", "fruit", "--from", file], place.env)).code).toBe(0);
+    const env = { ...place.env, PRECEDENT_MODEL: "fake-model", OPENAI_BASE_URL: fake.url };
+    const solved = await runCli(
+      ["solve", "--bank", "fruit", "--gold", "21", "Mo has 3 bags with 7 plums each. How many plums?"],
+      env,
+    );
+    expect(solved.stderr).toBe("");
+    expect(solved.code).toBe(0);
+    expect(solved.stdout).toMatch(/^answer 21 {2}verdict correct by gold/);
+    expect(solved.stdout).toMatch(/memories recalled: mem_\w+/);
+    expect(solved.stdout).toMatch(/run run_\w+ \(completed/);
+    expect(fake.requests.some((r) => r.path === "/v1/chat/completions")).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { recallCommand } from "./commands/recall.js";
 import { reindexCommand } from "./commands/reindex.js";
 import { seedCommand } from "./commands/seed.js";
 import { serveCommand } from "./commands/serve.js";
+import { solveCommand } from "./commands/solve.js";
 
 const USAGE = `precedent: retrieval-augmented reasoning with memory
 
@@ -16,6 +17,8 @@ usage: precedent <command> [options]
        [--problem-field f] [--answer-field f] [--reasoning-field f] [--domain number|game24|choice|text]
   recall --bank <bank> [--k n] [--json] "question"
                                  the memories a solve would be shown, with their scores
+  solve --bank <bank> [--samples n] [--k n] [--gold answer] [--no-adaptive] [--json] "question"
+                                 solve with memory (needs PRECEDENT_MODEL and an OpenAI-compatible endpoint)
   reindex [--bank <bank>]        rebuild the search index from the records
 
 Configuration comes from the environment (see README.md).`;
@@ -26,6 +29,7 @@ const COMMANDS: Record<string, (args: string[], env: ReturnType<typeof loadConfi
   seed: seedCommand,
   recall: recallCommand,
   reindex: reindexCommand,
+  solve: solveCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
