@@ -43,7 +43,9 @@ export async function benchSolve(queries = 200) {
       const overhead = performance.now() - started - (result.timings.sampleMs ?? 0);
       if (i >= 20) {
         overheads.push(overhead); // the first solves warm up caches and the JIT
-        for (const [stage, ms] of Object.entries(result.timings)) (stages[stage] ??= []).push(ms);
+        for (const [stage, ms] of Object.entries(result.timings)) {
+          stages[stage] = [...(stages[stage] ?? []), ms];
+        }
       }
     }
     console.log(

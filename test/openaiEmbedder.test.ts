@@ -97,7 +97,7 @@ describe("the OpenAI-compatible embedder", () => {
     const again = await embedder.embed([...texts(10), "one new text", "one new text"]);
     expect(again.slice(0, 10)).toEqual(first);
     expect(embeddingRequests(f)).toHaveLength(2);
-    expect((embeddingRequests(f)[1]?.body as { input: string[] }).input).toEqual(["one new text"]);
+    expect(embeddingRequests(f)[1]?.body).toMatchObject({ input: ["one new text"] });
     const [cached] = await t.ctx().db.select({ n: count() }).from(embeddingCache);
     expect(cached?.n).toBe(11);
   });
