@@ -3,7 +3,7 @@ import { contentTerms } from "./analogyTokens.js";
 import type { Bank } from "./banks.js";
 import { dot } from "./embed/embedder.js";
 import { problemHash } from "./problemHash.js";
-import { type MemoryText, memoryTexts, scoringRowByHash, scoringRows } from "./store.js";
+import { candidateByHash, candidateRows } from "./store.js";
 import { trustOf, type Verification } from "./trust.js";
 
 /** Reciprocal rank fusion constant (Cormack et al.): damps the head of each list so neither dominates. */
@@ -104,7 +104,7 @@ export async function recallAnalogues({
   const [vectorHits, textHits, exactRows] = await Promise.all([
     ctx.index.searchVector(bank.id, qv, limit),
     ctx.index.searchText(bank.id, contentTerms(query).join(" "), limit),
-    scoringRowByHash(ctx.db, bank.id, hash),
+    candidateByHash(ctx.db, bank.id, hash),
   ]);
   const t2 = performance.now();
 
@@ -119,14 +119,14 @@ export async function recallAnalogues({
   });
 
   // The records are the truth on status and trust, and an exact problem match counts even if the index
-  // has not caught up with it yet. Only the columns scoring needs, for every candidate.
+  // has not caught up with it yet.
   for (const r of exactRows) {
     if (!candidates.has(r.id))
       candidates.set(r.id, { id: r.id, vector: qv, vectorRank: 1, textRank: 1, textScore: 0 });
   }
   const exactIds = new Set(exactRows.map((r) => r.id));
   const others = [...candidates.keys()].filter((id) => !exactIds.has(id));
-  const rows = [...exactRows, ...(await scoringRows(ctx.db, bank.id, others))];
+  const rows = [...exactRows, ...(await candidateRows(ctx.db, bank.id, others))];
 
   const trustFloor = trustOf(bank.settings.trustFloor);
   const maxFused = 2 / (RRF_K + 1);
@@ -171,22 +171,16 @@ export async function recallAnalogues({
     finals.push(bestScore);
   }
 
-  const texts = await memoryTexts(
-    ctx.db,
-    picked.map((p) => p.row.id),
-  );
-
   return {
     memories: picked.map((s, i) => {
-      const text = texts.get(s.row.id) as MemoryText;
       return {
         id: s.row.id,
         rank: i + 1,
-        problem: text.problem,
-        reasoning: text.reasoning,
-        answer: text.answer,
-        answerCanonical: text.answerCanonical,
-        verification: text.verification as Verification,
+        problem: s.row.problem,
+        reasoning: s.row.reasoning,
+        answer: s.row.answer,
+        answerCanonical: s.row.answerCanonical,
+        verification: s.row.verification as Verification,
         trust: s.row.trust,
         exact: s.exact,
         scores: {

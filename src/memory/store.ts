@@ -76,64 +76,14 @@ export async function insertMemories(db: Database, rows: NewMemory[]): Promise<I
   }));
 }
 
-/** What recall needs to score a candidate memory. */
-export interface ScoringRow {
+/** What recall needs of a candidate memory: its scoring columns and the texts of a worked example. */
+export interface CandidateRow {
   id: string;
   trust: number;
   status: string;
   problemHash: string;
   recalledCount: number;
   helpedCount: number;
-}
-
-type RawScoringRow = {
-  id: string;
-  trust: number;
-  status: string;
-  problem_hash: string;
-  recalled_count: number;
-  helped_count: number;
-};
-
-const toScoringRow = (r: RawScoringRow): ScoringRow => ({
-  id: r.id,
-  trust: Number(r.trust),
-  status: r.status,
-  problemHash: r.problem_hash,
-  recalledCount: Number(r.recalled_count),
-  helpedCount: Number(r.helped_count),
-});
-
-// Ids travel as one array parameter (`{a,b,c}`): PGlite runs `id = any($1::text[])` in a quarter of the
-// time of an `IN ($1, …, $40)` list. Ids are ours (prefix_ + base36/hex), so no quoting is needed.
-const idArray = (ids: string[]) => `{${ids.filter((id) => /^[\w-]+$/.test(id)).join(",")}}`;
-
-/** Scoring columns of these memories of a bank. */
-export async function scoringRows(db: Database, bankId: string, ids: string[]): Promise<ScoringRow[]> {
-  if (ids.length === 0) return [];
-  // the bank is checked here rather than in SQL: a bank_id condition makes the planner AND in a scan
-  // of the whole bank's index, ten times slower at 100k memories than the primary-key lookup alone
-  const rows = await queryRows<RawScoringRow & { bank_id: string }>(
-    db,
-    sql`select id, bank_id, trust, status, problem_hash, recalled_count, helped_count from memories
-        where id = any(${idArray(ids)}::text[])`,
-  );
-  return rows.filter((r) => r.bank_id === bankId).map(toScoringRow);
-}
-
-/** Scoring columns of the bank's memory of exactly this problem (by problem hash), if any. */
-export async function scoringRowByHash(db: Database, bankId: string, hash: string): Promise<ScoringRow[]> {
-  const rows = await queryRows<RawScoringRow>(
-    db,
-    sql`select id, trust, status, problem_hash, recalled_count, helped_count from memories
-        where bank_id = ${bankId} and problem_hash = ${hash}`,
-  );
-  return rows.map(toScoringRow);
-}
-
-/** The texts of a worked example. */
-export interface MemoryText {
-  id: string;
   problem: string;
   reasoning: string;
   answer: string;
@@ -141,32 +91,63 @@ export interface MemoryText {
   verification: string;
 }
 
-/** Problem, reasoning and answer of these memories, by id. */
-export async function memoryTexts(db: Database, ids: string[]): Promise<Map<string, MemoryText>> {
-  if (ids.length === 0) return new Map();
-  const rows = await queryRows<{
-    id: string;
-    problem: string;
-    reasoning: string;
-    answer: string;
-    answer_canonical: string;
-    verification: string;
-  }>(
+type RawCandidateRow = {
+  id: string;
+  bank_id: string;
+  trust: number;
+  status: string;
+  problem_hash: string;
+  recalled_count: number;
+  helped_count: number;
+  problem: string;
+  reasoning: string;
+  answer: string;
+  answer_canonical: string;
+  verification: string;
+};
+
+const CANDIDATE_COLUMNS = sql.raw(
+  "id, bank_id, trust, status, problem_hash, recalled_count, helped_count, problem, reasoning, answer, answer_canonical, verification",
+);
+
+const toCandidateRow = (r: RawCandidateRow): CandidateRow => ({
+  id: r.id,
+  trust: Number(r.trust),
+  status: r.status,
+  problemHash: r.problem_hash,
+  recalledCount: Number(r.recalled_count),
+  helpedCount: Number(r.helped_count),
+  problem: r.problem,
+  reasoning: r.reasoning,
+  answer: r.answer,
+  answerCanonical: r.answer_canonical,
+  verification: r.verification,
+});
+
+// Ids travel as one array parameter (`{a,b,c}`): PGlite runs `id = any($1::text[])` in a quarter of the
+// time of an `IN ($1, …, $40)` list. Ids are ours (prefix_ + base36/hex), so no quoting is needed.
+const idArray = (ids: string[]) => `{${ids.filter((id) => /^[\w-]+$/.test(id)).join(",")}}`;
+
+/**
+ * These memories of a bank, texts included: one query for everything recall needs (fetching the texts
+ * of 32 candidates costs less than a second round trip for the few that are picked).
+ */
+export async function candidateRows(db: Database, bankId: string, ids: string[]): Promise<CandidateRow[]> {
+  if (ids.length === 0) return [];
+  // the bank is checked here rather than in SQL: a bank_id condition makes the planner AND in a scan
+  // of the whole bank's index, ten times slower at 100k memories than the primary-key lookup alone
+  const rows = await queryRows<RawCandidateRow>(
     db,
-    sql`select id, problem, reasoning, answer, answer_canonical, verification from memories
-        where id = any(${idArray(ids)}::text[])`,
+    sql`select ${CANDIDATE_COLUMNS} from memories where id = any(${idArray(ids)}::text[])`,
   );
-  return new Map(
-    rows.map((r) => [
-      r.id,
-      {
-        id: r.id,
-        problem: r.problem,
-        reasoning: r.reasoning,
-        answer: r.answer,
-        answerCanonical: r.answer_canonical,
-        verification: r.verification,
-      },
-    ]),
+  return rows.filter((r) => r.bank_id === bankId).map(toCandidateRow);
+}
+
+/** The bank's memory of exactly this problem (by problem hash), if any. */
+export async function candidateByHash(db: Database, bankId: string, hash: string): Promise<CandidateRow[]> {
+  const rows = await queryRows<RawCandidateRow>(
+    db,
+    sql`select ${CANDIDATE_COLUMNS} from memories where bank_id = ${bankId} and problem_hash = ${hash}`,
   );
+  return rows.map(toCandidateRow);
 }

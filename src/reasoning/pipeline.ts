@@ -7,7 +7,6 @@ import type { Bank } from "../memory/banks.js";
 import { creditRecalls, type RunOutcome } from "../memory/credit.js";
 import { problemHash } from "../memory/problemHash.js";
 import { type RecallResult, recallAnalogues } from "../memory/recall.js";
-import { memoryTexts } from "../memory/store.js";
 import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
 import { buildPrompt } from "./prompt.js";
@@ -139,18 +138,7 @@ export async function solve({
     return resultOf(run, "answered from memory: the same problem with a trusted answer", undefined);
   }
 
-  const examples = [
-    ...(
-      await memoryTexts(
-        ctx.db,
-        recall.memories.map((m) => m.id),
-      )
-    ).values(),
-  ];
-  const ordered = recall.memories
-    .map((m) => examples.find((e) => e.id === m.id))
-    .filter((e) => e !== undefined);
-  const prompt = buildPrompt(domain, ordered, query);
+  const prompt = buildPrompt(domain, recall.memories, query);
   t = lap("promptMs", t);
 
   let sampling: Awaited<ReturnType<typeof sampleChains>>;
