@@ -1,10 +1,7 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import { canonicalAnswerOf, DOMAINS, domainOf } from "../src/domains/domain.js";
 import { checkGame24 } from "../src/domains/game24.js";
-import { DATA_DIR, GSM8K_TEST } from "./support/data.js";
+import { gsm8kTestGold, readLabelledSolutions, SOLUTION_MODELS } from "./support/data.js";
 
 const number = domainOf("number");
 const game24 = domainOf("game24");
@@ -127,40 +124,17 @@ describe("format instructions", () => {
 
 // --- the acceptance test on real model output -------------------------------------------------------------
 
-const MODELS = ["6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"] as const;
-const labelledSolutionSchema = z.object({ is_correct: z.boolean(), solution: z.string() });
-const exampleRowSchema = z.object({
-  question: z.string(),
-  "6b_finetuning": labelledSolutionSchema,
-  "6b_verification": labelledSolutionSchema,
-  "175b_finetuning": labelledSolutionSchema,
-  "175b_verification": labelledSolutionSchema,
-});
-const testRowSchema = z.object({ question: z.string(), answer: z.string() });
-
-function readJsonl<T>(path: string, schema: z.ZodType<T>): T[] {
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => schema.parse(JSON.parse(line)));
-}
-
 describe("number extraction on real GSM8K model solutions", () => {
   it("agrees with the is_correct label on at least 99.5% of the 5,276 solutions", () => {
-    const goldByQuestion = new Map(
-      readJsonl(GSM8K_TEST, testRowSchema).map((row) => [
-        row.question,
-        row.answer.match(/^####\s*(.+)$/m)?.[1],
-      ]),
-    );
-    const rows = readJsonl(join(DATA_DIR, "gsm8k", "example_model_solutions.jsonl"), exampleRowSchema);
+    const goldByQuestion = gsm8kTestGold();
+    const rows = readLabelledSolutions();
     const disagreements: string[] = [];
     let total = 0;
     for (const row of rows) {
       const gold = goldByQuestion.get(row.question);
       expect(gold, `no test.jsonl question matches "${row.question.slice(0, 60)}"`).toBeDefined();
       const goldCanonical = number.canonicalize(gold as string) as string;
-      for (const model of MODELS) {
+      for (const model of SOLUTION_MODELS) {
         const { is_correct, solution } = row[model];
         total++;
         const extracted = number.extractAnswer(solution);

@@ -1,13 +1,10 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { canonicalAnswerOf, domainOf } from "../src/domains/domain.js";
 import { verifyArithmetic } from "../src/verify/arithmetic.js";
 import { verifyConsensus } from "../src/verify/consensus.js";
 import { verifyGame24 } from "../src/verify/game24.js";
 import { verifyAgainstGold } from "../src/verify/gold.js";
-import { DATA_DIR, GSM8K_TEST } from "./support/data.js";
+import { gsm8kTestGold, readLabelledSolutions, SOLUTION_MODELS } from "./support/data.js";
 
 const number = domainOf("number");
 
@@ -113,25 +110,6 @@ describe("consensus verifier", () => {
 
 // --- measurement on real model output -------------------------------------------------------------------
 
-const labelledSolutionSchema = z.object({ is_correct: z.boolean(), solution: z.string() });
-const exampleRowSchema = z.object({
-  question: z.string(),
-  ground_truth: z.string(),
-  "6b_finetuning": labelledSolutionSchema,
-  "6b_verification": labelledSolutionSchema,
-  "175b_finetuning": labelledSolutionSchema,
-  "175b_verification": labelledSolutionSchema,
-});
-const MODELS = ["6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"] as const;
-const testRowSchema = z.object({ question: z.string(), answer: z.string() });
-
-function readJsonl<T>(path: string, schema: z.ZodType<T>): T[] {
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => schema.parse(JSON.parse(line)));
-}
-
 /** Accepted/correct counts of one verifier over labelled items. */
 class Tally {
   accepted = 0;
@@ -165,18 +143,13 @@ describe("verifier precision and recall on the 5,276 labelled GSM8K solutions", 
   let referenceFlags = 0;
 
   beforeAll(() => {
-    const goldByQuestion = new Map(
-      readJsonl(GSM8K_TEST, testRowSchema).map((row) => [
-        row.question,
-        row.answer.match(/^####\s*(.+)$/m)?.[1],
-      ]),
-    );
-    const rows = readJsonl(join(DATA_DIR, "gsm8k", "example_model_solutions.jsonl"), exampleRowSchema);
+    const goldByQuestion = gsm8kTestGold();
+    const rows = readLabelledSolutions();
     for (const row of rows) {
       const gold = goldByQuestion.get(row.question) as string;
       if (verifyArithmetic(row.ground_truth).verdict === "incorrect") referenceFlags++;
       const votes = new Map<string, { count: number; correct: boolean }>();
-      for (const model of MODELS) {
+      for (const model of SOLUTION_MODELS) {
         const { is_correct, solution } = row[model];
         const candidate = number.extractAnswer(solution);
         tallies.gold.add(verifyAgainstGold({ domain: number, candidate, gold }).verdict, is_correct);
@@ -193,7 +166,7 @@ describe("verifier precision and recall on the 5,276 labelled GSM8K solutions", 
         correct: false,
       });
       const verdict = verifyConsensus(
-        { winnerShare: winner.count / MODELS.length, samples: MODELS.length },
+        { winnerShare: winner.count / SOLUTION_MODELS.length, samples: SOLUTION_MODELS.length },
         {
           threshold: 0.7,
           minSamples: 3,

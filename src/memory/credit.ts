@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Context } from "../context.js";
 import { queryRows } from "../db/client.js";
 import { indexAfterWrite } from "./reconcile.js";
+import { INDEXABLE_COLUMNS, type RawIndexableRow, toIndexable } from "./store.js";
 
 /** How a run that recalled memories turned out, as far as its verification can tell. */
 export type RunOutcome = "helped" | "hurt" | "unknown";
@@ -45,34 +46,17 @@ export async function creditRecalls({
   );
   if (outcome !== "hurt") return [];
   // a second statement: Postgres applies only one update per row within a single statement
-  const retired = await queryRows<{
-    id: string;
-    bank_id: string;
-    problem: string;
-    status: string;
-    trust: number;
-    version: number;
-  }>(
+  const retired = await queryRows<RawIndexableRow>(
     ctx.db,
     sql`update memories set status = 'retired', version = version + 1, updated_at = now()
         where id in (select jsonb_array_elements_text(${ids}::jsonb))
           and status = 'active' and verification <> 'gold'
           and helped_count + hurt_count >= ${RETIRE_MIN_VERIFIED_USES}
           and (helped_count + 1)::real / (helped_count + hurt_count + 2) < ${RETIRE_UTILITY}
-        returning id, bank_id, problem, status, trust, version`,
+        returning ${INDEXABLE_COLUMNS}`,
   );
   if (retired.length > 0) {
-    await indexAfterWrite(
-      ctx,
-      retired.map((r) => ({
-        id: r.id,
-        bankId: r.bank_id,
-        problem: r.problem,
-        status: r.status,
-        trust: Number(r.trust),
-        version: Number(r.version),
-      })),
-    );
+    await indexAfterWrite(ctx, retired.map(toIndexable));
     ctx.log.info({ retired: retired.map((r) => r.id) }, "retired memories that kept hurting");
   }
   return retired.map((r) => r.id);

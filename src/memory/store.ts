@@ -47,14 +47,7 @@ export async function insertMemories(db: Database, rows: NewMemory[]): Promise<I
       metadata: r.metadata,
     })),
   );
-  const inserted = await queryRows<{
-    id: string;
-    bank_id: string;
-    problem: string;
-    status: string;
-    trust: number;
-    version: number;
-  }>(
+  const inserted = await queryRows<RawIndexableRow>(
     db,
     sql`insert into memories (id, bank_id, problem, reasoning, answer, answer_canonical, problem_hash, source,
           run_id, model, verification, verification_detail, trust, status, metadata)
@@ -64,16 +57,32 @@ export async function insertMemories(db: Database, rows: NewMemory[]): Promise<I
           answer text, answer_canonical text, problem_hash text, source text, run_id text, model text,
           verification text, verification_detail jsonb, trust int, status text, metadata jsonb)
         on conflict (bank_id, problem_hash) do nothing
-        returning id, bank_id, problem, status, trust, version`,
+        returning ${INDEXABLE_COLUMNS}`,
   );
-  return inserted.map((r) => ({
+  return inserted.map(toIndexable);
+}
+
+/** A memory row as raw SQL returns the columns the index needs (`returning ${INDEXABLE_COLUMNS}`). */
+export type RawIndexableRow = {
+  id: string;
+  bank_id: string;
+  problem: string;
+  status: string;
+  trust: number;
+  version: number;
+};
+export const INDEXABLE_COLUMNS = sql.raw("id, bank_id, problem, status, trust, version");
+
+/** The index's view of a raw memory row. */
+export function toIndexable(r: RawIndexableRow): IndexableMemory {
+  return {
     id: r.id,
     bankId: r.bank_id,
     problem: r.problem,
     status: r.status,
     trust: Number(r.trust),
     version: Number(r.version),
-  }));
+  };
 }
 
 /** What recall needs of a candidate memory: its scoring columns and the texts of a worked example. */

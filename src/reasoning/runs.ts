@@ -2,6 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.js";
 import { runRecalls, runSamples, runs } from "../db/schema.js";
 import type { RecallScores } from "../memory/recall.js";
+import type { ChainSample } from "./sample.js";
 
 /** A recalled memory as a run records it. */
 export interface RunRecall {
@@ -10,15 +11,8 @@ export interface RunRecall {
   scores: RecallScores;
 }
 
-/** One sampled chain of thought as a run records it. */
-export interface RunSample {
-  index: number;
-  text: string;
-  answer?: string;
-  answerCanonical?: string;
-  confidence?: number;
-  tokens: number;
-}
+/** One sampled chain of thought as a run records it: what sampling produced. */
+export type RunSample = ChainSample;
 
 /** Everything a solve did, as stored and as returned when inspected. */
 export interface RunRecord {
