@@ -233,7 +233,9 @@ describe("adaptive stopping", () => {
   it("stops after the first batch when every sample agrees", async () => {
     const fake = await start({ behavior: agreeing });
     const result = await sampleChains({ ...base, client: clientFor(fake), maxSamples: 16, adaptive: {} });
-    expect(result).toMatchObject({ requests: 1, batches: 1, stoppedEarly: true, stopProbability: 31 / 32 });
+    expect(result).toMatchObject({ requests: 1, batches: 1, stoppedEarly: true });
+    // four votes of confidence 0.8 weigh 3.2: P(X > ½) for X ~ Beta(4.2, 1) = 1 − ½^4.2
+    expect(result.stopProbability).toBeCloseTo(1 - 0.5 ** 4.2, 6);
     expect(result.samples).toHaveLength(4);
   });
 
@@ -257,8 +259,8 @@ describe("adaptive consistency on 500 problems (acceptance)", () => {
   const SEED = 11;
 
   /** Samples and votes every problem on a fresh fake, one at a time: the fake's draws follow request order. */
-  async function runArm(adaptive: false | AdaptiveOptions) {
-    const fake = await start({ behavior: answers(0.7), seed: SEED });
+  async function runArm(adaptive: false | AdaptiveOptions, behavior: ChatBehavior = answers(0.7)) {
+    const fake = await start({ behavior, seed: SEED });
     const client = clientFor(fake);
     let samples = 0;
     let right = 0;
@@ -288,6 +290,25 @@ describe("adaptive consistency on 500 problems (acceptance)", () => {
         `${(saved * 100).toFixed(1)}% fewer samples`,
     );
     expect(fixed.samples).toBe(500 * 16);
+    expect(saved).toBeGreaterThanOrEqual(0.4);
+    expect(Math.abs(adaptive.accuracy - fixed.accuracy)).toBeLessThanOrEqual(0.01);
+  });
+
+  it("keeps that accuracy when every wrong sample agrees on the same wrong answer", async () => {
+    // the hard case for early stopping: a wrong answer can lead a small batch
+    const oneWrongAnswer: ChatBehavior = {
+      kind: "answers",
+      answerFor,
+      accuracy: 0.7,
+      wrongAnswer: (question) => String(Number(answerFor(question)) + 1),
+    };
+    const fixed = await runArm(false, oneWrongAnswer);
+    const adaptive = await runArm({}, oneWrongAnswer);
+    const saved = 1 - adaptive.samples / fixed.samples;
+    console.log(
+      `one wrong answer: fixed 16 accuracy ${(fixed.accuracy * 100).toFixed(1)}%, adaptive ` +
+        `${(adaptive.accuracy * 100).toFixed(1)}% with ${(saved * 100).toFixed(1)}% fewer samples`,
+    );
     expect(saved).toBeGreaterThanOrEqual(0.4);
     expect(Math.abs(adaptive.accuracy - fixed.accuracy)).toBeLessThanOrEqual(0.01);
   });

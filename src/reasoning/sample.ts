@@ -231,7 +231,10 @@ export async function sampleChains(options: SampleChainsOptions): Promise<Sampli
     await fillBatch(Math.min(batchSize, maxSamples - samples.length));
     batches++;
     if (adaptive === false) continue;
-    const counts = vote(samples, domain).tallies.map((t) => t.count);
+    // the rule weighs samples as the vote does: with logprobs, four unsure samples are less evidence
+    // than four sure ones, which keeps a consistent but unsure wrong answer from ending sampling early
+    const tally = vote(samples, domain);
+    const counts = tally.tallies.map((t) => (tally.weighted ? t.weight : t.count));
     const decision = adaptiveStop(counts, { ...adaptive, samples: samples.length, maxSamples });
     stopProbability = decision.probability;
     if (decision.stop) {
