@@ -137,6 +137,8 @@ describe("the API surface", () => {
       "/v1/banks",
       "/v1/banks/{bank}",
       "/v1/banks/{bank}/recall",
+      "/v1/banks/{bank}/solve",
+      "/v1/runs/{id}",
     ]);
   });
 });

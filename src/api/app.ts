@@ -7,6 +7,8 @@ import { PROBLEM_TYPES, problemFromCode, problemResponse, validationProblem } fr
 import { bankRoutes } from "./routes/banks.js";
 import { healthRoutes } from "./routes/health.js";
 import { recallRoutes } from "./routes/recall.js";
+import { runRoutes } from "./routes/runs.js";
+import { solveRoutes } from "./routes/solve.js";
 
 /** The HTTP application: the same for the Node server, tests (app.request) and other runtimes. */
 export function createApp(ctx: Context) {
@@ -19,6 +21,8 @@ export function createApp(ctx: Context) {
   app.route("/", healthRoutes(ctx));
   app.route("/v1", bankRoutes(ctx));
   app.route("/v1", recallRoutes(ctx));
+  app.route("/v1", solveRoutes(ctx));
+  app.route("/v1", runRoutes(ctx));
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "precedent", version: "0.1.0", description: "Retrieval-augmented reasoning with memory" },

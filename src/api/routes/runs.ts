@@ -1,0 +1,64 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "../../context.js";
+import { PrecedentError } from "../../errors.js";
+import { getRun } from "../../reasoning/runs.js";
+import { problemResponses, recallScoresSchema } from "../schemas.js";
+
+const runSchema = z
+  .object({
+    id: z.string(),
+    bankId: z.string(),
+    query: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    prompt: z.array(z.unknown()),
+    answer: z.string().optional(),
+    answerCanonical: z.string().optional(),
+    confidence: z.number().optional(),
+    votes: z.unknown(),
+    verification: z.string(),
+    verificationDetail: z.record(z.string(), z.unknown()),
+    verdict: z.enum(["correct", "incorrect", "unknown"]),
+    status: z.enum(["completed", "failed", "memory_hit"]),
+    error: z.string().optional(),
+    writtenMemoryId: z.string().optional(),
+    timings: z.record(z.string(), z.number()),
+    usage: z.record(z.string(), z.number()),
+    model: z.string().optional(),
+    recalls: z.array(z.object({ memoryId: z.string(), rank: z.number().int(), scores: recallScoresSchema })),
+    samples: z.array(
+      z.object({
+        index: z.number().int(),
+        text: z.string(),
+        answer: z.string().optional(),
+        answerCanonical: z.string().optional(),
+        confidence: z.number().optional(),
+        tokens: z.number().int(),
+      }),
+    ),
+  })
+  .passthrough()
+  .openapi("Run");
+
+/** Inspecting a run: everything a solve did. */
+export function runRoutes(ctx: Context) {
+  const app = new OpenAPIHono();
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{id}",
+      summary: "A run with its recalls and scores, exact prompt, samples, vote and verdict",
+      request: { params: z.object({ id: z.string().regex(/^run_[0-9a-z]+$/, "must be a run id (run_…)") }) },
+      responses: {
+        200: { description: "the run", content: { "application/json": { schema: runSchema } } },
+        ...problemResponses(400, 404),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const run = await getRun(ctx.db, id);
+      if (!run) throw new PrecedentError("not_found", `run "${id}" does not exist`, "id");
+      return c.json(run, 200);
+    },
+  );
+  return app;
+}

@@ -1,0 +1,62 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "../../context.js";
+import { getBank } from "../../memory/banks.js";
+import { solve, solveOptionsSchema } from "../../reasoning/pipeline.js";
+import { bankParamSchema, problemResponses, recallScoresSchema } from "../schemas.js";
+
+export const solveRequestSchema = solveOptionsSchema
+  .extend({ query: z.string().trim().min(1, "must not be empty").max(20_000) })
+  .strict()
+  .openapi("SolveRequest");
+
+const numbers = z.record(z.string(), z.number());
+
+export const solveResponseSchema = z
+  .object({
+    runId: z.string(),
+    status: z.enum(["completed", "failed", "memory_hit"]),
+    answer: z.string().optional(),
+    answerCanonical: z.string().optional(),
+    confidence: z.number().optional(),
+    verification: z.string(),
+    verdict: z.enum(["correct", "incorrect", "unknown"]),
+    reason: z.string(),
+    recalled: z.array(z.object({ memoryId: z.string(), rank: z.number().int(), scores: recallScoresSchema })),
+    writtenMemory: z
+      .object({ action: z.enum(["created", "supported", "conflict"]), memoryId: z.string() })
+      .passthrough()
+      .optional(),
+    samples: z.number().int(),
+    usage: numbers,
+    timings: numbers,
+  })
+  .openapi("SolveResponse");
+
+/** Solving a query with the bank's memory. */
+export function solveRoutes(ctx: Context) {
+  const app = new OpenAPIHono();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/banks/{bank}/solve",
+      summary: "Solve a query: recall, sample, vote, verify, write back",
+      request: {
+        params: bankParamSchema,
+        body: { content: { "application/json": { schema: solveRequestSchema } }, required: true },
+      },
+      responses: {
+        200: {
+          description: "the answer with its verification and run id",
+          content: { "application/json": { schema: solveResponseSchema } },
+        },
+        ...problemResponses(400, 404, 503),
+      },
+    }),
+    async (c) => {
+      const bank = await getBank(ctx.db, c.req.valid("param").bank);
+      const { query, ...options } = c.req.valid("json");
+      return c.json(await solve({ ctx, bank, query, options }), 200);
+    },
+  );
+  return app;
+}
