@@ -5,7 +5,7 @@ import type { MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js";
 export interface LanceIndexOptions {
   uri: string;
   dimensions: number;
-  /** Row count from which a bank's table gets an IVF vector index; below it, search is exact. */
+  /** Row count from which a bank's table gets an HNSW vector index; below it, search is exact. */
   annThreshold?: number;
 }
 
@@ -31,10 +31,7 @@ export function ftsTerms(query: string): string {
   return terms.slice(0, MAX_QUERY_TERMS).join(" ");
 }
 
-/**
- * Reads ids, one score column and the vectors straight out of an Arrow result: far cheaper than
- * materializing a JS object per row (LanceDB's toArray) when every query returns vectors.
- */
+/** Reads ids, one score column and the vectors column by column out of an Arrow result. */
 function hitsOf(table: ArrowTable, scoreColumn: "_distance" | "_score") {
   const ids = table.getChild("id");
   const scores = table.getChild(scoreColumn);
