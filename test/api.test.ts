@@ -136,6 +136,7 @@ describe("the API surface", () => {
       "/readyz",
       "/v1/banks",
       "/v1/banks/{bank}",
+      "/v1/banks/{bank}/problems",
       "/v1/banks/{bank}/recall",
       "/v1/banks/{bank}/solve",
       "/v1/runs/{id}",

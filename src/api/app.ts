@@ -6,6 +6,7 @@ import { PrecedentError } from "../errors.js";
 import { PROBLEM_TYPES, problemFromCode, problemResponse, validationProblem } from "./problem.js";
 import { bankRoutes } from "./routes/banks.js";
 import { healthRoutes } from "./routes/health.js";
+import { problemRoutes } from "./routes/problems.js";
 import { recallRoutes } from "./routes/recall.js";
 import { runRoutes } from "./routes/runs.js";
 import { solveRoutes } from "./routes/solve.js";
@@ -20,6 +21,7 @@ export function createApp(ctx: Context) {
   app.use(requestId());
   app.route("/", healthRoutes(ctx));
   app.route("/v1", bankRoutes(ctx));
+  app.route("/v1", problemRoutes(ctx));
   app.route("/v1", recallRoutes(ctx));
   app.route("/v1", solveRoutes(ctx));
   app.route("/v1", runRoutes(ctx));
