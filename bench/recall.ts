@@ -4,26 +4,16 @@ import { loadConfig } from "../src/config.js";
 import { type Bank, createBank } from "../src/memory/banks.js";
 import { importProblems, type SourceRow } from "../src/memory/importProblems.js";
 import { recallAnalogues } from "../src/memory/recall.js";
+import { seededRng } from "../test/support/fakeOpenAI/random.js";
 import { benchContext, percentile, report } from "./support.js";
-
-/** A deterministic PRNG (mulberry32), so every run builds the same synthetic bank. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Synthetic problems with the statistics of real ones: two to four sentences drawn from the pool of all
  * GSM8K train sentences, with fresh numbers, so the bank is large, varied and realistic for both searches.
  */
 function* syntheticProblems(count: number, sentences: string[], seed: number): Generator<SourceRow> {
-  const random = prng(seed);
+  // the fake model's seeded source: every run builds the same synthetic bank
+  const random = seededRng("synthetic bank", seed);
   for (let i = 0; i < count; i++) {
     const n = 2 + Math.floor(random() * 3);
     const parts = Array.from(

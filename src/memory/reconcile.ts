@@ -30,14 +30,7 @@ export async function reconcileIndex({
   const result: ReconcileResult = { upserted: 0, removed: 0 };
   for (;;) {
     const pending = await ctx.db
-      .select({
-        id: memories.id,
-        bankId: memories.bankId,
-        problem: memories.problem,
-        status: memories.status,
-        trust: memories.trust,
-        version: memories.version,
-      })
+      .select(INDEXABLE_FIELDS)
       .from(memories)
       .where(
         and(
@@ -66,6 +59,16 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   }
   return groups;
 }
+
+/** The columns the index needs, as a drizzle selection (`select(INDEXABLE_FIELDS)`, `returning(…)`). */
+export const INDEXABLE_FIELDS = {
+  id: memories.id,
+  bankId: memories.bankId,
+  problem: memories.problem,
+  status: memories.status,
+  trust: memories.trust,
+  version: memories.version,
+};
 
 /** What the index needs of a memory record. */
 export interface IndexableMemory {

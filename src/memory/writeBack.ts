@@ -5,7 +5,7 @@ import { newId } from "../ids.js";
 import type { Bank } from "./banks.js";
 import { dot } from "./embed/embedder.js";
 import { problemHash } from "./problemHash.js";
-import { indexAfterWrite } from "./reconcile.js";
+import { INDEXABLE_FIELDS, indexAfterWrite } from "./reconcile.js";
 import { insertMemories } from "./store.js";
 import { trustOf, type Verification } from "./trust.js";
 
@@ -168,14 +168,7 @@ async function support(
         : {}),
     })
     .where(eq(memories.id, existing.id))
-    .returning({
-      id: memories.id,
-      bankId: memories.bankId,
-      problem: memories.problem,
-      status: memories.status,
-      trust: memories.trust,
-      version: memories.version,
-    });
+    .returning(INDEXABLE_FIELDS);
   if (promote && row) await indexAfterWrite(ctx, [row]);
   return {
     action: "supported",
