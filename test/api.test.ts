@@ -140,6 +140,7 @@ describe("the API surface", () => {
       "/v1/banks/{bank}/recall",
       "/v1/banks/{bank}/solve",
       "/v1/runs/{id}",
+      "/v1/runs/{id}/feedback",
     ]);
   });
 });

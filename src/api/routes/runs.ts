@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
+import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { getRun } from "../../reasoning/runs.js";
 import { problemResponses, recallScoresSchema } from "../schemas.js";
 
@@ -39,7 +40,18 @@ const runSchema = z
   .passthrough()
   .openapi("Run");
 
-/** Inspecting a run: everything a solve did. */
+const runIdParamSchema = z.object({ id: z.string().regex(/^run_[0-9a-z]+$/, "must be a run id (run_…)") });
+
+const feedbackResultSchema = z
+  .object({
+    runId: z.string(),
+    verdict: z.enum(["correct", "incorrect"]),
+    memory: z.object({ id: z.string(), status: z.string(), changed: z.boolean() }).optional(),
+    credited: z.boolean(),
+  })
+  .openapi("FeedbackResult");
+
+/** Inspecting a run (everything a solve did) and giving feedback on it. */
 export function runRoutes(ctx: Context) {
   const app = new OpenAPIHono();
   app.openapi(
@@ -47,7 +59,7 @@ export function runRoutes(ctx: Context) {
       method: "get",
       path: "/runs/{id}",
       summary: "A run with its recalls and scores, exact prompt, samples, vote and verdict",
-      request: { params: z.object({ id: z.string().regex(/^run_[0-9a-z]+$/, "must be a run id (run_…)") }) },
+      request: { params: runIdParamSchema },
       responses: {
         200: { description: "the run", content: { "application/json": { schema: runSchema } } },
         ...problemResponses(400, 404),
@@ -58,6 +70,29 @@ export function runRoutes(ctx: Context) {
       const run = await getRun(ctx.db, id);
       if (!run) throw new PrecedentError("not_found", `run "${id}" does not exist`, "id");
       return c.json(run, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs/{id}/feedback",
+      summary:
+        "Say whether a run's answer was right: promotes or retires its memory, credits the recalled ones",
+      request: {
+        params: runIdParamSchema,
+        body: { content: { "application/json": { schema: feedbackInputSchema } }, required: true },
+      },
+      responses: {
+        200: {
+          description: "what the feedback changed",
+          content: { "application/json": { schema: feedbackResultSchema } },
+        },
+        ...problemResponses(400, 404),
+      },
+    }),
+    async (c) => {
+      const result = await applyFeedback({ ctx, runId: c.req.valid("param").id, input: c.req.valid("json") });
+      return c.json(result, 200);
     },
   );
   return app;

@@ -1,0 +1,101 @@
+import { eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Context } from "../context.js";
+import { feedback, memories, runRecalls, runs } from "../db/schema.js";
+import { PrecedentError } from "../errors.js";
+import { creditRecalls } from "../memory/credit.js";
+import { INDEXABLE_FIELDS, indexAfterWrite } from "../memory/reconcile.js";
+import { trustOf } from "../memory/trust.js";
+
+export const feedbackInputSchema = z
+  .object({
+    /** whether the run's answer was right */
+    correct: z.boolean(),
+    /** the right answer, when the run's was wrong (kept with the feedback) */
+    answer: z.string().trim().min(1).max(5_000).optional(),
+  })
+  .strict();
+export type FeedbackInput = z.infer<typeof feedbackInputSchema>;
+
+export interface FeedbackResult {
+  runId: string;
+  verdict: "correct" | "incorrect";
+  /** what happened to the memory the run wrote, if any */
+  memory?: { id: string; status: string; changed: boolean };
+  /** whether the recalled memories were credited now (false when the run's verdict already had) */
+  credited: boolean;
+}
+
+/**
+ * A person's verdict on a run. Confirmed: the run's quarantined memory becomes active (verified by
+ * feedback) and the recalled memories count as having helped. Refuted: the run's memory is retired and the
+ * recalled memories count as having hurt. A memory verified by gold or a checker outranks feedback and is
+ * left as it is. Recalled memories are credited once per run: a run a verifier already judged is not
+ * counted twice.
+ */
+export async function applyFeedback({
+  ctx,
+  runId,
+  input,
+  keyId,
+}: {
+  ctx: Context;
+  runId: string;
+  input: FeedbackInput;
+  keyId?: string;
+}): Promise<FeedbackResult> {
+  const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId));
+  if (!run) throw new PrecedentError("not_found", `run "${runId}" does not exist`, "runId");
+  const verdict = input.correct ? "correct" : "incorrect";
+
+  await ctx.db
+    .insert(feedback)
+    .values({ runId, verdict, answer: input.answer ?? null, keyId: keyId ?? null });
+  const credited = run.verdict === "unknown" && run.status !== "failed";
+  await ctx.db.update(runs).set({ verdict }).where(eq(runs.id, runId));
+
+  if (credited) {
+    const recalled = await ctx.db
+      .select({ id: runRecalls.memoryId })
+      .from(runRecalls)
+      .where(eq(runRecalls.runId, runId));
+    await creditRecalls({
+      ctx,
+      memoryIds: recalled.map((r) => r.id),
+      outcome: input.correct ? "helped" : "hurt",
+      recalled: false,
+    });
+  }
+
+  let memory: FeedbackResult["memory"];
+  if (run.writtenMemoryId) {
+    const [m] = await ctx.db.select().from(memories).where(eq(memories.id, run.writtenMemoryId));
+    if (m) {
+      const outranked = m.trust > trustOf("feedback");
+      const next = input.correct ? (m.status === "quarantined" ? "active" : m.status) : "retired";
+      if (outranked || next === m.status) {
+        memory = { id: m.id, status: m.status, changed: false };
+      } else {
+        const [row] = await ctx.db
+          .update(memories)
+          .set({
+            status: next,
+            version: sql`${memories.version} + 1`,
+            updatedAt: new Date(),
+            ...(input.correct
+              ? {
+                  verification: "feedback",
+                  trust: trustOf("feedback"),
+                  verificationDetail: { feedback: verdict, runId },
+                }
+              : {}),
+          })
+          .where(eq(memories.id, m.id))
+          .returning(INDEXABLE_FIELDS);
+        if (row) await indexAfterWrite(ctx, [row]);
+        memory = { id: m.id, status: next, changed: true };
+      }
+    }
+  }
+  return { runId, verdict, memory, credited };
+}
