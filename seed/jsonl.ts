@@ -1,4 +1,4 @@
-import type { SourceRow } from "../src/memory/importProblems.js";
+import { jsonLineRow, type SourceRow } from "../src/memory/importProblems.js";
 import { readLines } from "./readLines.js";
 
 /** Which field of each JSON line holds which part of a solved problem. */
@@ -27,13 +27,12 @@ export async function* readJsonl(
 ): AsyncGenerator<SourceRow> {
   for await (const { line, text } of readLines(path)) {
     if (text.trim() === "") continue;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(text);
-    } catch (e) {
-      yield { line, error: `not valid JSON (${(e as Error).message})` };
+    const row = jsonLineRow(line, text);
+    if ("error" in row) {
+      yield row;
       continue;
     }
+    const obj = row.value;
     if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
       yield { line, error: "not a JSON object" };
       continue;

@@ -23,6 +23,15 @@ export type ProblemInput = z.input<typeof problemInputSchema>;
 /** A row read from a source: a candidate problem, or the reason its line could not be read. */
 export type SourceRow = { line: number; value: unknown } | { line: number; error: string };
 
+/** One line of JSON lines as a source row: its parsed value, or why it is not JSON. */
+export function jsonLineRow(line: number, text: string): SourceRow {
+  try {
+    return { line, value: JSON.parse(text) };
+  } catch (e) {
+    return { line, error: `not valid JSON (${(e as Error).message})` };
+  }
+}
+
 export interface Rejection {
   line: number;
   reason: string;

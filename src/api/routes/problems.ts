@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
-import { importProblems, type SourceRow } from "../../memory/importProblems.js";
+import { importProblems, jsonLineRow, type SourceRow } from "../../memory/importProblems.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
 /** The most problems one request may carry; larger banks are imported in several requests (idempotent). */
@@ -31,12 +31,7 @@ function rowsOf(body: string, ndjson: boolean): SourceRow[] {
   }
   const rows: SourceRow[] = [];
   body.split("\n").forEach((text, i) => {
-    if (text.trim() === "") return;
-    try {
-      rows.push({ line: i + 1, value: JSON.parse(text) });
-    } catch (e) {
-      rows.push({ line: i + 1, error: `not valid JSON (${(e as Error).message})` });
-    }
+    if (text.trim() !== "") rows.push(jsonLineRow(i + 1, text));
   });
   return rows;
 }
