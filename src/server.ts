@@ -12,7 +12,7 @@ export interface RunningServer {
 /** Opens the stores, serves the app and records its URL in the lock so CLI commands can find it. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = await openContext(config, { command: "serve" });
-  const app = createApp(ctx);
+  const app = createApp(ctx, { adminToken: config.adminToken });
   let server: ServerType | undefined;
   try {
     const address = await new Promise<{ port: number }>((resolve, reject) => {

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Context } from "../context.js";
 import { PrecedentError } from "../errors.js";
+import { type AuthOptions, createAuthentication } from "./auth.js";
 import { PROBLEM_TYPES, problemFromCode, problemResponse, validationProblem } from "./problem.js";
 import { bankRoutes } from "./routes/banks.js";
 import { healthRoutes } from "./routes/health.js";
@@ -11,14 +12,18 @@ import { recallRoutes } from "./routes/recall.js";
 import { runRoutes } from "./routes/runs.js";
 import { solveRoutes } from "./routes/solve.js";
 
+export interface AppOptions extends AuthOptions {}
+
 /** The HTTP application: the same for the Node server, tests (app.request) and other runtimes. */
-export function createApp(ctx: Context) {
+export function createApp(ctx: Context, options: AppOptions = {}) {
+  const auth = createAuthentication(ctx, options);
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) return problemResponse(c, validationProblem(result.error, result.target));
     },
   });
   app.use(requestId());
+  app.use("/v1/*", auth.middleware);
   app.route("/", healthRoutes(ctx));
   app.route("/v1", bankRoutes(ctx));
   app.route("/v1", problemRoutes(ctx));

@@ -10,6 +10,9 @@ export const PROBLEM_TYPES = {
   conflict: "/problems/conflict",
   unavailable: "/problems/unavailable",
   locked: "/problems/locked",
+  unauthorized: "/problems/unauthorized",
+  forbidden: "/problems/forbidden",
+  tooLarge: "/problems/payload-too-large",
   internal: "/problems/internal-error",
 } as const;
 
@@ -36,6 +39,9 @@ const FROM_CODE: Record<ErrorCode, { type: string; title: string; status: number
   invalid_input: { type: PROBLEM_TYPES.validation, title: "Invalid input", status: 400 },
   unavailable: { type: PROBLEM_TYPES.unavailable, title: "Unavailable", status: 503 },
   locked: { type: PROBLEM_TYPES.locked, title: "Locked", status: 423 },
+  unauthorized: { type: PROBLEM_TYPES.unauthorized, title: "Unauthorized", status: 401 },
+  forbidden: { type: PROBLEM_TYPES.forbidden, title: "Forbidden", status: 403 },
+  too_large: { type: PROBLEM_TYPES.tooLarge, title: "Payload too large", status: 413 },
 };
 
 /** The problem for a service error. */

@@ -93,6 +93,12 @@ export async function saveRun(db: Database, run: RunRecord): Promise<void> {
   });
 }
 
+/** The bank a run belongs to, or undefined when there is no such run. */
+export async function findRunBank(db: Database, id: string): Promise<string | undefined> {
+  const [row] = await db.select({ bankId: runs.bankId }).from(runs).where(eq(runs.id, id));
+  return row?.bankId;
+}
+
 /** A stored run with its recalls (by rank) and samples (in order), or undefined. */
 export async function getRun(db: Database, id: string): Promise<RunRecord | undefined> {
   const [row] = await db.select().from(runs).where(eq(runs.id, id));

@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { canAccessBank } from "../../auth/scopes.js";
 import type { Context } from "../../context.js";
 import { createBank, getBank, listBanks, newBankSchema } from "../../memory/banks.js";
+import { principalOf, requireAdmin, requireBankAccess } from "../auth.js";
 import { bankParamSchema, bankSchema, problemResponses, serializeBank } from "../schemas.js";
 
 /** Creating, listing and reading banks. */
@@ -14,10 +16,13 @@ export function bankRoutes(ctx: Context) {
       request: { body: { content: { "application/json": { schema: newBankSchema } }, required: true } },
       responses: {
         201: { description: "created", content: { "application/json": { schema: bankSchema } } },
-        ...problemResponses(400, 409),
+        ...problemResponses(400, 401, 403, 409),
       },
     }),
-    async (c) => c.json(serializeBank(await createBank(ctx.db, c.req.valid("json"))), 201),
+    async (c) => {
+      requireAdmin(c);
+      return c.json(serializeBank(await createBank(ctx.db, c.req.valid("json"))), 201);
+    },
   );
   app.openapi(
     createRoute({
@@ -31,7 +36,11 @@ export function bankRoutes(ctx: Context) {
         },
       },
     }),
-    async (c) => c.json({ banks: (await listBanks(ctx.db)).map(serializeBank) }, 200),
+    async (c) => {
+      const principal = principalOf(c);
+      const visible = (await listBanks(ctx.db)).filter((b) => canAccessBank(principal, b.id, "read"));
+      return c.json({ banks: visible.map(serializeBank) }, 200);
+    },
   );
   app.openapi(
     createRoute({
@@ -41,10 +50,14 @@ export function bankRoutes(ctx: Context) {
       request: { params: bankParamSchema },
       responses: {
         200: { description: "the bank", content: { "application/json": { schema: bankSchema } } },
-        ...problemResponses(404),
+        ...problemResponses(401, 404),
       },
     }),
-    async (c) => c.json(serializeBank(await getBank(ctx.db, c.req.valid("param").bank)), 200),
+    async (c) => {
+      const { bank } = c.req.valid("param");
+      requireBankAccess(c, bank, "read");
+      return c.json(serializeBank(await getBank(ctx.db, bank)), 200);
+    },
   );
   return app;
 }

@@ -3,6 +3,7 @@ import type { Context } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { importProblems, jsonLineRow, type SourceRow } from "../../memory/importProblems.js";
+import { requireBankAccess } from "../auth.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
 /** The most problems one request may carry; larger banks are imported in several requests (idempotent). */
@@ -72,10 +73,11 @@ export function problemRoutes(ctx: Context) {
           description: "counts, and each rejected row with its line and reason",
           content: { "application/json": { schema: importResultSchema } },
         },
-        ...problemResponses(400, 404, 413),
+        ...problemResponses(400, 401, 403, 404, 413),
       },
     }),
     async (c) => {
+      requireBankAccess(c, c.req.valid("param").bank, "write");
       const bank = await getBank(ctx.db, c.req.valid("param").bank);
       const ndjson = (c.req.header("content-type") ?? "").includes("ndjson");
       const rows = rowsOf(await c.req.text(), ndjson);

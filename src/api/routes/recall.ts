@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "../../context.js";
 import { getBank } from "../../memory/banks.js";
 import { recallAnalogues } from "../../memory/recall.js";
+import { requireBankAccess } from "../auth.js";
 import { bankParamSchema, problemResponses, recalledMemorySchema } from "../schemas.js";
 
 export const recallRequestSchema = z
@@ -41,10 +42,11 @@ export function recallRoutes(ctx: Context) {
           description: "recalled memories with their scores",
           content: { "application/json": { schema: recallResponseSchema } },
         },
-        ...problemResponses(400, 404),
+        ...problemResponses(400, 401, 404),
       },
     }),
     async (c) => {
+      requireBankAccess(c, c.req.valid("param").bank, "read");
       const bank = await getBank(ctx.db, c.req.valid("param").bank);
       const { query, ...options } = c.req.valid("json");
       const result = await recallAnalogues({ ctx, bank, query, options });

@@ -1,8 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { canAccessBank } from "../../auth/scopes.js";
 import type { Context } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
-import { getRun } from "../../reasoning/runs.js";
+import { findRunBank, getRun } from "../../reasoning/runs.js";
+import { principalOf, requireBankAccess } from "../auth.js";
 import { problemResponses, recallScoresSchema } from "../schemas.js";
 
 const runSchema = z
@@ -51,6 +53,10 @@ const feedbackResultSchema = z
   })
   .openapi("FeedbackResult");
 
+function runNotFound(id: string) {
+  return new PrecedentError("not_found", `run "${id}" does not exist`, "id");
+}
+
 /** Inspecting a run (everything a solve did) and giving feedback on it. */
 export function runRoutes(ctx: Context) {
   const app = new OpenAPIHono();
@@ -62,13 +68,13 @@ export function runRoutes(ctx: Context) {
       request: { params: runIdParamSchema },
       responses: {
         200: { description: "the run", content: { "application/json": { schema: runSchema } } },
-        ...problemResponses(400, 404),
+        ...problemResponses(400, 401, 404),
       },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const run = await getRun(ctx.db, id);
-      if (!run) throw new PrecedentError("not_found", `run "${id}" does not exist`, "id");
+      if (!run || !canAccessBank(principalOf(c), run.bankId, "read")) throw runNotFound(id);
       return c.json(run, 200);
     },
   );
@@ -87,11 +93,15 @@ export function runRoutes(ctx: Context) {
           description: "what the feedback changed",
           content: { "application/json": { schema: feedbackResultSchema } },
         },
-        ...problemResponses(400, 404),
+        ...problemResponses(400, 401, 403, 404),
       },
     }),
     async (c) => {
-      const result = await applyFeedback({ ctx, runId: c.req.valid("param").id, input: c.req.valid("json") });
+      const { id } = c.req.valid("param");
+      const bankId = await findRunBank(ctx.db, id);
+      if (!bankId || !canAccessBank(principalOf(c), bankId, "read")) throw runNotFound(id);
+      requireBankAccess(c, bankId, "write");
+      const result = await applyFeedback({ ctx, runId: id, input: c.req.valid("json") });
       return c.json(result, 200);
     },
   );

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "../../context.js";
 import { getBank } from "../../memory/banks.js";
 import { solve, solveOptionsSchema } from "../../reasoning/pipeline.js";
+import { requireBankAccess } from "../auth.js";
 import { bankParamSchema, problemResponses, recallScoresSchema } from "../schemas.js";
 
 export const solveRequestSchema = solveOptionsSchema
@@ -49,10 +50,11 @@ export function solveRoutes(ctx: Context) {
           description: "the answer with its verification and run id",
           content: { "application/json": { schema: solveResponseSchema } },
         },
-        ...problemResponses(400, 404, 503),
+        ...problemResponses(400, 401, 403, 404, 503),
       },
     }),
     async (c) => {
+      requireBankAccess(c, c.req.valid("param").bank, "write");
       const bank = await getBank(ctx.db, c.req.valid("param").bank);
       const { query, ...options } = c.req.valid("json");
       return c.json(await solve({ ctx, bank, query, options }), 200);

@@ -1,0 +1,112 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Context } from "../context.js";
+import type { Database } from "../db/client.js";
+import { apiKeys } from "../db/schema.js";
+import { PrecedentError } from "../errors.js";
+import { newId } from "../ids.js";
+import { type Principal, scopeSchema } from "./scopes.js";
+
+export const newApiKeySchema = z
+  .object({
+    name: z.string().max(200).default(""),
+    scopes: z.array(scopeSchema).min(1, "a key needs at least one scope").max(100),
+  })
+  .strict();
+export type NewApiKey = z.input<typeof newApiKeySchema>;
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdAt: Date;
+  revokedAt?: Date;
+}
+
+/** A key is `pk_<id>_<secret>`; only the SHA-256 of the whole token is stored (the secret has 256 bits). */
+function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+function toInfo(row: typeof apiKeys.$inferSelect): ApiKeyInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    createdAt: row.createdAt,
+    ...(row.revokedAt ? { revokedAt: row.revokedAt } : {}),
+  };
+}
+
+/** Creates an API key; the token is returned once and never stored. */
+export async function createApiKey({
+  ctx,
+  input,
+}: {
+  ctx: Pick<Context, "db">;
+  input: NewApiKey;
+}): Promise<ApiKeyInfo & { token: string }> {
+  const { name, scopes } = newApiKeySchema.parse(input);
+  const id = newId("key");
+  const token = `pk_${id.slice(4)}_${randomBytes(32).toString("base64url")}`;
+  const [row] = await ctx.db
+    .insert(apiKeys)
+    .values({ id, name, scopes: [...new Set(scopes)], hash: hashToken(token) })
+    .returning();
+  if (!row) throw new Error("inserting the key returned no row");
+  return { ...toInfo(row), token };
+}
+
+/** Every key, newest first, revoked ones included (without their secrets, which are not stored). */
+export async function listApiKeys({ ctx }: { ctx: Pick<Context, "db"> }): Promise<ApiKeyInfo[]> {
+  const rows = await ctx.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+  return rows.map(toInfo);
+}
+
+/** Revokes a key; revoking it again is harmless. */
+export async function revokeApiKey({
+  ctx,
+  id,
+}: {
+  ctx: Pick<Context, "db">;
+  id: string;
+}): Promise<ApiKeyInfo> {
+  const [row] = await ctx.db
+    .update(apiKeys)
+    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+    .where(eq(apiKeys.id, id))
+    .returning();
+  if (!row) throw new PrecedentError("not_found", `key "${id}" does not exist`, "id");
+  return toInfo(row);
+}
+
+/** Whether any unrevoked key exists, which turns authentication on. */
+export async function hasActiveKeys(db: Database): Promise<boolean> {
+  const [row] = await db.select({ id: apiKeys.id }).from(apiKeys).where(isNull(apiKeys.revokedAt)).limit(1);
+  return row !== undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Resolves a bearer token to its principal: the admin token from the environment, or an unrevoked key.
+ * Undefined for anything else.
+ */
+export async function principalForToken(
+  db: Database,
+  token: string,
+  adminToken?: string,
+): Promise<Principal | undefined> {
+  if (adminToken && sameSecret(token, adminToken)) return { kind: "admin-token" };
+  if (!token.startsWith("pk_")) return undefined;
+  const [row] = await db
+    .select({ id: apiKeys.id, scopes: apiKeys.scopes })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.hash, hashToken(token)), isNull(apiKeys.revokedAt)));
+  return row ? { kind: "key", keyId: row.id, scopes: row.scopes } : undefined;
+}
