@@ -19,6 +19,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   HOST: z.string().min(1).default("127.0.0.1"),
   PRECEDENT_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  PRECEDENT_API_KEY: z.string().min(1).optional(),
   PRECEDENT_DATA_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
@@ -37,6 +38,8 @@ export interface Config {
   embedder: EmbedderConfig;
   http: { port: number; host: string };
   adminToken?: string;
+  /** what CLI commands present to a running server: PRECEDENT_API_KEY, else the admin token */
+  clientToken?: string;
   logLevel: Env["LOG_LEVEL"];
   /** where the built-in banks' datasets live */
   dataDir: string;
@@ -92,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : { kind: "local", dimensions: e.EMBEDDINGS_DIMENSIONS ?? LOCAL_EMBEDDING_DIMENSIONS },
     http: { port: e.PORT, host: e.HOST },
     adminToken: e.PRECEDENT_ADMIN_TOKEN,
+    clientToken: e.PRECEDENT_API_KEY ?? e.PRECEDENT_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     dataDir: resolve(e.PRECEDENT_DATA_DIR ?? join(packageRoot(), "..", "shared", "data")),
   };

@@ -1,10 +1,15 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { createApp } from "./api/app.js";
+import { hasActiveKeys } from "./auth/apiKeys.js";
 import type { Config } from "./config.js";
 import { type OpenContext, openContext } from "./context.js";
 
 export interface RunningServer {
   url: string;
+  /** true when no key and no admin token is configured: anyone who can connect may do anything */
+  open: boolean;
+  /** set when HOST asked for a public address that was refused because the server is open */
+  refusedHost?: string;
   ctx: OpenContext;
   close(): Promise<void>;
 }
@@ -15,17 +20,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = createApp(ctx, { adminToken: config.adminToken });
   let server: ServerType | undefined;
   try {
+    const open = !config.adminToken && !(await hasActiveKeys(ctx.db));
+    // an open server must not be reachable from other machines
+    const hostname = open && !isLoopback(config.http.host) ? "127.0.0.1" : config.http.host;
     const address = await new Promise<{ port: number }>((resolve, reject) => {
-      server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) =>
+      server = serve({ fetch: app.fetch, port: config.http.port, hostname }, (info) =>
         resolve(info),
       );
       server.once("error", reject);
     });
-    const host = config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host;
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     const url = `http://${host}:${address.port}`;
     ctx.lock?.update({ url });
     return {
       url,
+      open,
+      ...(hostname !== config.http.host ? { refusedHost: config.http.host } : {}),
       ctx,
       async close() {
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
@@ -36,4 +46,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await ctx.close();
     throw e;
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }

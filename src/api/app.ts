@@ -7,6 +7,7 @@ import { type AuthOptions, createAuthentication } from "./auth.js";
 import { PROBLEM_TYPES, problemFromCode, problemResponse, validationProblem } from "./problem.js";
 import { bankRoutes } from "./routes/banks.js";
 import { healthRoutes } from "./routes/health.js";
+import { keyRoutes } from "./routes/keys.js";
 import { problemRoutes } from "./routes/problems.js";
 import { recallRoutes } from "./routes/recall.js";
 import { runRoutes } from "./routes/runs.js";
@@ -30,6 +31,7 @@ export function createApp(ctx: Context, options: AppOptions = {}) {
   app.route("/v1", recallRoutes(ctx));
   app.route("/v1", solveRoutes(ctx));
   app.route("/v1", runRoutes(ctx));
+  app.route("/v1", keyRoutes(ctx, auth));
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "precedent", version: "0.1.0", description: "Retrieval-augmented reasoning with memory" },

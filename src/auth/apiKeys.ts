@@ -47,7 +47,13 @@ export async function createApiKey({
   ctx: Pick<Context, "db">;
   input: NewApiKey;
 }): Promise<ApiKeyInfo & { token: string }> {
-  const { name, scopes } = newApiKeySchema.parse(input);
+  const parsed = newApiKeySchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join(".") || "scopes";
+    throw new PrecedentError("invalid_input", `${field}: ${issue?.message ?? "invalid"}`, field);
+  }
+  const { name, scopes } = parsed.data;
   const id = newId("key");
   const token = `pk_${id.slice(4)}_${randomBytes(32).toString("base64url")}`;
   const [row] = await ctx.db

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from "../config.js";
 import { PrecedentError } from "../errors.js";
+import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { recallCommand } from "./commands/recall.js";
 import { reindexCommand } from "./commands/reindex.js";
@@ -20,6 +21,8 @@ usage: precedent <command> [options]
   solve --bank <bank> [--samples n] [--k n] [--gold answer] [--no-adaptive] [--json] "question"
                                  solve with memory (needs PRECEDENT_MODEL and an OpenAI-compatible endpoint)
   reindex [--bank <bank>]        rebuild the search index from the records
+  keys create --scope <scope>... [--name n] | keys list | keys revoke <key-id>
+                                 manage API keys; scopes: admin, bank:<id>:read, bank:<id>:write
 
 Configuration comes from the environment (see README.md).`;
 
@@ -30,6 +33,7 @@ const COMMANDS: Record<string, (args: string[], env: ReturnType<typeof loadConfi
   recall: recallCommand,
   reindex: reindexCommand,
   solve: solveCommand,
+  keys: keysCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -7,6 +7,13 @@ export async function serveCommand(_args: string[], config: Config): Promise<num
   const db =
     config.database.kind === "pglite" ? `embedded database in ${config.database.dataDir}` : "Postgres";
   console.log(`precedent listening on ${server.url} (${db}, index ${config.lanceUri})`);
+  if (server.open) {
+    console.log(
+      "no API key or admin token is configured: listening on 127.0.0.1 only" +
+        (server.refusedHost ? ` (not on HOST=${server.refusedHost})` : "") +
+        "; set PRECEDENT_ADMIN_TOKEN or create a key with `precedent keys create` to serve other hosts",
+    );
+  }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
