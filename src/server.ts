@@ -24,9 +24,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // an open server must not be reachable from other machines
     const hostname = open && !isLoopback(config.http.host) ? "127.0.0.1" : config.http.host;
     const address = await new Promise<{ port: number }>((resolve, reject) => {
-      server = serve({ fetch: app.fetch, port: config.http.port, hostname }, (info) =>
-        resolve(info),
-      );
+      server = serve({ fetch: app.fetch, port: config.http.port, hostname }, (info) => resolve(info));
       server.once("error", reject);
     });
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;

@@ -124,23 +124,4 @@ describe("the API surface", () => {
     expect(response.status).toBe(404);
     expect((await problemOf(response)).detail).toBe("no route for GET /v1/nothing-here");
   });
-
-  it("publishes an OpenAPI document listing every route", async () => {
-    const doc = (await (await createApp(t.ctx()).request("/openapi.json")).json()) as {
-      openapi: string;
-      paths: object;
-    };
-    expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual([
-      "/healthz",
-      "/readyz",
-      "/v1/banks",
-      "/v1/banks/{bank}",
-      "/v1/banks/{bank}/problems",
-      "/v1/banks/{bank}/recall",
-      "/v1/banks/{bank}/solve",
-      "/v1/runs/{id}",
-      "/v1/runs/{id}/feedback",
-    ]);
-  });
 });

@@ -1,13 +1,18 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Context } from "../context.js";
-import { PrecedentError } from "../errors.js";
+import { inspectorRoutes } from "../inspector/routes.js";
 import { type AuthOptions, createAuthentication } from "./auth.js";
-import { PROBLEM_TYPES, problemFromCode, problemResponse, validationProblem } from "./problem.js";
+import { formatBytes, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "./limits.js";
+import { PROBLEM_TYPES, problemForError, problemResponse, validationProblem } from "./problem.js";
+import { requestGuard } from "./requestGuard.js";
+import { requestLog } from "./requestLog.js";
 import { bankRoutes } from "./routes/banks.js";
+import { docsRoutes, OPENAPI_PATH } from "./routes/docs.js";
+import { exportRoutes } from "./routes/export.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
+import { memoryRoutes } from "./routes/memories.js";
 import { problemRoutes } from "./routes/problems.js";
 import { recallRoutes } from "./routes/recall.js";
 import { runRoutes } from "./routes/runs.js";
@@ -24,46 +29,45 @@ export function createApp(ctx: Context, options: AppOptions = {}) {
     },
   });
   app.use(requestId());
+  app.use(requestLog(ctx.log));
   app.use("/v1/*", auth.middleware);
+  app.use("/v1/*", requestGuard());
   app.route("/", healthRoutes(ctx));
   app.route("/v1", bankRoutes(ctx));
   app.route("/v1", problemRoutes(ctx));
   app.route("/v1", recallRoutes(ctx));
   app.route("/v1", solveRoutes(ctx));
   app.route("/v1", runRoutes(ctx));
+  app.route("/v1", memoryRoutes(ctx));
+  app.route("/v1", exportRoutes(ctx));
   app.route("/v1", keyRoutes(ctx, auth));
-  app.doc31("/openapi.json", {
+  app.route("/", inspectorRoutes(ctx, auth));
+  const documentConfig = {
     openapi: "3.1.0",
-    info: { title: "precedent", version: "0.1.0", description: "Retrieval-augmented reasoning with memory" },
-  });
+    info: {
+      title: "precedent",
+      version: "0.1.0",
+      description:
+        "Retrieval-augmented reasoning with memory. Request bodies are capped at " +
+        `${formatBytes(MAX_JSON_BODY_BYTES)} (bulk problem import: ${formatBytes(MAX_IMPORT_BODY_BYTES)}); ` +
+        "a larger one answers 413 `/problems/payload-too-large`.",
+    },
+  };
+  app.doc31(OPENAPI_PATH, documentConfig);
+  app.route(
+    "/",
+    docsRoutes(() => app.getOpenAPI31Document(documentConfig)),
+  );
   app.notFound((c) =>
     problemResponse(c, {
       type: PROBLEM_TYPES.notFound,
       title: "Not found",
       status: 404,
       detail: `no route for ${c.req.method} ${c.req.path}`,
+      field: "path",
     }),
   );
-  app.onError((err, c) => {
-    if (err instanceof PrecedentError)
-      return problemResponse(c, problemFromCode(err.code, err.message, err.field));
-    if (err instanceof HTTPException && err.status < 500) {
-      // hono's own 4xx, e.g. a body that is not JSON
-      return problemResponse(c, {
-        type: PROBLEM_TYPES.validation,
-        title: "Invalid input",
-        status: err.status,
-        detail: err.message || "the request could not be read",
-        field: "body",
-      });
-    }
-    ctx.log.error({ err, requestId: c.get("requestId"), path: c.req.path }, "unhandled error");
-    return problemResponse(c, {
-      type: PROBLEM_TYPES.internal,
-      title: "Internal error",
-      status: 500,
-      detail: `the request failed; quote request id ${c.get("requestId")} when reporting it`,
-    });
-  });
+  // 5xx errors are logged by requestLog, with the error
+  app.onError((err, c) => problemResponse(c, problemForError(err, c.get("requestId"))));
   return app;
 }

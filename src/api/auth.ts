@@ -18,14 +18,34 @@ export interface AuthOptions {
 /** How long "are there any keys?" is remembered; keys created by another process count after this. */
 const KEYS_PRESENT_TTL_MS = 2_000;
 
+export interface Authentication {
+  /** resolves `Authorization: Bearer <token>` into `c.get("principal")`, or answers 401 */
+  middleware: MiddlewareHandler;
+  identify(token: string | undefined): Promise<Principal>;
+  /** forget whether keys exist, after creating or revoking one */
+  keysChanged(): void;
+}
+
+/** The bearer token of the request; undefined without an Authorization header, unauthorized if malformed. */
+export function bearerToken(c: HonoContext): string | undefined {
+  const header = c.req.header("authorization");
+  if (header === undefined) return undefined;
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  if (!token) {
+    throw new PrecedentError(
+      "unauthorized",
+      "the Authorization header must be Bearer <key>",
+      "authorization",
+    );
+  }
+  return token;
+}
+
 /**
  * Resolves the caller from `Authorization: Bearer <token>`. With no admin token and no key configured
  * the server is open (it then listens on 127.0.0.1 only); otherwise every request needs a valid token.
  */
-export function createAuthentication(
-  ctx: Pick<Context, "db">,
-  options: AuthOptions,
-): { middleware: MiddlewareHandler; keysChanged(): void } {
+export function createAuthentication(ctx: Pick<Context, "db">, options: AuthOptions): Authentication {
   let keysPresent: { value: boolean; at: number } | undefined;
   const authRequired = async () => {
     if (options.adminToken) return true;
@@ -34,9 +54,9 @@ export function createAuthentication(
     }
     return keysPresent.value;
   };
-  const middleware: MiddlewareHandler = async (c, next) => {
-    const header = c.req.header("authorization");
-    if (header === undefined) {
+  /** The principal for a bearer token (undefined: none was sent); throws unauthorized when it is not valid. */
+  const identify = async (token: string | undefined): Promise<Principal> => {
+    if (token === undefined) {
       if (await authRequired()) {
         throw new PrecedentError(
           "unauthorized",
@@ -44,26 +64,21 @@ export function createAuthentication(
           "authorization",
         );
       }
-      c.set("principal", { kind: "open" });
-      return next();
-    }
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-    if (!token) {
-      throw new PrecedentError(
-        "unauthorized",
-        "the Authorization header must be Bearer <key>",
-        "authorization",
-      );
+      return { kind: "open" };
     }
     const principal = await principalForToken(ctx.db, token, options.adminToken);
     if (!principal) throw new PrecedentError("unauthorized", "unknown or revoked API key", "authorization");
-    c.set("principal", principal);
     // a key just created here turns authentication on for everyone at once
-    keysPresent = principal.kind === "key" ? { value: true, at: Date.now() } : keysPresent;
+    if (principal.kind === "key") keysPresent = { value: true, at: Date.now() };
+    return principal;
+  };
+  const middleware: MiddlewareHandler = async (c, next) => {
+    c.set("principal", await identify(bearerToken(c)));
     return next();
   };
   return {
     middleware,
+    identify,
     keysChanged() {
       keysPresent = undefined;
     },

@@ -1,7 +1,8 @@
 import type { Context as HonoContext } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import type { ErrorCode } from "../errors.js";
+import { type ErrorCode, PrecedentError } from "../errors.js";
 
 /** Problem types are stable relative URIs: clients may switch on them. */
 export const PROBLEM_TYPES = {
@@ -13,6 +14,7 @@ export const PROBLEM_TYPES = {
   unauthorized: "/problems/unauthorized",
   forbidden: "/problems/forbidden",
   tooLarge: "/problems/payload-too-large",
+  unsupportedMediaType: "/problems/unsupported-media-type",
   internal: "/problems/internal-error",
 } as const;
 
@@ -50,7 +52,9 @@ export function problemFromCode(code: ErrorCode, detail: string, field?: string)
 }
 
 /** The problem for a failed schema validation, naming every offending field. */
-export function validationProblem(error: z.ZodError, where: string): Problem {
+export function validationProblem(error: z.ZodError, target: string): Problem {
+  // a fault with the JSON body as a whole (e.g. an array where an object belongs) is the body's
+  const where = target === "json" ? "body" : target;
   const errors = error.issues.map((i) => {
     const path = i.path.join(".");
     // an unknown key is the field at fault, not the object holding it
@@ -66,5 +70,37 @@ export function validationProblem(error: z.ZodError, where: string): Problem {
     detail: `${first.field}: ${first.message}`,
     field: first.field,
     errors,
+  };
+}
+
+/**
+ * The problem for any thrown error: a service error by its code, hono's own 4xx (e.g. a body that is not
+ * JSON) as invalid input, anything else as a 500 that quotes the request id and reveals nothing more.
+ */
+export function problemForError(err: unknown, requestId: string): Problem {
+  if (err instanceof PrecedentError) return problemFromCode(err.code, err.message, err.field);
+  if (err instanceof HTTPException && err.status === 415) {
+    return {
+      type: PROBLEM_TYPES.unsupportedMediaType,
+      title: "Unsupported media type",
+      status: 415,
+      detail: "this route takes no body of this Content-Type: see its entry in /openapi.json",
+      field: "content-type",
+    };
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    return {
+      type: err.status === 413 ? PROBLEM_TYPES.tooLarge : PROBLEM_TYPES.validation,
+      title: err.status === 413 ? "Payload too large" : "Invalid input",
+      status: err.status,
+      detail: err.message || "the request could not be read",
+      field: "body",
+    };
+  }
+  return {
+    type: PROBLEM_TYPES.internal,
+    title: "Internal error",
+    status: 500,
+    detail: `the request failed; quote request id ${requestId} when reporting it`,
   };
 }

@@ -1,5 +1,8 @@
 import { ConfigError, loadConfig } from "../config.js";
 import { PrecedentError } from "../errors.js";
+import { evalCommand } from "./commands/eval.js";
+import { exportCommand } from "./commands/export.js";
+import { inspectCommand } from "./commands/inspect.js";
 import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { recallCommand } from "./commands/recall.js";
@@ -20,6 +23,15 @@ usage: precedent <command> [options]
                                  the memories a solve would be shown, with their scores
   solve --bank <bank> [--samples n] [--k n] [--gold answer] [--no-adaptive] [--json] "question"
                                  solve with memory (needs PRECEDENT_MODEL and an OpenAI-compatible endpoint)
+  eval --bank <bank> --from <split> [--limit n] [--samples n] [--k n] [--seeds n] [--shuffle]
+       [--no-adaptive] [--out dir] [--discard] [--problem-field f] [--answer-field f]
+                                 compare memory, static and control arms on the same problems;
+                                 split: gsm8k (test) | gsm8k-train | game24 | file.jsonl | file.csv;
+                                 writes result.json and report.html (default ./eval-results/<id>/)
+  inspect <run-id> [--json]      a run: recalls and scores, prompt, samples, vote, verdict, timings
+  export --bank <bank> [--format jsonl|openai] [--min-verification tier] [--out file]
+                                 the bank's verified memories as JSON lines (re-import with seed, or
+                                 fine-tune: openai chat format); default tier: the bank's trust floor
   reindex [--bank <bank>]        rebuild the search index from the records
   keys create --scope <scope>... [--name n] | keys list | keys revoke <key-id>
                                  manage API keys; scopes: admin, bank:<id>:read, bank:<id>:write
@@ -33,6 +45,9 @@ const COMMANDS: Record<string, (args: string[], env: ReturnType<typeof loadConfi
   recall: recallCommand,
   reindex: reindexCommand,
   solve: solveCommand,
+  eval: evalCommand,
+  inspect: inspectCommand,
+  export: exportCommand,
   keys: keysCommand,
 };
 

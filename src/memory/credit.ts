@@ -16,6 +16,11 @@ export type RunOutcome = "helped" | "hurt" | "unknown";
 export const RETIRE_MIN_VERIFIED_USES = 6;
 export const RETIRE_UTILITY = 0.25;
 
+/** The verified utility retirement judges by (the SQL below computes the same): (helped + 1) / (helped + hurt + 2). */
+export function verifiedUtility(m: { helpedCount: number; hurtCount: number }): number {
+  return (m.helpedCount + 1) / (m.helpedCount + m.hurtCount + 2);
+}
+
 /**
  * Credits the memories a run recalled: each gets recalled + 1 at solve time (`recalled: true`), and helped
  * + 1 or hurt + 1 once the run's answer is known right or wrong (at solve time or later, on feedback).

@@ -57,6 +57,11 @@ export interface RecallOptions {
   similarityFloor?: number;
 }
 
+/** The utility prior recall ranks by: (helped + 1) / (recalled + 2), 0.5 for a memory never recalled. */
+export function utilityPrior(m: { helpedCount: number; recalledCount: number }): number {
+  return (m.helpedCount + 1) / (m.recalledCount + 2);
+}
+
 interface Candidate {
   id: string;
   vector: Float32Array;
@@ -141,7 +146,7 @@ export async function recallAnalogues({
       // `limit` of a search is weak evidence, not none (a short query can tie hundreds of texts)
       const fused =
         (1 / (RRF_K + (c.vectorRank ?? limit + 1)) + 1 / (RRF_K + (c.textRank ?? limit + 1))) / maxFused;
-      const utility = (r.helpedCount + 1) / (r.recalledCount + 2);
+      const utility = utilityPrior(r);
       // rank fusion alone forgets how close a match is (cosine 0.42 and 1.0 can both rank near the top):
       // relevance averages it with the similarity itself; neutral utility (0.5) leaves it unchanged and
       // the prior moves it by at most ±50%

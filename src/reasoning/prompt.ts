@@ -18,6 +18,12 @@ function finalLine(domain: Domain, answer: string): string {
   return domain.name === "number" ? `#### ${answer}` : `Answer: ${answer}`;
 }
 
+/** A worked example's assistant turn: its reasoning, then the domain's final answer line. */
+export function workedAnswer(domain: Domain, example: Pick<WorkedExample, "reasoning" | "answer">): string {
+  const reasoning = example.reasoning.trim();
+  return `${reasoning ? `${reasoning}\n` : ""}${finalLine(domain, example.answer)}`;
+}
+
 /**
  * The messages of a solve: the system instruction (how to reason, how to end), each recalled memory as a
  * worked example (user: its problem; assistant: its reasoning and final answer line), then the query.
@@ -36,12 +42,8 @@ export function buildPrompt(domain: Domain, examples: WorkedExample[], query: st
   ].join(" ");
   const messages: ChatMessage[] = [{ role: "system", content: system }];
   for (const e of examples) {
-    const reasoning = e.reasoning.trim();
     messages.push({ role: "user", content: e.problem });
-    messages.push({
-      role: "assistant",
-      content: `${reasoning ? `${reasoning}\n` : ""}${finalLine(domain, e.answer)}`,
-    });
+    messages.push({ role: "assistant", content: workedAnswer(domain, e) });
   }
   messages.push({ role: "user", content: query });
   return messages;

@@ -14,6 +14,11 @@ export interface RunRecall {
 /** One sampled chain of thought as a run records it: what sampling produced. */
 export type RunSample = ChainSample;
 
+/** What a run's deciding verifier (or later feedback) concluded about its answer. */
+export const RUN_VERDICTS = ["correct", "incorrect", "unknown"] as const;
+/** How a run ended. */
+export const RUN_STATUSES = ["completed", "failed", "memory_hit"] as const;
+
 /** Everything a solve did, as stored and as returned when inspected. */
 export interface RunRecord {
   id: string;
@@ -28,8 +33,8 @@ export interface RunRecord {
   votes: unknown;
   verification: string;
   verificationDetail: Record<string, unknown>;
-  verdict: "correct" | "incorrect" | "unknown";
-  status: "completed" | "failed" | "memory_hit";
+  verdict: (typeof RUN_VERDICTS)[number];
+  status: (typeof RUN_STATUSES)[number];
   error?: string;
   writtenMemoryId?: string;
   timings: Record<string, number>;

@@ -1,11 +1,31 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { canAccessBank } from "../../auth/scopes.js";
 import type { Context } from "../../context.js";
+import { bankStats } from "../../memory/bankStats.js";
 import { createBank, getBank, listBanks, newBankSchema } from "../../memory/banks.js";
 import { principalOf, requireAdmin, requireBankAccess } from "../auth.js";
 import { bankParamSchema, bankSchema, problemResponses, serializeBank } from "../schemas.js";
 
-/** Creating, listing and reading banks. */
+const counts = z.record(z.string(), z.number().int());
+
+const bankStatsSchema = z
+  .object({
+    memories: z.object({ total: z.number().int(), byStatus: counts, byVerification: counts }),
+    runs: z.object({
+      total: z.number().int(),
+      byVerdict: counts,
+      byStatus: counts,
+      accuracy: z
+        .number()
+        .nullable()
+        .openapi({ description: "correct / (correct + incorrect); null before any run was judged" }),
+    }),
+  })
+  .openapi("BankStats");
+
+const bankWithStatsSchema = bankSchema.extend({ stats: bankStatsSchema }).openapi("BankWithStats");
+
+/** Creating, listing and reading banks (one with its figures). */
 export function bankRoutes(ctx: Context) {
   const app = new OpenAPIHono();
   app.openapi(
@@ -46,17 +66,21 @@ export function bankRoutes(ctx: Context) {
     createRoute({
       method: "get",
       path: "/banks/{bank}",
-      summary: "Get a bank",
+      summary: "Get a bank with its figures: memories by status and verification, runs by verdict, accuracy",
       request: { params: bankParamSchema },
       responses: {
-        200: { description: "the bank", content: { "application/json": { schema: bankSchema } } },
-        ...problemResponses(401, 404),
+        200: {
+          description: "the bank and its stats",
+          content: { "application/json": { schema: bankWithStatsSchema } },
+        },
+        ...problemResponses(400, 401, 404),
       },
     }),
     async (c) => {
       const { bank } = c.req.valid("param");
       requireBankAccess(c, bank, "read");
-      return c.json(serializeBank(await getBank(ctx.db, bank)), 200);
+      const found = await getBank(ctx.db, bank);
+      return c.json({ ...serializeBank(found), stats: await bankStats({ ctx, bankId: bank }) }, 200);
     },
   );
   return app;

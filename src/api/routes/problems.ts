@@ -4,10 +4,8 @@ import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { importProblems, jsonLineRow, type SourceRow } from "../../memory/importProblems.js";
 import { requireBankAccess } from "../auth.js";
+import { formatBytes, MAX_IMPORT_BATCH, MAX_IMPORT_BODY_BYTES } from "../limits.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
-
-/** The most problems one request may carry; larger banks are imported in several requests (idempotent). */
-export const MAX_IMPORT_BATCH = 10_000;
 
 const importResultSchema = z
   .object({
@@ -45,6 +43,7 @@ export function problemRoutes(ctx: Context) {
       method: "post",
       path: "/banks/{bank}/problems",
       summary: `Import solved problems (JSON array or NDJSON, up to ${MAX_IMPORT_BATCH}); idempotent`,
+      description: `The body may take up to ${formatBytes(MAX_IMPORT_BODY_BYTES)} and ${MAX_IMPORT_BATCH} problems; more answers 413.`,
       request: {
         params: bankParamSchema,
         body: {
@@ -83,7 +82,7 @@ export function problemRoutes(ctx: Context) {
       const rows = rowsOf(await c.req.text(), ndjson);
       if (rows.length > MAX_IMPORT_BATCH) {
         throw new PrecedentError(
-          "invalid_input",
+          "too_large",
           `at most ${MAX_IMPORT_BATCH} problems per request, got ${rows.length}`,
           "body",
         );

@@ -3,12 +3,12 @@ import type { Context } from "../../context.js";
 import { getBank } from "../../memory/banks.js";
 import { recallAnalogues } from "../../memory/recall.js";
 import { requireBankAccess } from "../auth.js";
-import { bankParamSchema, problemResponses, recalledMemorySchema } from "../schemas.js";
+import { bankParamSchema, kSchema, problemResponses, querySchema, recalledMemorySchema } from "../schemas.js";
 
 export const recallRequestSchema = z
   .object({
-    query: z.string().trim().min(1, "must not be empty").max(20_000),
-    k: z.number().int().min(0).max(50).optional(),
+    query: querySchema,
+    k: kSchema.optional(),
     similarityFloor: z.number().min(-1).max(1).optional(),
   })
   .strict()
@@ -42,7 +42,7 @@ export function recallRoutes(ctx: Context) {
           description: "recalled memories with their scores",
           content: { "application/json": { schema: recallResponseSchema } },
         },
-        ...problemResponses(400, 401, 404),
+        ...problemResponses(400, 401, 404, 413),
       },
     }),
     async (c) => {

@@ -2,10 +2,12 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { canAccessBank } from "../../auth/scopes.js";
 import type { Context } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
+import { getBank } from "../../memory/banks.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
-import { findRunBank, getRun } from "../../reasoning/runs.js";
+import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
+import { findRunBank, getRun, RUN_STATUSES, RUN_VERDICTS } from "../../reasoning/runs.js";
 import { principalOf, requireBankAccess } from "../auth.js";
-import { problemResponses, recallScoresSchema } from "../schemas.js";
+import { bankParamSchema, pageQuerySchema, problemResponses, recallScoresSchema } from "../schemas.js";
 
 const runSchema = z
   .object({
@@ -20,8 +22,8 @@ const runSchema = z
     votes: z.unknown(),
     verification: z.string(),
     verificationDetail: z.record(z.string(), z.unknown()),
-    verdict: z.enum(["correct", "incorrect", "unknown"]),
-    status: z.enum(["completed", "failed", "memory_hit"]),
+    verdict: z.enum(RUN_VERDICTS),
+    status: z.enum(RUN_STATUSES),
     error: z.string().optional(),
     writtenMemoryId: z.string().optional(),
     timings: z.record(z.string(), z.number()),
@@ -53,13 +55,60 @@ const feedbackResultSchema = z
   })
   .openapi("FeedbackResult");
 
+const runSummarySchema = z
+  .object({
+    id: z.string(),
+    query: z.string(),
+    answer: z.string().optional(),
+    confidence: z.number().optional(),
+    verdict: z.enum(RUN_VERDICTS),
+    verification: z.string(),
+    status: z.enum(RUN_STATUSES),
+    latencyMs: z.number().optional().openapi({ description: "the solve's total time" }),
+    createdAt: z.string(),
+    writtenMemoryId: z.string().optional(),
+  })
+  .openapi("RunSummary");
+
+const runPageSchema = z
+  .object({ runs: z.array(runSummarySchema), nextCursor: z.string().optional() })
+  .openapi("RunPage");
+
+const runListQuerySchema = pageQuerySchema.extend({ verdict: z.enum(RUN_VERDICTS).optional() });
+
+function serializeSummary(run: RunSummary) {
+  return { ...run, createdAt: run.createdAt.toISOString() };
+}
+
 function runNotFound(id: string) {
   return new PrecedentError("not_found", `run "${id}" does not exist`, "id");
 }
 
-/** Inspecting a run (everything a solve did) and giving feedback on it. */
+/** Listing a bank's runs, inspecting a run (everything a solve did) and giving feedback on it. */
 export function runRoutes(ctx: Context) {
   const app = new OpenAPIHono();
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/banks/{bank}/runs",
+      summary: "A bank's runs, newest first, optionally only those with one verdict",
+      request: { params: bankParamSchema, query: runListQuerySchema },
+      responses: {
+        200: {
+          description: "a page of run summaries",
+          content: { "application/json": { schema: runPageSchema } },
+        },
+        ...problemResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const { bank } = c.req.valid("param");
+      requireBankAccess(c, bank, "read");
+      await getBank(ctx.db, bank);
+      const page = await listRuns({ ctx, bankId: bank, ...c.req.valid("query") });
+      return c.json({ ...page, runs: page.runs.map(serializeSummary) }, 200);
+    },
+  );
   app.openapi(
     createRoute({
       method: "get",

@@ -3,10 +3,18 @@ import type { Context } from "../../context.js";
 import { getBank } from "../../memory/banks.js";
 import { solve, solveOptionsSchema } from "../../reasoning/pipeline.js";
 import { requireBankAccess } from "../auth.js";
-import { bankParamSchema, problemResponses, recallScoresSchema } from "../schemas.js";
+import {
+  bankParamSchema,
+  kSchema,
+  problemResponses,
+  querySchema,
+  recallScoresSchema,
+  samplesSchema,
+} from "../schemas.js";
+import { solveEventStreamDoc, streamSolve, wantsEventStream } from "../solveStream.js";
 
 export const solveRequestSchema = solveOptionsSchema
-  .extend({ query: z.string().trim().min(1, "must not be empty").max(20_000) })
+  .extend({ query: querySchema, k: kSchema.optional(), samples: samplesSchema.optional() })
   .strict()
   .openapi("SolveRequest");
 
@@ -41,22 +49,30 @@ export function solveRoutes(ctx: Context) {
       method: "post",
       path: "/banks/{bank}/solve",
       summary: "Solve a query: recall, sample, vote, verify, write back",
+      description:
+        "Answers one JSON body, or, with `Accept: text/event-stream`, streams the progress as server-sent events.",
       request: {
         params: bankParamSchema,
         body: { content: { "application/json": { schema: solveRequestSchema } }, required: true },
       },
       responses: {
         200: {
-          description: "the answer with its verification and run id",
-          content: { "application/json": { schema: solveResponseSchema } },
+          description: "the answer with its verification and run id; or its progress as events",
+          content: {
+            "application/json": { schema: solveResponseSchema },
+            "text/event-stream": solveEventStreamDoc,
+          },
         },
-        ...problemResponses(400, 401, 403, 404, 503),
+        ...problemResponses(400, 401, 403, 404, 413, 503),
       },
     }),
     async (c) => {
       requireBankAccess(c, c.req.valid("param").bank, "write");
       const bank = await getBank(ctx.db, c.req.valid("param").bank);
       const { query, ...options } = c.req.valid("json");
+      if (wantsEventStream(c)) {
+        return streamSolve(c, ctx.log, (onEvent) => solve({ ctx, bank, query, options, onEvent }));
+      }
       return c.json(await solve({ ctx, bank, query, options }), 200);
     },
   );

@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
-import { lockHolder } from "../../db/homeLock.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { type RecallResult, recallAnalogues } from "../../memory/recall.js";
+import { runningServerUrl, serverJson } from "../serverClient.js";
 
 /** `precedent recall --bank B "question"`: through the running server when it holds the embedded database. */
 export async function recallCommand(args: string[], config: Config): Promise<number> {
@@ -21,9 +21,12 @@ export async function recallCommand(args: string[], config: Config): Promise<num
     throw new PrecedentError("invalid_input", "--k must be a whole number from 0 to 50", "k");
   }
 
-  const holder = config.database.kind === "pglite" ? lockHolder(config.home) : undefined;
-  const result = holder?.url
-    ? await recallThroughServer(holder.url, values.bank, query, k)
+  const server = runningServerUrl(config);
+  const result = server
+    ? await serverJson<RecallResult>(config, server, `/v1/banks/${encodeURIComponent(values.bank)}/recall`, {
+        method: "POST",
+        body: { query, k },
+      })
     : await recallDirectly(config, values.bank, query, k);
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else console.log(formatRecall(result));
@@ -43,30 +46,6 @@ async function recallDirectly(
   } finally {
     await ctx.close();
   }
-}
-
-async function recallThroughServer(
-  url: string,
-  bank: string,
-  query: string,
-  k?: number,
-): Promise<RecallResult> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  const token = process.env.PRECEDENT_API_KEY;
-  if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${url}/v1/banks/${encodeURIComponent(bank)}/recall`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({ query, k }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = (await response.json()) as RecallResult & { detail?: string };
-  if (!response.ok)
-    throw new PrecedentError(
-      "unavailable",
-      `the server at ${url} answered ${response.status}: ${body.detail}`,
-    );
-  return body;
 }
 
 /** A readable table of recalled memories and their scores. */

@@ -1,0 +1,133 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Authentication } from "../api/auth.js";
+import { bearerToken, principalOf, requireBankAccess } from "../api/auth.js";
+import { canAccessBank } from "../auth/scopes.js";
+import type { Context } from "../context.js";
+import { PrecedentError } from "../errors.js";
+import { bankStats } from "../memory/bankStats.js";
+import { bankIdSchema, getBank, listBanks } from "../memory/banks.js";
+import { getMemory, listMemories } from "../memory/browseMemories.js";
+import { MEMORY_STATUSES } from "../memory/trust.js";
+import { listRuns } from "../reasoning/listRuns.js";
+import { RUN_VERDICTS } from "../reasoning/runs.js";
+import { loadRunView } from "./loadRun.js";
+import { BankPage } from "./pages/bank.js";
+import { BanksPage } from "./pages/banks.js";
+import { MemoriesPage } from "./pages/memories.js";
+import { MemoryPage } from "./pages/memory.js";
+import { LoginPage, MessagePage } from "./pages/message.js";
+import { RunPage } from "./pages/run.js";
+
+const TOKEN_COOKIE = "precedent_token";
+
+function oneOf<T extends string>(values: readonly T[], value: string | undefined): T | undefined {
+  return values.find((v) => v === value);
+}
+
+/** A path inside the inspector to return to after signing in; anything else goes home. */
+function safeNext(next: unknown): string {
+  return typeof next === "string" && /^\/(?!\/)[\w\-/?=&.%]*$/.test(next) ? next : "/";
+}
+
+/**
+ * The inspector: server-rendered pages over the same service functions as the REST API, readable
+ * without JavaScript. It takes the API's bearer token, or a key kept in an HttpOnly cookie by /login.
+ */
+export function inspectorRoutes(ctx: Context, auth: Authentication) {
+  const app = new Hono();
+
+  app.get("/login", (c) => c.html(<LoginPage next={safeNext(c.req.query("next"))} />));
+  app.post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    const token = typeof form.token === "string" ? form.token.trim() : "";
+    const next = safeNext(form.next);
+    try {
+      const principal = await auth.identify(token || undefined);
+      if (principal.kind === "open") return c.redirect(next, 303);
+    } catch {
+      return c.html(<LoginPage message="That key is unknown or revoked." next={next} />, 401);
+    }
+    setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: "Strict", path: "/" });
+    return c.redirect(next, 303);
+  });
+  app.post("/logout", (c) => {
+    deleteCookie(c, TOKEN_COOKIE, { path: "/" });
+    return c.redirect("/login", 303);
+  });
+
+  const signedIn: MiddlewareHandler = async (c, next) => {
+    try {
+      c.set("principal", await auth.identify(bearerToken(c) ?? getCookie(c, TOKEN_COOKIE)));
+    } catch (e) {
+      if (e instanceof PrecedentError && e.code === "unauthorized") {
+        return c.html(<LoginPage next={safeNext(c.req.path)} />, 401);
+      }
+      throw e;
+    }
+    await next();
+  };
+  const bankParam = (value: string) => {
+    if (!bankIdSchema.safeParse(value).success) throw new PrecedentError("not_found", `no bank "${value}"`);
+    return value;
+  };
+
+  app.get("/", signedIn, async (c) => {
+    const principal = principalOf(c);
+    const visible = (await listBanks(ctx.db)).filter((b) => canAccessBank(principal, b.id, "read"));
+    const banks = await Promise.all(
+      visible.map(async (bank) => ({ bank, stats: await bankStats({ ctx, bankId: bank.id }) })),
+    );
+    return c.html(<BanksPage banks={banks} />);
+  });
+
+  app.get("/banks/:bank", signedIn, async (c) => {
+    const bankId = bankParam(c.req.param("bank"));
+    requireBankAccess(c, bankId, "read");
+    const bank = await getBank(ctx.db, bankId);
+    const verdict = oneOf(RUN_VERDICTS, c.req.query("verdict"));
+    const [stats, runs] = await Promise.all([
+      bankStats({ ctx, bankId }),
+      listRuns({ ctx, bankId, verdict, cursor: c.req.query("cursor") || undefined }),
+    ]);
+    return c.html(<BankPage bank={bank} stats={stats} runs={runs} verdict={verdict} />);
+  });
+
+  app.get("/banks/:bank/memories", signedIn, async (c) => {
+    const bankId = bankParam(c.req.param("bank"));
+    requireBankAccess(c, bankId, "read");
+    const bank = await getBank(ctx.db, bankId);
+    const q = c.req.query("q")?.trim().slice(0, 500);
+    const filter = { ...(q ? { q } : {}), status: oneOf(MEMORY_STATUSES, c.req.query("status")) };
+    const page = await listMemories({ ctx, bankId, filter, cursor: c.req.query("cursor") || undefined });
+    return c.html(<MemoriesPage bank={bank} page={page} filter={filter} />);
+  });
+
+  app.get("/banks/:bank/memories/:id", signedIn, async (c) => {
+    const bankId = bankParam(c.req.param("bank"));
+    requireBankAccess(c, bankId, "read");
+    const memory = await getMemory({ ctx, bankId, id: c.req.param("id") });
+    return c.html(<MemoryPage memory={memory} />);
+  });
+
+  app.get("/runs/:id", signedIn, async (c) => {
+    const id = c.req.param("id");
+    const view = await loadRunView(ctx, id);
+    if (!view || !canAccessBank(principalOf(c), view.run.bankId, "read")) {
+      throw new PrecedentError("not_found", `no run "${id}"`);
+    }
+    return c.html(<RunPage view={view} />);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof PrecedentError && err.code === "not_found") {
+      return c.html(<MessagePage title="Not found" message={err.message} />, 404);
+    }
+    if (err instanceof PrecedentError && err.code === "invalid_input") {
+      return c.html(<MessagePage title="Bad request" message={err.message} />, 400);
+    }
+    ctx.log.error({ err, path: c.req.path }, "inspector page failed");
+    return c.html(<MessagePage title="Something went wrong" message="The page could not be shown." />, 500);
+  });
+  return app;
+}

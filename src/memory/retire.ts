@@ -1,0 +1,84 @@
+import { and, eq, ne, type SQL, sql } from "drizzle-orm";
+import type { Context } from "../context.js";
+import { memories } from "../db/schema.js";
+import { PrecedentError } from "../errors.js";
+import type { Bank } from "./banks.js";
+import { findBankMemory, type MemoryView, toMemoryView } from "./browseMemories.js";
+import { indexAfterWrite } from "./reconcile.js";
+import { trustOf } from "./trust.js";
+
+/**
+ * Sets the status of one memory of the bank when `when` holds, in one conditional statement (two
+ * concurrent calls cannot both apply). Bumping `version` is what makes the index reconciler remove the
+ * memory from the index (or upsert it again) with its new status. Undefined when nothing matched.
+ */
+async function setStatus(
+  ctx: Context,
+  bankId: string,
+  id: string,
+  status: SQL | string,
+  when: SQL,
+): Promise<MemoryView | undefined> {
+  const [row] = await ctx.db
+    .update(memories)
+    .set({ status, version: sql`${memories.version} + 1`, updatedAt: new Date() })
+    .where(and(eq(memories.id, id), eq(memories.bankId, bankId), when))
+    .returning();
+  if (!row) return undefined;
+  await indexAfterWrite(ctx, [row]);
+  // read again: indexing (when done at once) has acknowledged the new version since the update
+  return toMemoryView(await findBankMemory(ctx, bankId, id));
+}
+
+/**
+ * Retires a memory by hand: it stays in the records (with its provenance and the runs that recalled it)
+ * but is never recalled again. Retiring a retired memory changes nothing. No memory is ever deleted.
+ */
+export async function retireMemory({
+  ctx,
+  bankId,
+  id,
+}: {
+  ctx: Context;
+  bankId: string;
+  id: string;
+}): Promise<MemoryView> {
+  const retired = await setStatus(ctx, bankId, id, "retired", ne(memories.status, "retired"));
+  return retired ?? toMemoryView(await findBankMemory(ctx, bankId, id));
+}
+
+/**
+ * Undoes a retirement. The memory becomes active only when its verification reaches the bank's write-back
+ * tier, the same bar a new solution must clear to be recalled; below it, it returns to quarantine (a
+ * consensus- or unverified memory a person refuted must not become recallable by a click). Only a retired
+ * memory can be restored: a quarantined one is a conflict, since it leaves quarantine through feedback or a
+ * checker, never through restore. Restoring an active memory changes nothing.
+ */
+export async function restoreMemory({
+  ctx,
+  bank,
+  id,
+}: {
+  ctx: Context;
+  bank: Bank;
+  id: string;
+}): Promise<MemoryView> {
+  const tier = trustOf(bank.settings.writeBackTier);
+  const restored = await setStatus(
+    ctx,
+    bank.id,
+    id,
+    sql`case when ${memories.trust} >= ${tier} then 'active' else 'quarantined' end`,
+    eq(memories.status, "retired"),
+  );
+  if (restored) return restored;
+  const current = await findBankMemory(ctx, bank.id, id);
+  if (current.status === "quarantined") {
+    throw new PrecedentError(
+      "conflict",
+      `memory "${id}" is quarantined, not retired: feedback or a checker can promote it, restore cannot`,
+      "id",
+    );
+  }
+  return toMemoryView(current);
+}

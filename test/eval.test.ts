@@ -1,0 +1,406 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq, inArray } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memories, runRecalls } from "../src/db/schema.js";
+import { ARMS } from "../src/eval/arms.js";
+import type { EvalOptions } from "../src/eval/options.js";
+import { writeEvalReport } from "../src/eval/report.js";
+import { type EvalResult, runEvaluation } from "../src/eval/runEvaluation.js";
+import {
+  binomialHalfCdf,
+  mcnemarExact,
+  pairedBootstrap,
+  pairedSignTest,
+  wilsonInterval,
+} from "../src/eval/statistics.js";
+import { createModelClient } from "../src/reasoning/model.js";
+import { cliEnvironment, runCli } from "./support/cli.js";
+import { bankWithProblems, useTestContext } from "./support/context.js";
+import { DATA_DIR } from "./support/data.js";
+import { type ChatBehavior, type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
+
+// ---------------------------------------------------------------------------------------------------------
+// Synthetic word problems in families: one template per family, so the local embedder puts a family's
+// problems close together, and the fake model can tell a question's family by its keyword.
+
+const NAMES = ["Ava", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ian", "Jo"];
+interface Family {
+  keyword: string;
+  text(name: string, a: number, b: number, c: number): string;
+  answer(a: number, b: number, c: number): number;
+}
+const FAMILIES: Family[] = [
+  {
+    keyword: "apples",
+    text: (n, a, b) =>
+      `${n} picks ${a} apples every day for ${b} days. How many apples does ${n} pick in total?`,
+    answer: (a, b) => a * b,
+  },
+  {
+    keyword: "train",
+    text: (_n, a, b) =>
+      `A train travels ${a} miles each hour for ${b} hours. How many miles does the train travel?`,
+    answer: (a, b) => a * b,
+  },
+  {
+    keyword: "pencils",
+    text: (n, a, b) =>
+      `${n} has ${a + 10} pencils and gives ${b} pencils to friends. How many pencils are left?`,
+    answer: (a, b) => a + 10 - b,
+  },
+  {
+    keyword: "cookies",
+    text: (_n, a, b, c) =>
+      `A baker bakes ${a} trays of cookies with ${b} cookies on each tray and sells ${c} cookies. How many cookies remain?`,
+    answer: (a, b, c) => a * b - c,
+  },
+  {
+    keyword: "saves",
+    text: (n, a, b, c) =>
+      `${n} saves ${a} dollars each week for ${b} weeks, then spends ${c} dollars on a book. How many dollars does ${n} have now?`,
+    answer: (a, b, c) => a * b - c,
+  },
+  {
+    keyword: "tulips",
+    text: (_n, a, b, c) =>
+      `A garden has ${a} rows of tulips with ${b} tulips in each row, and ${c} more tulips are planted. How many tulips are in the garden?`,
+    answer: (a, b, c) => a * b + c,
+  },
+];
+
+interface Problem {
+  problem: string;
+  answer: string;
+  reasoning: string;
+}
+function problemOf(family: number, i: number): Problem {
+  const f = FAMILIES[family] as Family;
+  const a = 3 + ((i * 7 + family * 3) % 17);
+  const b = 2 + ((i * 5 + family) % 9);
+  const c = 1 + ((i * 3 + family * 2) % 5);
+  return {
+    problem: f.text(NAMES[(i + family) % NAMES.length] as string, a, b, c),
+    answer: String(f.answer(a, b, c)),
+    reasoning: `Work it out from the numbers given: ${a}, ${b} and ${c}.`,
+  };
+}
+const familyOf = (q: string) => FAMILIES.findIndex((f) => q.includes(f.keyword)).toString();
+
+/** Problems of these families, round robin, instances `from` to `from + perFamily - 1` of each. */
+function stream(families: number[], perFamily: number, from = 0): Problem[] {
+  const out: Problem[] = [];
+  for (let i = from; i < from + perFamily; i++) for (const f of families) out.push(problemOf(f, i));
+  return out;
+}
+
+// the seeded bank knows three of the six families; the evaluated split is all six
+const SEEDED = stream([0, 1, 2], 2, 100);
+const SPLIT = stream([0, 1, 2, 3, 4, 5], 6);
+const answers = new Map([...SEEDED, ...SPLIT].map((p) => [p.problem, p.answer]));
+const answerFor = (q: string) => answers.get(q) ?? "0";
+/** Wrong samples agree on one wrong answer (right + 1), so a model without help is wrong most of the time. */
+const wrongAnswer = (q: string) => String(Number(answerFor(q)) + 1);
+
+const EXAMPLE_AWARE: ChatBehavior = {
+  kind: "exampleAware",
+  answerFor,
+  family: familyOf,
+  accuracyWithExample: 0.9,
+  accuracyWithout: 0.25,
+  wrongAnswer,
+};
+const PROMPT_INDEPENDENT: ChatBehavior = { kind: "answers", answerFor, accuracy: 0.4, wrongAnswer };
+
+function splitFile(dir: string, problems: Problem[]): string {
+  const file = join(dir, "split.jsonl");
+  writeFileSync(
+    file,
+    problems.map((p) => JSON.stringify({ question: p.problem, final: p.answer })).join("\n"),
+  );
+  return file;
+}
+
+const t = useTestContext({ shared: true });
+const work = mkdtempSync(join(tmpdir(), "precedent-eval-"));
+const FIELDS = { problem: "question", answer: "final" };
+
+async function evaluate(
+  fake: FakeOpenAI,
+  bankId: string,
+  split: Problem[],
+  options: Partial<EvalOptions> = {},
+): Promise<EvalResult> {
+  const ctx = t.ctx();
+  ctx.model = createModelClient({ name: "fake-model", baseURL: fake.url, maxRetries: 0 });
+  await bankWithProblems(ctx, { id: bankId, domain: "number" }, SEEDED);
+  return runEvaluation({
+    ctx,
+    options: {
+      bank: bankId,
+      from: splitFile(mkdtempSync(join(work, "split-")), split),
+      fields: FIELDS,
+      dataDir: DATA_DIR,
+      samples: 8,
+      ...options,
+    },
+  });
+}
+
+describe("statistics", () => {
+  it("computes the Wilson 95% interval of known proportions", () => {
+    const w = wilsonInterval(8, 10);
+    expect(w.rate).toBe(0.8);
+    expect(w.low).toBeCloseTo(0.4902, 4);
+    expect(w.high).toBeCloseTo(0.9433, 4);
+    const none = wilsonInterval(0, 20);
+    expect(none.low).toBe(0);
+    expect(none.high).toBeCloseTo(0.1611, 4);
+    expect(wilsonInterval(0, 0)).toMatchObject({ low: 0, high: 1 });
+  });
+
+  it("computes McNemar's exact p from the discordant pairs", () => {
+    // 10 vs 2 discordant: 2 · P(X ≤ 2), X ~ Bin(12, 1/2) = 2 · 79/4096
+    expect(mcnemarExact(10, 2)).toBeCloseTo(0.0385742, 6);
+    expect(mcnemarExact(2, 10)).toBeCloseTo(0.0385742, 6);
+    expect(mcnemarExact(5, 5)).toBe(1);
+    expect(mcnemarExact(0, 0)).toBe(1);
+    expect(mcnemarExact(6, 0)).toBeCloseTo(0.03125, 6);
+    expect(binomialHalfCdf(1500, 3000)).toBeGreaterThan(0.5);
+    expect(binomialHalfCdf(1500, 3000)).toBeLessThan(0.52);
+  });
+
+  it("tests paired scores per problem and bootstraps the difference reproducibly", () => {
+    const a = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0];
+    const b = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0];
+    expect(pairedSignTest(a, b)).toEqual({ aBetter: 10, bBetter: 2, ties: 2, pValue: mcnemarExact(10, 2) });
+    // shares of repetitions right count once per problem, ties drop out
+    expect(pairedSignTest([1, 0.5, 2 / 3], [0.5, 0.5, 1])).toMatchObject({ aBetter: 1, bBetter: 1, ties: 1 });
+    const d = a.map((x, i) => x - (b[i] as number));
+    const once = pairedBootstrap(d, { seed: 1 });
+    expect(pairedBootstrap(d, { seed: 1 })).toEqual(once);
+    expect(once.estimate).toBeCloseTo(8 / 14, 10);
+    expect(once.low).toBeGreaterThan(0);
+    expect(once.high).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("an evaluation against a model that does better with a same-family example", () => {
+  let fake: FakeOpenAI;
+  let result: EvalResult;
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ seed: 11, behavior: EXAMPLE_AWARE });
+    result = await evaluate(fake, "arith", SPLIT, { seeds: 2, shuffle: true });
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  it("shows the memory arm above the control arm, significantly, and learning the unseeded families", () => {
+    const acc = Object.fromEntries(ARMS.map((a) => [a, result.arms[a].accuracy.mean]));
+    console.log(
+      "example-aware model:",
+      acc,
+      result.comparisons.map((c) => `${c.a}-${c.b} p=${c.test.pValue}`),
+    );
+    expect(result.stream).toMatchObject({ evaluated: 36, leaked: 0, duplicates: 0, rejected: [] });
+    expect(result.records).toHaveLength(72);
+    expect(result.arms.memory.accuracy.mean).toBeGreaterThan(result.arms.control.accuracy.mean + 0.3);
+    const primary = result.comparisons.find((c) => c.a === "memory" && c.b === "control");
+    expect(primary?.significant).toBe(true);
+    expect(primary?.test.pValue).toBeLessThan(0.001);
+    expect(primary?.difference.low).toBeGreaterThan(0);
+    // on the families the seeded bank lacks, only write-backs can help: memory beats static there
+    const unseeded = result.records.filter((r) => Number(familyOf(r.problem.problem)) >= 3);
+    const right = (arm: "memory" | "static") => unseeded.filter((r) => r.arms[arm].correct).length;
+    expect(right("memory")).toBeGreaterThan(right("static"));
+    expect(result.arms.memory.accuracy.mean).toBeGreaterThanOrEqual(result.arms.static.accuracy.mean);
+    // the arms saw the same problems in the same order; the repetitions in different orders
+    for (const r of result.records) expect(new Set(ARMS.map((a) => r.arms[a].runId)).size).toBe(3);
+    const order = (seed: number) => result.records.filter((r) => r.seed === seed).map((r) => r.problem.index);
+    expect(order(1)).not.toEqual(order(2));
+    expect([...order(1)].sort((x, y) => x - y)).toEqual([...order(2)].sort((x, y) => x - y));
+    // the control arm never shows an example; cost and curves are reported per arm
+    expect(result.records.every((r) => r.arms.control.recalled.length === 0)).toBe(true);
+    for (const arm of ARMS) {
+      const s = result.arms[arm];
+      expect(s.curve.cumulative).toHaveLength(36);
+      expect(s.curve.cumulative.at(-1)).toBeCloseTo(s.accuracy.mean, 3);
+      expect(s.samplesPerProblem).toBeGreaterThan(0);
+      expect(s.tokensPerProblem.total).toBeGreaterThan(0);
+      expect(s.accuracy.perSeed).toHaveLength(2);
+    }
+  });
+
+  it("keeps the static arm away from the memory arm's write-backs, and the evaluated bank untouched", async () => {
+    const db = t.ctx().db;
+    const written = result.records.flatMap((r) => (r.arms.memory.wrote ? [r.arms.memory.wrote] : []));
+    expect(written.length).toBeGreaterThan(10);
+    const recalledBy = async (arm: "memory" | "static") => {
+      const runIds = result.records.map((r) => r.arms[arm].runId);
+      const rows = await db.select().from(runRecalls).where(inArray(runRecalls.runId, runIds));
+      return new Set(rows.map((r) => r.memoryId));
+    };
+    const staticRecalls = await recalledBy("static");
+    expect(staticRecalls.size).toBeGreaterThan(0);
+    for (const id of written) expect(staticRecalls.has(id)).toBe(false);
+    const staticRows = await db
+      .select()
+      .from(memories)
+      .where(inArray(memories.id, [...staticRecalls]));
+    expect(staticRows.every((m) => m.source === "import")).toBe(true);
+    const seededProblems = new Set(SEEDED.map((p) => p.problem));
+    expect(staticRows.every((m) => seededProblems.has(m.problem))).toBe(true);
+    // the memory arm did recall its own write-backs (so the check above is not vacuous)
+    const memoryRecalls = await recalledBy("memory");
+    expect(written.some((id) => memoryRecalls.has(id))).toBe(true);
+    // nothing was written to the static copies or to the evaluated bank
+    for (const s of result.scratchBanks) {
+      const rows = await db.select().from(memories).where(eq(memories.bankId, s.static));
+      expect(rows).toHaveLength(SEEDED.length);
+    }
+    const original = await db.select().from(memories).where(eq(memories.bankId, "arith"));
+    expect(original).toHaveLength(SEEDED.length);
+    expect(original.every((m) => m.recalledCount === 0)).toBe(true);
+  });
+
+  it("writes result.json and a self-contained report.html with one learning curve per arm", async () => {
+    const dir = join(work, "report");
+    const paths = await writeEvalReport(result, dir);
+    const json = JSON.parse(readFileSync(paths.json, "utf8")) as EvalResult;
+    expect(json.arms.memory.accuracy.mean).toBe(result.arms.memory.accuracy.mean);
+    expect(json.comparisons).toHaveLength(3);
+    expect(json.records[0]?.arms.memory.runId).toMatch(/^run_/);
+    const html = readFileSync(paths.html, "utf8");
+    const cumulative = html.match(/<svg id="curve-cumulative"[\s\S]*?<\/svg>/)?.[0] ?? "";
+    for (const arm of ARMS) {
+      expect(cumulative.match(new RegExp(`<polyline class="curve" data-arm="${arm}"`, "g"))).toHaveLength(1);
+    }
+    expect(cumulative.match(/<polyline /g)).toHaveLength(3);
+    const points = cumulative.match(/data-arm="memory"[^>]*points="([^"]*)"/)?.[1]?.split(" ") ?? [];
+    expect(points).toHaveLength(36);
+    // no external asset: no src or href attributes, no script
+    expect(html).not.toMatch(/\s(src|href)=/);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain("memory vs control");
+  });
+});
+
+describe("an evaluation against a model that ignores the prompt", () => {
+  let fake: FakeOpenAI;
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  it("finds no significant difference between the arms: it does not invent gains", async () => {
+    fake = await startFakeOpenAI({ seed: 23, behavior: PROMPT_INDEPENDENT });
+    const result = await evaluate(fake, "arith-null", SPLIT, { seeds: 2, shuffle: true });
+    const acc = Object.fromEntries(ARMS.map((a) => [a, result.arms[a].accuracy.mean]));
+    console.log(
+      "prompt-independent model:",
+      acc,
+      result.comparisons.map((c) => `${c.a}-${c.b} p=${c.test.pValue}`),
+    );
+    for (const c of result.comparisons) {
+      expect(c.significant).toBe(false);
+      expect(c.test.pValue).toBeGreaterThan(0.05);
+      expect(c.difference.low).toBeLessThan(0);
+      expect(c.difference.high).toBeGreaterThan(0);
+    }
+    // the memory arm still wrote back and recalled: the examples just do not matter to this model
+    expect(result.records.some((r) => r.arms.memory.wrote)).toBe(true);
+  });
+});
+
+describe("the leakage guard", () => {
+  it("skips and counts problems the bank already holds, and repeats, before applying the limit", async () => {
+    const fake = await startFakeOpenAI({ seed: 5, behavior: PROMPT_INDEPENDENT });
+    try {
+      const fresh = stream([0, 3], 3);
+      const leaked = [
+        SEEDED[0] as Problem,
+        // the same problem up to case and spacing is the same problem
+        { ...(SEEDED[1] as Problem), problem: `  ${(SEEDED[1] as Problem).problem.toUpperCase()}` },
+        SEEDED[2] as Problem,
+      ];
+      const split = [
+        leaked[0],
+        fresh[0],
+        leaked[1],
+        fresh[1],
+        fresh[1],
+        leaked[2],
+        ...fresh.slice(2),
+      ] as Problem[];
+      const result = await evaluate(fake, "arith-leak", split, { limit: 4, samples: 4 });
+      expect(result.stream).toMatchObject({ leaked: 3, duplicates: 1, evaluated: 4, read: 8 });
+      const seeded = new Set(SEEDED.map((p) => p.problem.toLowerCase().trim()));
+      for (const r of result.records) expect(seeded.has(r.problem.problem.toLowerCase().trim())).toBe(false);
+      expect(result.records.map((r) => r.problem.problem)).toEqual(fresh.slice(0, 4).map((p) => p.problem));
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe("precedent eval", () => {
+  let fake: FakeOpenAI;
+  let place: Awaited<ReturnType<typeof cliEnvironment>>;
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ seed: 3, behavior: EXAMPLE_AWARE });
+    place = await cliEnvironment();
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await place?.drop();
+  });
+
+  it("runs the arms as a real process against an OpenAI-compatible endpoint and writes its report", async () => {
+    const bankFile = join(place.home, "bank.jsonl");
+    writeFileSync(bankFile, SEEDED.map((p) => JSON.stringify(p)).join("\n"));
+    expect((await runCli(["seed", "arith", "--from", bankFile], place.env)).code).toBe(0);
+    const split = splitFile(place.home, SPLIT);
+    const out = join(place.home, "out");
+    const args = [
+      "eval",
+      "--bank",
+      "arith",
+      "--from",
+      split,
+      "--question-field",
+      "question",
+      "--answer-field",
+      "final",
+    ];
+
+    const noModel = await runCli(args, place.env);
+    expect(noModel.code).toBe(2);
+    expect(noModel.stderr).toContain("precedent eval: no model is configured: set PRECEDENT_MODEL");
+
+    const run = await runCli(
+      [...args, "--limit", "6", "--samples", "4", "--seeds", "2", "--shuffle", "--out", out],
+      {
+        ...place.env,
+        PRECEDENT_MODEL: "fake-model",
+        OPENAI_BASE_URL: fake.url,
+      },
+    );
+    expect(run.stderr).toMatch(/^eval: 6 problems × 2 repetitions; leakage guard skipped 0/m);
+    expect(run.stderr).toMatch(/^eval: \[2\] 6\/6 memory [✓✗] static [✓✗] control [✓✗]/m);
+    expect(run.code).toBe(0);
+    for (const arm of ARMS) expect(run.stdout).toMatch(new RegExp(`^${arm} +\\d\\.\\d{3} +\\[`, "m"));
+    expect(run.stdout).toContain("memory vs control:");
+    expect(run.stdout).toContain(join(out, "report.html"));
+    const json = JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as EvalResult;
+    expect(json).toMatchObject({ bank: "arith", model: "fake-model", stream: { evaluated: 6 } });
+    expect(json.records).toHaveLength(12);
+    expect(json.scratchBanks.map((b) => b.memory)).toEqual([
+      expect.stringMatching(/^arith--eval-[0-9a-f]{6}-s1-memory$/),
+      expect.stringMatching(/^arith--eval-[0-9a-f]{6}-s2-memory$/),
+    ]);
+    expect(existsSync(join(out, "report.html"))).toBe(true);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain('<svg id="curve-cumulative"');
+  });
+});
