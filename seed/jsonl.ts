@@ -9,7 +9,12 @@ export interface FieldMapping {
   verification?: string;
 }
 
-export const DEFAULT_FIELDS: FieldMapping = { problem: "problem", answer: "answer", reasoning: "reasoning" };
+export const DEFAULT_FIELDS: FieldMapping = {
+  problem: "problem",
+  answer: "answer",
+  reasoning: "reasoning",
+  verification: "verification",
+};
 
 function field(obj: Record<string, unknown>, path: string): unknown {
   let value: unknown = obj;

@@ -83,14 +83,15 @@ describe("exporting a bank's memories as JSON lines", () => {
   it("writes one line per active memory at or above the bank's trust floor, oldest first", async () => {
     const ids = await mixedBank();
     expect(await exported("arith")).toEqual([
-      `{"id":"${ids.gold}","problem":"Sam has 4 boxes of 6 pens. How many pens?","reasoning":"4 * 6 = 24","answer":"24","verification":"gold","source":"import"}`,
-      `{"id":"${ids.consensus}","problem":"A bus carries 40 people and 12 get off. How many are left?","reasoning":"40 - 12 = 28","answer":"28","verification":"consensus","source":"import"}`,
+      `{"problem":"Sam has 4 boxes of 6 pens. How many pens?","reasoning":"4 * 6 = 24","answer":"24","verification":"gold","metadata":{"id":"${ids.gold}","source":"import"}}`,
+      `{"problem":"A bus carries 40 people and 12 get off. How many are left?","reasoning":"40 - 12 = 28","answer":"28","verification":"consensus","metadata":{"id":"${ids.consensus}","source":"import"}}`,
     ]);
   });
 
   it("moves the tier with minVerification, and never exports quarantined or retired memories", async () => {
     const ids = await mixedBank();
-    const idsOf = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { id: string }).id);
+    const idsOf = (lines: string[]) =>
+      lines.map((l) => (JSON.parse(l) as { metadata: { id: string } }).metadata.id);
     expect(idsOf(await exported("arith", { minVerification: "none" }))).toEqual([
       ids.gold,
       ids.consensus,
@@ -128,7 +129,9 @@ describe("exporting a bank's memories as JSON lines", () => {
     });
     const rest: string[] = [];
     for await (const line of lines) rest.push(line);
-    const got = [first.value as string, ...rest].map((l) => JSON.parse(l) as { id: string; problem: string });
+    const got = [first.value as string, ...rest].map(
+      (l) => JSON.parse(l) as { metadata: { id: string }; problem: string },
+    );
     expect(got.map((m) => m.problem)).toEqual([
       ...problems.map((p) => p.problem),
       "A late crate holds 9 rows of 3 jars. How many jars?",
@@ -138,7 +141,7 @@ describe("exporting a bank's memories as JSON lines", () => {
       .from(memories)
       .where(eq(memories.bankId, "jars"))
       .orderBy(asc(memories.seq));
-    expect(got.map((m) => m.id)).toEqual(stored.map((m) => m.id));
+    expect(got.map((m) => m.metadata.id)).toEqual(stored.map((m) => m.id));
   });
 });
 
@@ -258,8 +261,34 @@ describe("a round trip through seed", () => {
     const seeded = await seedBank({ ctx, input: { bankId: "copy", from: file, dataDir: tmpdir() } });
     expect(seeded).toMatchObject({ inserted: 2, duplicates: 0, rejected: [] });
     const content = (l: string) => {
-      const { problem, reasoning, answer } = JSON.parse(l) as Record<string, string>;
-      return { problem, reasoning, answer };
+      const { problem, reasoning, answer, verification } = JSON.parse(l) as Record<string, string>;
+      return { problem, reasoning, answer, verification };
+    };
+    expect((await exported("copy")).map(content)).toEqual(lines.map(content));
+  });
+});
+
+describe("a round trip through the REST import", () => {
+  it("posts an exported bank as NDJSON into a new bank and gets the same memories with their verification", async () => {
+    const ctx = t.ctx();
+    await mixedBank();
+    const app = createApp(ctx);
+    const lines = await exported("arith");
+    const created = await app.request("/v1/banks", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "copy", domain: "number" }),
+    });
+    expect(created.status).toBe(201);
+    const imported = await app.request("/v1/banks/copy/problems", {
+      method: "POST",
+      headers: { "content-type": "application/x-ndjson" },
+      body: lines.join("\n"),
+    });
+    expect(await imported.json()).toMatchObject({ inserted: lines.length, duplicates: 0, rejected: [] });
+    const content = (l: string) => {
+      const { problem, reasoning, answer, verification } = JSON.parse(l) as Record<string, string>;
+      return { problem, reasoning, answer, verification };
     };
     expect((await exported("copy")).map(content)).toEqual(lines.map(content));
   });

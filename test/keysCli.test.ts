@@ -61,6 +61,24 @@ describe("precedent keys", () => {
   });
 });
 
+describe("precedent keys while a server runs", () => {
+  it("creates and revokes keys the running server honours at once (through it, on the embedded database)", async () => {
+    const { env: base } = await place();
+    const env = { ...base, PRECEDENT_ADMIN_TOKEN: "admin-token-for-tests-0123456789" };
+    const { url } = await serve(env);
+    const created = await runCli(["keys", "create", "--scope", "bank:fruit:write", "--json"], env);
+    expect(created.code, created.stderr).toBe(0);
+    const key = JSON.parse(created.stdout) as { id: string; token: string; scopes: string[] };
+    expect(key.scopes).toEqual(["bank:fruit:write"]);
+    const withKey = { headers: { authorization: `Bearer ${key.token}` } };
+    expect((await fetch(`${url}/v1/banks`, withKey)).status).toBe(200);
+
+    const revoked = await runCli(["keys", "revoke", key.id], env);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect((await fetch(`${url}/v1/banks`, withKey)).status).toBe(401);
+  });
+});
+
 describe("where the server listens", () => {
   it("an open server listens on 127.0.0.1 only, even when HOST asks for every interface, and says so", async () => {
     const { env } = await place();

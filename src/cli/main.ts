@@ -18,7 +18,7 @@ usage: precedent <command> [options]
   serve                          serve the REST API (PORT, HOST; default http://127.0.0.1:8787)
   migrate                        apply database migrations
   seed <bank> --from <source>    import solved problems; source: gsm8k | game24 | file.jsonl | file.csv
-       [--problem-field f] [--answer-field f] [--reasoning-field f] [--domain number|game24|choice|text]
+       [--problem-field f] [--answer-field f] [--reasoning-field f] [--verification-field f] [--domain number|game24|choice|text]
   recall --bank <bank> [--k n] [--json] "question"
                                  the memories a solve would be shown, with their scores
   solve --bank <bank> [--samples n] [--k n] [--gold answer] [--no-adaptive] [--json] "question"

@@ -20,7 +20,7 @@ export const exportOptionsSchema = z
   .strict();
 export type ExportOptions = z.input<typeof exportOptionsSchema>;
 
-/** One memory as the `jsonl` format writes it; `problem`, `answer`, `reasoning` are seed's default fields. */
+/** One memory as read for export; the `jsonl` format writes its id and source under `metadata`. */
 export interface ExportedMemory {
   id: string;
   problem: string;
@@ -87,15 +87,14 @@ export async function* exportMemories({
 }
 
 function jsonlLine(memory: ExportedMemory): string {
-  const line: ExportedMemory = {
-    id: memory.id,
+  // the fields an import takes (seed's defaults, the REST import's schema); where it came from rides in metadata
+  return JSON.stringify({
     problem: memory.problem,
     reasoning: memory.reasoning,
     answer: memory.answer,
     verification: memory.verification,
-    source: memory.source,
-  };
-  return JSON.stringify(line);
+    metadata: { id: memory.id, source: memory.source },
+  });
 }
 
 /**

@@ -3,6 +3,16 @@ import { type ApiKeyInfo, createApiKey, listApiKeys, revokeApiKey } from "../../
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
+import { runningServerUrl, serverJson } from "../serverClient.js";
+
+/** A key as this command prints it, whether it came from the database or over HTTP. */
+type KeyLike = Omit<ApiKeyInfo, "createdAt" | "revokedAt"> & { revokedAt?: Date | string; token?: string };
+
+interface KeyOperations {
+  create(name: string, scopes: string[]): Promise<KeyLike>;
+  list(): Promise<KeyLike[]>;
+  revoke(id: string): Promise<KeyLike>;
+}
 
 /** `precedent keys create|list|revoke`: manages the bearer keys the REST API accepts. */
 export async function keysCommand(args: string[], config: Config): Promise<number> {
@@ -19,29 +29,50 @@ export async function keysCommand(args: string[], config: Config): Promise<numbe
   if (action !== "create" && action !== "list" && action !== "revoke") {
     throw new PrecedentError("invalid_input", "usage: precedent keys create|list|revoke", "action");
   }
-  const ctx = await openContext(config, { command: `keys ${action}` });
-  try {
+  const print = (value: unknown, text: string) =>
+    console.log(values.json ? JSON.stringify(value, null, 2) : text);
+  await withKeys(config, `keys ${action}`, async (keys) => {
     if (action === "create") {
-      const key = await createApiKey({ ctx, input: { name: values.name ?? "", scopes: values.scope ?? [] } });
-      if (values.json) console.log(JSON.stringify(key, null, 2));
-      else console.log(`${formatKey(key)}\ntoken (shown once, store it now): ${key.token}`);
+      const key = await keys.create(values.name ?? "", values.scope ?? []);
+      print(key, `${formatKey(key)}\ntoken (shown once, store it now): ${key.token}`);
     } else if (action === "list") {
-      const keys = await listApiKeys({ ctx });
-      if (values.json) console.log(JSON.stringify(keys, null, 2));
-      else console.log(keys.length ? keys.map(formatKey).join("\n") : "no keys");
+      const list = await keys.list();
+      print(list, list.length ? list.map(formatKey).join("\n") : "no keys");
     } else {
       const id = positionals[0];
       if (!id) throw new PrecedentError("invalid_input", "usage: precedent keys revoke <key-id>", "id");
-      const key = await revokeApiKey({ ctx, id });
-      console.log(values.json ? JSON.stringify(key, null, 2) : formatKey(key));
+      const key = await keys.revoke(id);
+      print(key, formatKey(key));
     }
-  } finally {
-    await ctx.close();
-  }
+  });
   return 0;
 }
 
-function formatKey(key: ApiKeyInfo): string {
-  const state = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : "active";
+/** Runs `fn` against the database, or through the running server when it holds the embedded database. */
+async function withKeys(config: Config, command: string, fn: (keys: KeyOperations) => Promise<void>) {
+  const url = runningServerUrl(config);
+  if (url) {
+    return fn({
+      create: (name, scopes) =>
+        serverJson(config, url, "/v1/keys", { method: "POST", body: { name, scopes } }),
+      list: async () => (await serverJson<{ keys: KeyLike[] }>(config, url, "/v1/keys")).keys,
+      revoke: (id) =>
+        serverJson(config, url, `/v1/keys/${encodeURIComponent(id)}/revoke`, { method: "POST" }),
+    });
+  }
+  const ctx = await openContext(config, { command });
+  try {
+    await fn({
+      create: (name, scopes) => createApiKey({ ctx, input: { name, scopes } }),
+      list: () => listApiKeys({ ctx }),
+      revoke: (id) => revokeApiKey({ ctx, id }),
+    });
+  } finally {
+    await ctx.close();
+  }
+}
+
+function formatKey(key: KeyLike): string {
+  const state = key.revokedAt ? `revoked ${new Date(key.revokedAt).toISOString()}` : "active";
   return `${key.id}  ${state}  ${key.scopes.join(" ")}${key.name ? `  "${key.name}"` : ""}`;
 }

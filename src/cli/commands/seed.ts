@@ -20,6 +20,7 @@ export async function seedCommand(args: string[], config: Config): Promise<numbe
       "question-field": { type: "string" },
       "answer-field": { type: "string" },
       "reasoning-field": { type: "string" },
+      "verification-field": { type: "string" },
     },
   });
   const bankId = bankIdSchema.safeParse(positionals[0]);
@@ -51,6 +52,7 @@ export async function seedCommand(args: string[], config: Config): Promise<numbe
           problem: values["problem-field"] ?? values["question-field"] ?? DEFAULT_FIELDS.problem,
           answer: values["answer-field"] ?? DEFAULT_FIELDS.answer,
           reasoning: values["reasoning-field"] ?? DEFAULT_FIELDS.reasoning,
+          verification: values["verification-field"] ?? DEFAULT_FIELDS.verification,
         },
       },
       onStart: (total) =>
