@@ -6,14 +6,17 @@ export async function serveCommand(_args: string[], config: Config): Promise<num
   const server = await startServer(config);
   const db =
     config.database.kind === "pglite" ? `embedded database in ${config.database.dataDir}` : "Postgres";
-  console.log(`precedent listening on ${server.url} (${db}, index ${config.lanceUri})`);
+  const index = config.index === "postgres" ? "index in the database" : `index ${config.lanceUri}`;
+  const lines = [`precedent listening on ${server.url} (${db}, ${index})`];
   if (server.open) {
-    console.log(
+    lines.push(
       "no API key or admin token is configured: listening on 127.0.0.1 only" +
         (server.refusedHost ? ` (not on HOST=${server.refusedHost})` : "") +
         "; set PRECEDENT_ADMIN_TOKEN or create a key with `precedent keys create` to serve other hosts",
     );
   }
+  // one write, so whoever waits for "listening on" reads the warning with it
+  console.log(lines.join("\n"));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
