@@ -10,6 +10,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
   LANCE_URI: z.string().min(1).optional(),
+  INDEX: z.enum(["lance", "postgres"]).default("lance"),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().optional(),
   PRECEDENT_MODEL: z.string().min(1).optional(),
@@ -34,6 +35,8 @@ export interface Config {
   home: string;
   database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
   lanceUri: string;
+  /** which search index: `lance` (LanceDB at lanceUri) or `postgres` (table memory_index in the database) */
+  index: Env["INDEX"];
   model?: { baseURL?: string; apiKey?: string; name: string };
   embedder: EmbedderConfig;
   http: { port: number; host: string };
@@ -80,6 +83,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { kind: "postgres", url: e.DATABASE_URL }
       : { kind: "pglite", dataDir: resolve(home, "pg") },
     lanceUri: e.LANCE_URI ?? resolve(home, "lance"),
+    index: e.INDEX,
     model: e.PRECEDENT_MODEL
       ? { name: e.PRECEDENT_MODEL, baseURL: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY }
       : undefined,

@@ -8,6 +8,7 @@ import { createEmbedder } from "./memory/embed/createEmbedder.js";
 import type { Embedder } from "./memory/embed/embedder.js";
 import { openLanceIndex } from "./memory/index/lance.js";
 import type { MemoryIndex } from "./memory/index/memoryIndex.js";
+import { openPostgresIndex } from "./memory/index/postgres.js";
 import { type BackgroundIndexer, startBackgroundIndexer } from "./memory/indexer.js";
 import { checkIndex } from "./memory/reconcile.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
@@ -59,7 +60,10 @@ export async function openContext(
     handle = await openDatabase(config.database);
     await migrateDatabase(handle);
     const embedder = await createEmbedder(config.embedder, handle.db);
-    index = await openLanceIndex({ uri: config.lanceUri, dimensions: embedder.dimensions });
+    index =
+      config.index === "postgres"
+        ? await openPostgresIndex({ db: handle.db, dimensions: embedder.dimensions, log })
+        : await openLanceIndex({ uri: config.lanceUri, dimensions: embedder.dimensions });
     const model = config.model ? createModelClient(config.model) : undefined;
     const ctx: Context = { db: handle.db, index, embedder, log, model };
     await checkIndex({ ctx });

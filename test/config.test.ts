@@ -28,6 +28,12 @@ describe("configuration", () => {
     expect(config.lanceUri).toBe("s3://bucket/index");
   });
 
+  it("keeps the index in LanceDB unless INDEX=postgres", () => {
+    expect(loadConfig({}).index).toBe("lance");
+    expect(loadConfig({ INDEX: "postgres" }).index).toBe("postgres");
+    expect(configError({ INDEX: "pgvector" }).issues[0]?.variable).toBe("INDEX");
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadConfig({ DATABASE_URL: "", PORT: "" }).database.kind).toBe("pglite");
   });

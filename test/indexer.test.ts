@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { createBank } from "../src/memory/banks.js";
 import { startBackgroundIndexer } from "../src/memory/indexer.js";
 import { writeBack } from "../src/memory/writeBack.js";
-import { useTestContext } from "./support/context.js";
+import { INDEX_KINDS, useTestContext } from "./support/context.js";
 
-const t = useTestContext();
+describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) => {
+  const t = useTestContext({ index: kind });
 
-describe("the background indexer", () => {
   it("indexes single writes in a batch shortly after, without holding up the write", async () => {
     const ctx = t.ctx();
     const bank = await createBank(ctx.db, {

@@ -6,11 +6,8 @@ import { memories } from "../src/db/schema.js";
 import { type Bank, getBank } from "../src/memory/banks.js";
 import { recallAnalogues } from "../src/memory/recall.js";
 import { reconcileIndex } from "../src/memory/reconcile.js";
-import { bankWithProblems, useTestContext } from "./support/context.js";
+import { bankWithProblems, INDEX_KINDS, useTestContext } from "./support/context.js";
 import { DATA_DIR, GSM8K_TEST, GSM8K_TRAIN } from "./support/data.js";
-
-const t = useTestContext({ shared: true });
-let gsm8k: Bank;
 
 const readQuestions = (path: string) =>
   readFileSync(path, "utf8")
@@ -42,183 +39,199 @@ function renumberAndRename(question: string): string {
   return renamed.replace(/\d+(?:,\d{3})*(?:\.\d+)?/g, (n) => String(Number(n.replaceAll(",", "")) * 3 + 7));
 }
 
-beforeAll(async () => {
-  await seedBank({ ctx: t.ctx(), input: { bankId: "gsm8k", from: "gsm8k", dataDir: DATA_DIR } });
-  gsm8k = await getBank(t.ctx().db, "gsm8k");
-});
+// one recall contract, whichever index serves it
+describe.each(INDEX_KINDS)("recall over the %s index", (kind) => {
+  const t = useTestContext({ shared: true, index: kind });
+  let gsm8k: Bank;
 
-describe("recall of a known problem", () => {
-  it("returns the problem's own memory first, flagged exact, when the text matches", async () => {
-    for (const question of sample) {
-      const result = await recallAnalogues({ ctx: t.ctx(), bank: gsm8k, query: question, options: { k: 4 } });
-      expect(result.memories[0]?.problem).toBe(question);
-      expect(result.memories[0]?.exact).toBe(true);
-    }
+  beforeAll(async () => {
+    await seedBank({ ctx: t.ctx(), input: { bankId: "gsm8k", from: "gsm8k", dataDir: DATA_DIR } });
+    gsm8k = await getBank(t.ctx().db, "gsm8k");
   });
 
-  it("finds the original among the top 3 when only the numbers and names differ", async () => {
-    let misses = 0;
-    for (const question of sample.filter((q) => /\d/.test(q))) {
-      const variant = renumberAndRename(question);
-      expect(variant).not.toBe(question);
-      const result = await recallAnalogues({ ctx: t.ctx(), bank: gsm8k, query: variant, options: { k: 3 } });
-      if (!result.memories.some((m) => m.problem === question)) {
-        misses++;
-        console.log(`missed: ${variant}`);
+  describe("recall of a known problem", () => {
+    it("returns the problem's own memory first, flagged exact, when the text matches", async () => {
+      for (const question of sample) {
+        const result = await recallAnalogues({
+          ctx: t.ctx(),
+          bank: gsm8k,
+          query: question,
+          options: { k: 4 },
+        });
+        expect(result.memories[0]?.problem).toBe(question);
+        expect(result.memories[0]?.exact).toBe(true);
       }
-    }
-    console.log(`renamed and renumbered: original in top 3 for ${sample.length - misses}/${sample.length}`);
-    expect(misses).toBe(0);
-  });
-});
-
-describe("the similarity floor", () => {
-  const offTopic = [
-    "What is the capital of France?",
-    "Who wrote the novel Pride and Prejudice?",
-    "Explain how photosynthesis works in plants.",
-    "Translate 'good morning' into Spanish.",
-    "What year did the Second World War end?",
-    "Write a haiku about the ocean.",
-    "How do I reset my router password?",
-    "Summarize the plot of Hamlet.",
-    "Which planet is known as the Red Planet?",
-    "Who painted the Mona Lisa?",
-    "Why is the sky blue?",
-    "Define the word 'ephemeral'.",
-  ];
-
-  it("abstains on questions unrelated to the bank rather than inject an unrelated example", async () => {
-    for (const query of offTopic) {
-      const result = await recallAnalogues({ ctx: t.ctx(), bank: gsm8k, query });
-      expect(result.memories, query).toEqual([]);
-      expect(result.abstained).toBe(true);
-      expect(result.considered).toBeGreaterThan(0);
-    }
-  });
-
-  it("still recalls analogues for most unseen GSM8K test questions", async () => {
-    const test = readQuestions(GSM8K_TEST).filter((_, i) => i % 5 === 0);
-    let recalled = 0;
-    for (const query of test) {
-      const result = await recallAnalogues({ ctx: t.ctx(), bank: gsm8k, query });
-      if (result.memories.length > 0) recalled++;
-    }
-    console.log(`unseen GSM8K test questions with at least one analogue: ${recalled}/${test.length}`);
-    expect(recalled / test.length).toBeGreaterThanOrEqual(0.7);
-  });
-});
-
-describe("recall scores", () => {
-  it("gives every recalled memory its vector, text, fused, utility and final score, final never rising", async () => {
-    const result = await recallAnalogues({
-      ctx: t.ctx(),
-      bank: gsm8k,
-      query: sample[3] as string,
-      options: { k: 6 },
     });
-    expect(result.memories.length).toBeGreaterThanOrEqual(3);
-    expect(result.memories.length).toBeLessThanOrEqual(6);
-    result.memories.forEach((m, i) => {
-      expect(m.rank).toBe(i + 1);
-      expect(m.scores.vector).toBeGreaterThanOrEqual(result.similarityFloor);
-      expect(m.scores.vector).toBeLessThanOrEqual(1);
-      expect(m.scores.fused).toBeGreaterThan(0);
-      expect(m.scores.fused).toBeLessThanOrEqual(1);
-      expect(m.scores.utility).toBe(0.5);
-      if (i > 0) expect(m.scores.final).toBeLessThanOrEqual(result.memories[i - 1]?.scores.final as number);
+
+    it("finds the original among the top 3 when only the numbers and names differ", async () => {
+      let misses = 0;
+      for (const question of sample.filter((q) => /\d/.test(q))) {
+        const variant = renumberAndRename(question);
+        expect(variant).not.toBe(question);
+        const result = await recallAnalogues({
+          ctx: t.ctx(),
+          bank: gsm8k,
+          query: variant,
+          options: { k: 3 },
+        });
+        if (!result.memories.some((m) => m.problem === question)) {
+          misses++;
+          console.log(`missed: ${variant}`);
+        }
+      }
+      console.log(`renamed and renumbered: original in top 3 for ${sample.length - misses}/${sample.length}`);
+      expect(misses).toBe(0);
     });
-    expect(result.memories.some((m) => m.scores.text > 0)).toBe(true);
   });
 
-  it("returns nothing for k = 0", async () => {
-    const result = await recallAnalogues({
-      ctx: t.ctx(),
-      bank: gsm8k,
-      query: sample[0] as string,
-      options: { k: 0 },
+  describe("the similarity floor", () => {
+    const offTopic = [
+      "What is the capital of France?",
+      "Who wrote the novel Pride and Prejudice?",
+      "Explain how photosynthesis works in plants.",
+      "Translate 'good morning' into Spanish.",
+      "What year did the Second World War end?",
+      "Write a haiku about the ocean.",
+      "How do I reset my router password?",
+      "Summarize the plot of Hamlet.",
+      "Which planet is known as the Red Planet?",
+      "Who painted the Mona Lisa?",
+      "Why is the sky blue?",
+      "Define the word 'ephemeral'.",
+    ];
+
+    it("abstains on questions unrelated to the bank rather than inject an unrelated example", async () => {
+      for (const query of offTopic) {
+        const result = await recallAnalogues({ ctx: t.ctx(), bank: gsm8k, query });
+        expect(result.memories, query).toEqual([]);
+        expect(result.abstained).toBe(true);
+        expect(result.considered).toBeGreaterThan(0);
+      }
     });
-    expect(result.memories).toEqual([]);
-  });
-});
 
-describe("what may be recalled", () => {
-  it("never recalls quarantined or retired memories, even before the index has caught up", async () => {
-    const ctx = t.ctx();
-    const [quarantined, retired] = [sample[10] as string, sample[11] as string];
-    await ctx.db
-      .update(memories)
-      .set({ status: "quarantined", version: sql`${memories.version} + 1` })
-      .where(eq(memories.problem, quarantined));
-    await ctx.db
-      .update(memories)
-      .set({ status: "retired", version: sql`${memories.version} + 1` })
-      .where(eq(memories.problem, retired));
-    for (const q of [quarantined, retired]) {
-      const before = await recallAnalogues({ ctx, bank: gsm8k, query: q });
-      expect(before.memories.map((m) => m.problem)).not.toContain(q);
-    }
-    const reconciled = await reconcileIndex({ ctx, bankId: "gsm8k" });
-    expect(reconciled.removed).toBe(2);
-    expect(await ctx.index.count("gsm8k")).toBe(7471);
-    for (const q of [quarantined, retired]) {
-      const after = await recallAnalogues({ ctx, bank: gsm8k, query: q });
-      expect(after.memories.map((m) => m.problem)).not.toContain(q);
-    }
+    it("still recalls analogues for most unseen GSM8K test questions", async () => {
+      const test = readQuestions(GSM8K_TEST).filter((_, i) => i % 5 === 0);
+      let recalled = 0;
+      for (const query of test) {
+        const result = await recallAnalogues({ ctx: t.ctx(), bank: gsm8k, query });
+        if (result.memories.length > 0) recalled++;
+      }
+      console.log(`unseen GSM8K test questions with at least one analogue: ${recalled}/${test.length}`);
+      expect(recalled / test.length).toBeGreaterThanOrEqual(0.7);
+    });
   });
 
-  it("skips memories verified below the bank's trust floor", async () => {
-    const ctx = t.ctx();
-    const problem = "Lena bakes 12 muffins and sells 5. How many muffins are left?";
-    const bank = await bankWithProblems(
-      ctx,
-      { id: "floor", domain: "number", settings: { trustFloor: "checker" } },
-      [
-        { problem, answer: "7", verification: "consensus" },
-        { problem: "Omar bakes 20 muffins and sells 8. How many muffins are left?", answer: "12" },
-      ],
-    );
-    const result = await recallAnalogues({ ctx, bank, query: problem });
-    expect(result.memories.map((m) => m.answer)).toEqual(["12"]);
-  });
-});
+  describe("recall scores", () => {
+    it("gives every recalled memory its vector, text, fused, utility and final score, final never rising", async () => {
+      const result = await recallAnalogues({
+        ctx: t.ctx(),
+        bank: gsm8k,
+        query: sample[3] as string,
+        options: { k: 6 },
+      });
+      expect(result.memories.length).toBeGreaterThanOrEqual(3);
+      expect(result.memories.length).toBeLessThanOrEqual(6);
+      result.memories.forEach((m, i) => {
+        expect(m.rank).toBe(i + 1);
+        expect(m.scores.vector).toBeGreaterThanOrEqual(result.similarityFloor);
+        expect(m.scores.vector).toBeLessThanOrEqual(1);
+        expect(m.scores.fused).toBeGreaterThan(0);
+        expect(m.scores.fused).toBeLessThanOrEqual(1);
+        expect(m.scores.utility).toBe(0.5);
+        if (i > 0) expect(m.scores.final).toBeLessThanOrEqual(result.memories[i - 1]?.scores.final as number);
+      });
+      expect(result.memories.some((m) => m.scores.text > 0)).toBe(true);
+    });
 
-describe("reranking", () => {
-  const query =
-    "Maya buys 4 packs of stickers with 10 stickers each and gives away 15. How many stickers are left?";
-  const twinA =
-    "Noah buys 6 packs of stickers with 12 stickers each and gives away 20. How many stickers are left?";
-  const twinB =
-    "Iris buys 3 packs of stickers with 25 stickers each and gives away 9. How many stickers are left?";
-  const cousin =
-    "Maya buys 4 packs of stickers with 10 stickers each and loses 15 of them. How many stickers does she keep?";
-
-  it("prefers the memory that helped before when two analogues are equally close", async () => {
-    const ctx = t.ctx();
-    const bank = await bankWithProblems(ctx, { id: "utility", domain: "number" }, [
-      { problem: twinA, answer: "52" },
-      { problem: twinB, answer: "66" },
-    ]);
-    const first = await recallAnalogues({ ctx, bank, query, options: { k: 1 } });
-    const other = first.memories[0]?.problem === twinA ? twinB : twinA;
-    await ctx.db
-      .update(memories)
-      .set({ recalledCount: 10, helpedCount: 9 })
-      .where(eq(memories.problem, other));
-    const after = await recallAnalogues({ ctx, bank, query, options: { k: 1 } });
-    expect(after.memories[0]?.problem).toBe(other);
-    expect(after.memories[0]?.scores.utility).toBeCloseTo(10 / 12, 3);
+    it("returns nothing for k = 0", async () => {
+      const result = await recallAnalogues({
+        ctx: t.ctx(),
+        bank: gsm8k,
+        query: sample[0] as string,
+        options: { k: 0 },
+      });
+      expect(result.memories).toEqual([]);
+    });
   });
 
-  it("diversifies: after one of two near-identical memories, a different analogue comes next", async () => {
-    const ctx = t.ctx();
-    const bank = await bankWithProblems(ctx, { id: "mmr", domain: "number" }, [
-      { problem: twinA, answer: "52" },
-      { problem: twinB, answer: "66" },
-      { problem: cousin, answer: "25" },
-    ]);
-    const result = await recallAnalogues({ ctx, bank, query, options: { k: 2 } });
-    expect(result.memories).toHaveLength(2);
-    expect(result.memories.map((m) => m.problem)).toContain(cousin);
+  describe("what may be recalled", () => {
+    it("never recalls quarantined or retired memories, even before the index has caught up", async () => {
+      const ctx = t.ctx();
+      const [quarantined, retired] = [sample[10] as string, sample[11] as string];
+      await ctx.db
+        .update(memories)
+        .set({ status: "quarantined", version: sql`${memories.version} + 1` })
+        .where(eq(memories.problem, quarantined));
+      await ctx.db
+        .update(memories)
+        .set({ status: "retired", version: sql`${memories.version} + 1` })
+        .where(eq(memories.problem, retired));
+      for (const q of [quarantined, retired]) {
+        const before = await recallAnalogues({ ctx, bank: gsm8k, query: q });
+        expect(before.memories.map((m) => m.problem)).not.toContain(q);
+      }
+      const reconciled = await reconcileIndex({ ctx, bankId: "gsm8k" });
+      expect(reconciled.removed).toBe(2);
+      expect(await ctx.index.count("gsm8k")).toBe(7471);
+      for (const q of [quarantined, retired]) {
+        const after = await recallAnalogues({ ctx, bank: gsm8k, query: q });
+        expect(after.memories.map((m) => m.problem)).not.toContain(q);
+      }
+    });
+
+    it("skips memories verified below the bank's trust floor", async () => {
+      const ctx = t.ctx();
+      const problem = "Lena bakes 12 muffins and sells 5. How many muffins are left?";
+      const bank = await bankWithProblems(
+        ctx,
+        { id: "floor", domain: "number", settings: { trustFloor: "checker" } },
+        [
+          { problem, answer: "7", verification: "consensus" },
+          { problem: "Omar bakes 20 muffins and sells 8. How many muffins are left?", answer: "12" },
+        ],
+      );
+      const result = await recallAnalogues({ ctx, bank, query: problem });
+      expect(result.memories.map((m) => m.answer)).toEqual(["12"]);
+    });
+  });
+
+  describe("reranking", () => {
+    const query =
+      "Maya buys 4 packs of stickers with 10 stickers each and gives away 15. How many stickers are left?";
+    const twinA =
+      "Noah buys 6 packs of stickers with 12 stickers each and gives away 20. How many stickers are left?";
+    const twinB =
+      "Iris buys 3 packs of stickers with 25 stickers each and gives away 9. How many stickers are left?";
+    const cousin =
+      "Maya buys 4 packs of stickers with 10 stickers each and loses 15 of them. How many stickers does she keep?";
+
+    it("prefers the memory that helped before when two analogues are equally close", async () => {
+      const ctx = t.ctx();
+      const bank = await bankWithProblems(ctx, { id: "utility", domain: "number" }, [
+        { problem: twinA, answer: "52" },
+        { problem: twinB, answer: "66" },
+      ]);
+      const first = await recallAnalogues({ ctx, bank, query, options: { k: 1 } });
+      const other = first.memories[0]?.problem === twinA ? twinB : twinA;
+      await ctx.db
+        .update(memories)
+        .set({ recalledCount: 10, helpedCount: 9 })
+        .where(eq(memories.problem, other));
+      const after = await recallAnalogues({ ctx, bank, query, options: { k: 1 } });
+      expect(after.memories[0]?.problem).toBe(other);
+      expect(after.memories[0]?.scores.utility).toBeCloseTo(10 / 12, 3);
+    });
+
+    it("diversifies: after one of two near-identical memories, a different analogue comes next", async () => {
+      const ctx = t.ctx();
+      const bank = await bankWithProblems(ctx, { id: "mmr", domain: "number" }, [
+        { problem: twinA, answer: "52" },
+        { problem: twinB, answer: "66" },
+        { problem: cousin, answer: "25" },
+      ]);
+      const result = await recallAnalogues({ ctx, bank, query, options: { k: 2 } });
+      expect(result.memories).toHaveLength(2);
+      expect(result.memories.map((m) => m.problem)).toContain(cousin);
+    });
   });
 });

@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
+  customType,
   index,
   integer,
   jsonb,
@@ -180,3 +182,43 @@ export const embeddingCache = pgTable(
   },
   (t) => [primaryKey({ columns: [t.model, t.textHash] })],
 );
+
+/** Postgres full-text search document: the lexemes of a text with their positions. */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/**
+ * The Postgres-backed search index (INDEX=postgres; src/memory/index/postgres.ts): what the LanceDB index
+ * holds, in Postgres itself. Derived like LanceDB: reconcile writes it, `reindex` rebuilds it, and nothing
+ * here refers to the records, so it can be dropped and rebuilt at any time. `tsv` is the full text
+ * (english: stemmed, stop words dropped, like LanceDB's BM25 index), computed by Postgres on write.
+ */
+export const memoryIndex = pgTable(
+  "memory_index",
+  {
+    bankId: text("bank_id").notNull(),
+    memoryId: text("memory_id").notNull(),
+    status: text("status").notNull(),
+    trust: integer("trust").notNull(),
+    text: text("text").notNull(),
+    vector: real("vector").array().notNull(),
+    tsv: tsvector("tsv").notNull().generatedAlwaysAs(sql`to_tsvector('english'::regconfig, "text")`),
+  },
+  (t) => [
+    primaryKey({ columns: [t.bankId, t.memoryId] }),
+    // fastupdate off: with it, new entries wait in a pending list that every search scans until a vacuum
+    // (PGlite never runs one); 7.5k fresh rows made a 10-term search 3× slower
+    index("memory_index_tsv").using("gin", t.tsv).with({ fastupdate: false }),
+  ],
+);
+
+/**
+ * One row per bank of the Postgres-backed index: `generation` rises with every write to the bank's rows,
+ * so a process that keeps the bank's vectors in memory knows when another writer changed them; `rows` and
+ * `lexemes` (the sum of the texts' distinct lexemes) are kept with each write for BM25's idf and length norm.
+ */
+export const memoryIndexBanks = pgTable("memory_index_banks", {
+  bankId: text("bank_id").primaryKey(),
+  generation: bigint("generation", { mode: "number" }).notNull().default(0),
+  rows: integer("rows").notNull().default(0),
+  lexemes: bigint("lexemes", { mode: "number" }).notNull().default(0),
+});

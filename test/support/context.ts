@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../../src/config.js";
 import type { Context } from "../../src/context.js";
@@ -11,34 +12,49 @@ import { createLocalEmbedder } from "../../src/memory/embed/local.js";
 import { importProblems, type ProblemInput } from "../../src/memory/importProblems.js";
 import { openLanceIndex } from "../../src/memory/index/lance.js";
 import type { MemoryIndex } from "../../src/memory/index/memoryIndex.js";
+import { openPostgresIndex } from "../../src/memory/index/postgres.js";
 import { checkIndex } from "../../src/memory/reconcile.js";
 import { createTestDatabase, type TestDatabase, truncateAll } from "./database.js";
 
+/** The search index implementations; the index contract and recall suites run against each. */
+export const INDEX_KINDS = ["lance", "postgres"] as const;
+export type IndexKind = (typeof INDEX_KINDS)[number];
+
 export interface TestContext extends Context {
+  indexKind: IndexKind;
   lanceDir: string;
-  /** reopens the index from disk, as a restarted process would */
+  /** reopens the index (for the context's current embedder), as a restarted process would */
   reopenIndex(): Promise<MemoryIndex>;
   close(): Promise<void>;
 }
 
-/** A context over a test database, a LanceDB index in a fresh temp folder and the local embedder. */
+/**
+ * A context over a test database, a fresh index and the local embedder. The index is LanceDB in a new temp
+ * folder, or with `index: "postgres"` the database's memory_index table, emptied first.
+ */
 export async function createTestContext(
   database: TestDatabase,
-  options: { embedder?: Embedder; annThreshold?: number } = {},
+  options: { embedder?: Embedder; annThreshold?: number; index?: IndexKind } = {},
 ): Promise<TestContext> {
   const lanceDir = mkdtempSync(join(tmpdir(), "precedent-lance-"));
   const embedder = options.embedder ?? createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
-  const open = () =>
-    openLanceIndex({ uri: lanceDir, dimensions: embedder.dimensions, annThreshold: options.annThreshold });
+  const indexKind = options.index ?? "lance";
+  const db = database.handle.db;
+  if (indexKind === "postgres") await db.execute(sql`truncate memory_index, memory_index_banks`);
+  const open = (dimensions: number) =>
+    indexKind === "postgres"
+      ? openPostgresIndex({ db, dimensions })
+      : openLanceIndex({ uri: lanceDir, dimensions, annThreshold: options.annThreshold });
   const ctx: TestContext = {
-    db: database.handle.db,
-    index: await open(),
+    db,
+    index: await open(embedder.dimensions),
     embedder,
     log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+    indexKind,
     lanceDir,
     async reopenIndex() {
       await ctx.index.close();
-      ctx.index = await open();
+      ctx.index = await open(ctx.embedder.dimensions);
       return ctx.index;
     },
     async close() {
@@ -56,7 +72,7 @@ export async function createTestContext(
  * build on one context (e.g. a bank seeded once).
  */
 export function useTestContext(
-  options: { embedder?: () => Embedder; annThreshold?: number; shared?: boolean } = {},
+  options: { embedder?: () => Embedder; annThreshold?: number; shared?: boolean; index?: IndexKind } = {},
 ) {
   let database: TestDatabase | undefined;
   let current: TestContext | undefined;
@@ -64,6 +80,7 @@ export function useTestContext(
     current = await createTestContext(database as TestDatabase, {
       embedder: options.embedder?.(),
       annThreshold: options.annThreshold,
+      index: options.index,
     });
   };
   const dispose = async () => {
