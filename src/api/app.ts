@@ -4,10 +4,12 @@ import type { Context } from "../context.js";
 import { inspectorRoutes } from "../inspector/routes.js";
 import { type AuthOptions, createAuthentication } from "./auth.js";
 import { formatBytes, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "./limits.js";
+import { isOpenAICompatiblePath, openAIErrorResponse } from "./openaiCompat.js";
 import { PROBLEM_TYPES, problemForError, problemResponse, validationProblem } from "./problem.js";
 import { requestGuard } from "./requestGuard.js";
 import { requestLog } from "./requestLog.js";
 import { bankRoutes } from "./routes/banks.js";
+import { chatCompletionRoutes } from "./routes/chatCompletions.js";
 import { docsRoutes, OPENAPI_PATH } from "./routes/docs.js";
 import { exportRoutes } from "./routes/export.js";
 import { healthRoutes } from "./routes/health.js";
@@ -41,6 +43,7 @@ export function createApp(ctx: Context, options: AppOptions = {}) {
   app.route("/v1", memoryRoutes(ctx));
   app.route("/v1", exportRoutes(ctx));
   app.route("/v1", keyRoutes(ctx, auth));
+  app.route("/v1", chatCompletionRoutes(ctx));
   app.route("/", inspectorRoutes(ctx, auth));
   const documentConfig = {
     openapi: "3.1.0",
@@ -68,6 +71,12 @@ export function createApp(ctx: Context, options: AppOptions = {}) {
     }),
   );
   // 5xx errors are logged by requestLog, with the error
-  app.onError((err, c) => problemResponse(c, problemForError(err, c.get("requestId"))));
+  // the OpenAI-compatible routes answer in OpenAI's error shape, also for auth and body-limit failures
+  app.onError((err, c) =>
+    (isOpenAICompatiblePath(c.req.path) ? openAIErrorResponse : problemResponse)(
+      c,
+      problemForError(err, c.get("requestId")),
+    ),
+  );
   return app;
 }
