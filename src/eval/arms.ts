@@ -9,8 +9,10 @@ import type { EvalProblem } from "./sources.js";
 /**
  * The arms of an evaluation, run on the same problems in the same order:
  * - memory: the full system, recall + write-back, in its own copy of the bank that grows over the stream;
- * - static: recall from the seeded memories only, no write-back, in a second copy nothing is written to;
+ * - static: recall from the seeded memories only, no write-back, in a second copy that gains no memories;
  * - control: the same scaffold (system prompt, sampling, vote) with zero examples and no write-back.
+ * The static arm still credits what it recalls (usage counters, retirement), as a deployed bank without
+ * write-back would: it adapts which seeded memories it prefers, never what memories exist.
  */
 export const ARMS = ["memory", "static", "control"] as const;
 export type ArmName = (typeof ARMS)[number];

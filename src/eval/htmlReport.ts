@@ -110,7 +110,7 @@ ${stream.rejected.length} rejected, ${stream.read} read.</p>
 <h2>Arms</h2>
 <p>memory: recall + write-back in its own copy of the bank · static: recall from the seeded memories only, no write-back ·
 control: the same scaffold with zero examples, no write-back. All arms see the same problems in the same order.</p>
-<table><thead><tr><th>arm</th><th>accuracy</th><th>95% Wilson</th><th>sd (range) over repetitions</th><th>right</th>
+<table><thead><tr><th>arm</th><th>accuracy</th><th>95% Wilson (all runs)</th><th>sd (range) over repetitions</th><th>right</th>
 <th>samples / problem</th><th>tokens / problem (prompt + completion)</th><th>latency p50 / p90</th><th>failed</th></tr></thead>
 <tbody>${armRows(result)}</tbody></table>
 <h2>Paired comparisons</h2>

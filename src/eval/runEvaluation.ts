@@ -16,7 +16,7 @@ export interface ScratchBanks {
   seed: number;
   /** grows with the memory arm's write-backs */
   memory: string;
-  /** never written to; the static and control arms' runs are stored here */
+  /** gains no memories (only runs and usage counters): the static and control arms run here */
   static: string;
   /** memories copied from the evaluated bank into each */
   copied: number;
@@ -72,7 +72,7 @@ function scratchId(bankId: string, tag: string, seed: number, arm: string): stri
 /**
  * Streams a split through solve and compares the arms (memory, static, control) on the same problems in
  * the same order. Each repetition gets fresh copies of the bank: the memory arm writes back into its own
- * copy, the static arm recalls from a copy nothing is written to, so neither can see the other's effects
+ * copy, the static arm recalls from a copy that gains no memories, so neither sees the other's effects
  * and a repetition never sees an earlier one's write-backs. Problems are solved one at a time, arm after
  * arm, so the model's request order (and with a seeded endpoint, its answers) is reproducible. The
  * evaluated bank itself is only read.
