@@ -11,6 +11,7 @@ const envSchema = z.object({
     .optional(),
   LANCE_URI: z.string().min(1).optional(),
   INDEX: z.enum(["lance", "postgres"]).default("lance"),
+  LANCE_READ_CONSISTENCY_SECONDS: z.coerce.number().min(0).max(3600).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().optional(),
   PRECEDENT_MODEL: z.string().min(1).optional(),
@@ -35,6 +36,8 @@ export interface Config {
   home: string;
   database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
   lanceUri: string;
+  /** how often a LanceDB read checks for other processes' writes (replicas sharing LANCE_URI); unset: never */
+  lanceReadConsistencySeconds?: number;
   /** which search index: `lance` (LanceDB at lanceUri) or `postgres` (table memory_index in the database) */
   index: Env["INDEX"];
   model?: { baseURL?: string; apiKey?: string; name: string };
@@ -58,8 +61,8 @@ export class ConfigError extends Error {
 
 export const LOCAL_EMBEDDING_DIMENSIONS = 384;
 
-/** Reads and validates the environment; empty strings count as unset. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** Validates the environment's settings; empty strings count as unset. */
+export function parseEnv(env: Record<string, string | undefined>): Env {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
@@ -76,6 +79,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     ]);
   }
+  return e;
+}
+
+/** The chat model solves use, when one is configured. */
+export function modelSettings(e: Env): Config["model"] {
+  return e.PRECEDENT_MODEL
+    ? { name: e.PRECEDENT_MODEL, baseURL: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY }
+    : undefined;
+}
+
+/** The embedder: local feature hashing unless EMBEDDINGS=openai. */
+export function embedderSettings(e: Env): EmbedderConfig {
+  return e.EMBEDDINGS === "openai"
+    ? {
+        kind: "openai",
+        model: e.EMBEDDINGS_MODEL as string,
+        dimensions: e.EMBEDDINGS_DIMENSIONS,
+        baseURL: e.OPENAI_BASE_URL,
+        apiKey: e.OPENAI_API_KEY,
+      }
+    : { kind: "local", dimensions: e.EMBEDDINGS_DIMENSIONS ?? LOCAL_EMBEDDING_DIMENSIONS };
+}
+
+/** Reads and validates the process environment into the Node service's configuration. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const e = parseEnv(env);
   const home = resolve(e.PRECEDENT_HOME);
   return {
     home,
@@ -83,20 +112,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { kind: "postgres", url: e.DATABASE_URL }
       : { kind: "pglite", dataDir: resolve(home, "pg") },
     lanceUri: e.LANCE_URI ?? resolve(home, "lance"),
+    lanceReadConsistencySeconds: e.LANCE_READ_CONSISTENCY_SECONDS,
     index: e.INDEX,
-    model: e.PRECEDENT_MODEL
-      ? { name: e.PRECEDENT_MODEL, baseURL: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY }
-      : undefined,
-    embedder:
-      e.EMBEDDINGS === "openai"
-        ? {
-            kind: "openai",
-            model: e.EMBEDDINGS_MODEL as string,
-            dimensions: e.EMBEDDINGS_DIMENSIONS,
-            baseURL: e.OPENAI_BASE_URL,
-            apiKey: e.OPENAI_API_KEY,
-          }
-        : { kind: "local", dimensions: e.EMBEDDINGS_DIMENSIONS ?? LOCAL_EMBEDDING_DIMENSIONS },
+    model: modelSettings(e),
+    embedder: embedderSettings(e),
     http: { port: e.PORT, host: e.HOST },
     adminToken: e.PRECEDENT_ADMIN_TOKEN,
     clientToken: e.PRECEDENT_API_KEY ?? e.PRECEDENT_ADMIN_TOKEN,

@@ -1,5 +1,6 @@
 import type { Config } from "./config.js";
-import { type Database, type DatabaseHandle, openDatabase } from "./db/client.js";
+import { type DatabaseHandle, openDatabase } from "./db/client.js";
+import type { Database } from "./db/database.js";
 import { acquireHomeLock, type HomeLock } from "./db/homeLock.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { PrecedentError } from "./errors.js";
@@ -63,7 +64,11 @@ export async function openContext(
     index =
       config.index === "postgres"
         ? await openPostgresIndex({ db: handle.db, dimensions: embedder.dimensions, log })
-        : await openLanceIndex({ uri: config.lanceUri, dimensions: embedder.dimensions });
+        : await openLanceIndex({
+            uri: config.lanceUri,
+            dimensions: embedder.dimensions,
+            readConsistencySeconds: config.lanceReadConsistencySeconds,
+          });
     const model = config.model ? createModelClient(config.model) : undefined;
     const ctx: Context = { db: handle.db, index, embedder, log, model };
     await checkIndex({ ctx });

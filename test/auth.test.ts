@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import { queryRows } from "../src/db/client.js";
+import { queryRows } from "../src/db/database.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 
 const t = useTestContext();

@@ -5,7 +5,7 @@ import OpenAI, { type APIError } from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import type { Context } from "../src/context.js";
-import { queryRows } from "../src/db/client.js";
+import { queryRows } from "../src/db/database.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { queryRows } from "../src/db/client.js";
+import { queryRows } from "../src/db/database.js";
 import type { IndexRow } from "../src/memory/index/memoryIndex.js";
 import { nearest } from "../src/memory/index/postgres.js";
 import { useTestContext } from "./support/context.js";

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import { queryRows } from "../src/db/client.js";
+import { queryRows } from "../src/db/database.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";

@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context as HonoContext } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Database } from "../db/client.js";
+import type { Database } from "../db/database.js";
 import { PrecedentError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type Bank, bankIdSchema, getBank } from "../memory/banks.js";

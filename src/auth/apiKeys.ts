@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Context } from "../context.js";
-import type { Database } from "../db/client.js";
+import type { Database } from "../db/database.js";
 import { apiKeys } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
 import { newId } from "../ids.js";

@@ -1,15 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import type { SQL } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import postgres from "postgres";
+import type { Database } from "./database.js";
+import { connectPostgres } from "./postgres.js";
 import * as schema from "./schema.js";
-
-export type Schema = typeof schema;
-/** The drizzle database, whichever driver is underneath. */
-export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 
 export type DatabaseTarget =
   | { kind: "pglite"; dataDir?: string }
@@ -33,8 +27,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     // one process owns an embedded database: there is nobody to take turns with
     return { db, kind: "pglite", exclusive: (_key, fn) => fn(), close: () => client.close() };
   }
-  const client = postgres(target.url, { max: target.max ?? 10, onnotice: () => {} });
-  const db = drizzlePostgres({ client, schema }) as unknown as Database;
+  const { db, client, close } = connectPostgres(target.url, { max: target.max });
   return {
     db,
     kind: "postgres",
@@ -48,13 +41,6 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
         connection.release();
       }
     },
-    close: () => client.end({ timeout: 5 }),
+    close,
   };
-}
-
-/** Runs raw SQL and returns its rows, hiding the drivers' different result shapes. */
-export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }

@@ -6,7 +6,7 @@ import { readGsm8k } from "../../seed/gsm8k.js";
 import { DEFAULT_FIELDS } from "../../seed/jsonl.js";
 import { resolveSeedSource } from "../../seed/sources.js";
 import type { Context } from "../context.js";
-import { queryRows } from "../db/client.js";
+import { queryRows } from "../db/database.js";
 import { type DomainName, domainOf } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
 import type { Bank } from "../memory/banks.js";

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import type { Database } from "../db/client.js";
+import type { Database } from "../db/database.js";
 import { banks } from "../db/schema.js";
 import { type DomainName, domainSchema } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Context } from "../context.js";
-import { queryRows } from "../db/client.js";
+import { queryRows } from "../db/database.js";
 import { indexAfterWrite } from "./reconcile.js";
 import { INDEXABLE_COLUMNS, type RawIndexableRow, toIndexable } from "./store.js";
 

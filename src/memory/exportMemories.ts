@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte } from "drizzle-orm";
 import { z } from "zod";
-import type { Database } from "../db/client.js";
+import type { Database } from "../db/database.js";
 import { memories } from "../db/schema.js";
 import { domainOf } from "../domains/domain.js";
 import { buildPrompt, type ChatMessage, workedAnswer } from "../reasoning/prompt.js";

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Context } from "../context.js";
-import { queryRows } from "../db/client.js";
+import { queryRows } from "../db/database.js";
 import { banks, indexState, memories } from "../db/schema.js";
 import type { IndexRow } from "./index/memoryIndex.js";
 

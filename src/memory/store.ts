@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type Database, queryRows } from "../db/client.js";
+import { type Database, queryRows } from "../db/database.js";
 import type { IndexableMemory } from "./reconcile.js";
 
 /** A memory record about to be written. */

@@ -1,5 +1,5 @@
 import { asc, eq } from "drizzle-orm";
-import type { Database } from "../db/client.js";
+import type { Database } from "../db/database.js";
 import { runRecalls, runSamples, runs } from "../db/schema.js";
 import type { RecallScores } from "../memory/recall.js";
 import type { ChainSample } from "./sample.js";

@@ -1,5 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
-import type { Database } from "../../db/client.js";
+import type { Database } from "../../db/database.js";
 import { embeddingCache } from "../../db/schema.js";
 import type { EmbeddingCache } from "./openai.js";
 

@@ -1,5 +1,5 @@
 import type { EmbedderConfig } from "../../config.js";
-import type { Database } from "../../db/client.js";
+import type { Database } from "../../db/database.js";
 import { databaseEmbeddingCache } from "./cache.js";
 import type { Embedder } from "./embedder.js";
 import { createLocalEmbedder } from "./local.js";

@@ -7,6 +7,11 @@ export interface LanceIndexOptions {
   dimensions: number;
   /** Row count from which a bank's table gets an HNSW vector index; below it, search is exact. */
   annThreshold?: number;
+  /**
+   * How often (seconds) a read checks for commits made by other processes, for replicas that share one
+   * location; 0 checks on every read. Unset: only this process's own writes are seen (one writer).
+   */
+  readConsistencySeconds?: number;
 }
 
 // Below this a flat scan is fast enough (a flat scan costs about 1 ms per 1,000 rows of 384 floats);
@@ -51,7 +56,12 @@ function hitsOf(table: ArrowTable, scoreColumn: "_distance" | "_score") {
 
 /** The embedded LanceDB index: one table per bank, vector + BM25 full text, on disk or an object store. */
 export async function openLanceIndex(options: LanceIndexOptions): Promise<MemoryIndex> {
-  const db = await lancedb.connect(options.uri);
+  const db = await lancedb.connect(
+    options.uri,
+    options.readConsistencySeconds === undefined
+      ? {}
+      : { readConsistencyInterval: options.readConsistencySeconds },
+  );
   const annThreshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
   const tables = new Map<string, lancedb.Table>();
   const withFts = new Set<string>();

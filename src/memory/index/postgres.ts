@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { Database } from "../../db/client.js";
+import { type Database, queryRows } from "../../db/database.js";
 import { memoryIndexBanks } from "../../db/schema.js";
 import type { Logger } from "../../log.js";
 import type { IndexRow, MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js";
@@ -41,6 +41,11 @@ export interface PostgresIndexOptions {
   pgvector?: "auto" | "off";
   /** with pgvector: bank size from which optimize() gives the bank an HNSW index (default 10,000) */
   annThreshold?: number;
+  /**
+   * What survives this index object: a Worker opens the index per request, over that request's own
+   * connection, and keeps the banks' vectors and the pgvector check here between requests.
+   */
+  memory?: PostgresIndexMemory;
 }
 
 /** Bank size up to which scoring vectors in process is fit (see above); past it a warning is logged once. */
@@ -55,6 +60,17 @@ const MAX_QUERY_TERMS = 48;
 // BM25 parameters (Robertson/Spärck Jones defaults; LanceDB's FTS uses the same)
 const BM25_K1 = 1.2;
 const BM25_B = 0.75;
+
+/** The in-process state of the Postgres index that can outlive one connection (see `memory` above). */
+export interface PostgresIndexMemory {
+  vectors: Map<string, BankVectors>;
+  pgvector?: boolean;
+}
+
+/** Fresh, empty state to share between the index objects of one process. */
+export function createPostgresIndexMemory(): PostgresIndexMemory {
+  return { vectors: new Map() };
+}
 
 /** Keeps only word characters of a free-text query, so user text can never be read as query syntax. */
 function queryTerms(query: string): string {
@@ -172,16 +188,6 @@ function bankLiteral(bank: string): string {
   return `'${bank.replaceAll("'", "''")}'`;
 }
 
-/**
- * Runs raw SQL and returns its rows, whichever driver answers (db/client's queryRows, repeated so that this
- * module imports no driver: a Worker bundle can take it as it is).
- */
-async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
-
 /** Change in a bank's rows and distinct lexemes made by one write. */
 interface Delta {
   rows: number;
@@ -191,14 +197,16 @@ interface Delta {
 /** Opens the Postgres-backed index over `memory_index` (the migrations create it). */
 export async function openPostgresIndex(options: PostgresIndexOptions): Promise<MemoryIndex> {
   const { db, dimensions: d } = options;
-  const pgvector = options.pgvector !== "off" && (await enablePgvector(db));
+  const memory = options.memory ?? createPostgresIndexMemory();
+  memory.pgvector ??= options.pgvector !== "off" && (await enablePgvector(db));
+  const pgvector = memory.pgvector;
   const annThreshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
   const log = options.log;
   log?.debug(
     { pgvector },
     pgvector ? "postgres index: pgvector present" : "postgres index: no pgvector, vectors scored in process",
   );
-  const banks = new Map<string, BankVectors>();
+  const banks = memory.vectors;
   const loading = new Map<string, Promise<BankVectors>>();
   const warnedLarge = new Set<string>();
 
@@ -560,7 +568,7 @@ export async function openPostgresIndex(options: PostgresIndexOptions): Promise<
     },
 
     async close() {
-      banks.clear();
+      if (!options.memory) banks.clear();
     },
   };
 }

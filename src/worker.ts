@@ -1,0 +1,75 @@
+import { createApp } from "./api/app.js";
+import { problemFromCode } from "./api/problem.js";
+import { ConfigError } from "./config.js";
+import type { Context } from "./context.js";
+import { connectPostgres } from "./db/postgres.js";
+import { createConsoleLogger } from "./log.js";
+import { createEmbedder } from "./memory/embed/createEmbedder.js";
+import { createPostgresIndexMemory, openPostgresIndex } from "./memory/index/postgres.js";
+import { reconcileIndex } from "./memory/reconcile.js";
+import { createModelClient } from "./reasoning/model.js";
+import { type WorkerBindings, workerSettings } from "./worker/settings.js";
+
+/** The part of the Workers runtime's ExecutionContext this entry uses. */
+interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+// Kept by the isolate between requests: the banks' vectors of the Postgres index, and whether this
+// isolate has already reconciled the index (repairing what an interrupted request left pending).
+const indexMemory = createPostgresIndexMemory();
+let reconciled = false;
+
+/**
+ * Cloudflare Workers entry: the same hono app as the Node server, over Postgres (through Hyperdrive) and
+ * the Postgres-backed index. A Worker's sockets belong to one request, so each request opens its own
+ * connection and context, and closes them once its response body has been sent (a streamed solve
+ * keeps using the database until its last event). Migrations are not run here: `precedent migrate`
+ * applies them before a deploy (README, "Cloudflare Workers").
+ */
+export default {
+  async fetch(request: Request, bindings: WorkerBindings, execution: ExecutionContext): Promise<Response> {
+    let settings: ReturnType<typeof workerSettings>;
+    try {
+      settings = workerSettings(bindings);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      const problem = problemFromCode("unavailable", e.message, e.issues[0]?.variable);
+      return new Response(JSON.stringify(problem), {
+        status: problem.status,
+        headers: { "content-type": "application/problem+json" },
+      });
+    }
+    const log = createConsoleLogger(settings.logLevel);
+    const connection = connectPostgres(settings.databaseUrl, { max: 5 });
+    const embedder = await createEmbedder(settings.embedder, connection.db);
+    const index = await openPostgresIndex({
+      db: connection.db,
+      dimensions: embedder.dimensions,
+      log,
+      memory: indexMemory,
+    });
+    const model = settings.model ? createModelClient(settings.model) : undefined;
+    const ctx: Context = { db: connection.db, index, embedder, log, model };
+    const response = await createApp(ctx, { adminToken: settings.adminToken }).fetch(request);
+
+    const background: Promise<unknown>[] = [];
+    if (!reconciled) {
+      reconciled = true;
+      background.push(
+        reconcileIndex({ ctx }).catch((err) => {
+          reconciled = false;
+          log.warn({ err }, "reconciling the index failed; the next request tries again");
+        }),
+      );
+    }
+    if (!response.body) {
+      execution.waitUntil(Promise.allSettled(background).then(() => connection.close()));
+      return response;
+    }
+    const { readable, writable } = new TransformStream();
+    background.push(response.body.pipeTo(writable).catch(() => {}));
+    execution.waitUntil(Promise.allSettled(background).then(() => connection.close()));
+    return new Response(readable, response);
+  },
+};
