@@ -29,21 +29,13 @@ import {
   type Problem,
   SEEDED,
   SPLIT,
+  SPLIT_FIELDS,
+  splitFile,
 } from "./support/familyProblems.js";
-
-function splitFile(dir: string, problems: Problem[]): string {
-  const file = join(dir, "split.jsonl");
-  writeFileSync(
-    file,
-    problems.map((p) => JSON.stringify({ question: p.problem, final: p.answer })).join("\n"),
-  );
-  return file;
-}
 
 const t = useTestContext({ shared: true });
 const work = mkdtempSync(join(tmpdir(), "precedent-eval-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const FIELDS = { problem: "question", answer: "final" };
 
 async function evaluate(
   fake: FakeOpenAI,
@@ -59,7 +51,7 @@ async function evaluate(
     options: {
       bank: bankId,
       from: splitFile(mkdtempSync(join(work, "split-")), split),
-      fields: FIELDS,
+      fields: SPLIT_FIELDS,
       dataDir: DATA_DIR,
       samples: 8,
       ...options,

@@ -1,25 +1,17 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import { createModelClient } from "../src/reasoning/model.js";
+import { haveChromium as chromiumInstalled, launchChromium, SCREENSHOTS } from "./support/chromium.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { TEST_DATABASE } from "./support/database.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = resolve(import.meta.dirname, "..", "test-results");
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  // CI installs Chromium (.ci/run); elsewhere the browser test is skipped, loudly
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  console.warn(
-    `\n*** inspector browser test SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium) ***\n`,
-  );
-}
+const haveChromium = chromiumInstalled("inspector browser test");
 
 const t = useTestContext({ shared: true });
 let fake: FakeOpenAI;
@@ -52,10 +44,7 @@ beforeAll(async () => {
   runId = ((await solved.json()) as { runId: string }).runId;
   apiRecalls = ((await (await fetch(`${base}/v1/runs/${runId}`)).json()) as { recalls: typeof apiRecalls })
     .recalls;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

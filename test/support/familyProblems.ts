@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ChatBehavior } from "./fakeOpenAI.js";
 
 // Synthetic word problems in families: one template per family, so the local embedder puts a family's
@@ -90,3 +92,14 @@ export const EXAMPLE_AWARE: ChatBehavior = {
   wrongAnswer,
 };
 export const PROMPT_INDEPENDENT: ChatBehavior = { kind: "answers", answerFor, accuracy: 0.4, wrongAnswer };
+
+/** Writes problems as an evaluation split (JSONL, fields `question` and `final`: see SPLIT_FIELDS). */
+export function splitFile(dir: string, problems: Problem[]): string {
+  const file = join(dir, "split.jsonl");
+  writeFileSync(
+    file,
+    problems.map((p) => JSON.stringify({ question: p.problem, final: p.answer })).join("\n"),
+  );
+  return file;
+}
+export const SPLIT_FIELDS = { problem: "question", answer: "final" };
