@@ -15,6 +15,9 @@ const envSchema = z.object({
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().optional(),
   PRECEDENT_MODEL: z.string().min(1).optional(),
+  MODEL_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).optional(),
+  MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).optional(),
   EMBEDDINGS: z.enum(["local", "openai"]).default("local"),
   EMBEDDINGS_MODEL: z.string().min(1).optional(),
   EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(8).max(8192).optional(),
@@ -40,7 +43,14 @@ export interface Config {
   lanceReadConsistencySeconds?: number;
   /** which search index: `lance` (LanceDB at lanceUri) or `postgres` (table memory_index in the database) */
   index: Env["INDEX"];
-  model?: { baseURL?: string; apiKey?: string; name: string };
+  model?: {
+    baseURL?: string;
+    apiKey?: string;
+    name: string;
+    concurrency?: number;
+    timeoutMs?: number;
+    maxRetries?: number;
+  };
   embedder: EmbedderConfig;
   http: { port: number; host: string };
   adminToken?: string;
@@ -85,7 +95,14 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
 /** The chat model solves use, when one is configured. */
 export function modelSettings(e: Env): Config["model"] {
   return e.PRECEDENT_MODEL
-    ? { name: e.PRECEDENT_MODEL, baseURL: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY }
+    ? {
+        name: e.PRECEDENT_MODEL,
+        baseURL: e.OPENAI_BASE_URL,
+        apiKey: e.OPENAI_API_KEY,
+        concurrency: e.MODEL_CONCURRENCY,
+        timeoutMs: e.MODEL_TIMEOUT_MS,
+        maxRetries: e.MODEL_MAX_RETRIES,
+      }
     : undefined;
 }
 

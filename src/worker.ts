@@ -7,7 +7,7 @@ import { createConsoleLogger } from "./log.js";
 import { createEmbedder } from "./memory/embed/createEmbedder.js";
 import { createPostgresIndexMemory, openPostgresIndex } from "./memory/index/postgres.js";
 import { reconcileIndex } from "./memory/reconcile.js";
-import { createModelClient } from "./reasoning/model.js";
+import { createModelClient, type ModelClient } from "./reasoning/model.js";
 import { type WorkerBindings, workerSettings } from "./worker/settings.js";
 
 /** The part of the Workers runtime's ExecutionContext this entry uses. */
@@ -15,9 +15,11 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-// Kept by the isolate between requests: the banks' vectors of the Postgres index, and whether this
-// isolate has already reconciled the index (repairing what an interrupted request left pending).
+// Kept by the isolate between requests: the banks' vectors of the Postgres index, the model client (its
+// gate bounds the model requests of every request the isolate serves at once), and whether this isolate
+// has already reconciled the index (repairing what an interrupted request left pending).
 const indexMemory = createPostgresIndexMemory();
+let modelClient: ModelClient | undefined;
 let reconciled = false;
 
 /**
@@ -49,7 +51,8 @@ export default {
       log,
       memory: indexMemory,
     });
-    const model = settings.model ? createModelClient(settings.model) : undefined;
+    if (settings.model && !modelClient) modelClient = createModelClient(settings.model);
+    const model = settings.model ? modelClient : undefined;
     const ctx: Context = { db: connection.db, index, embedder, log, model };
     const response = await createApp(ctx, { adminToken: settings.adminToken }).fetch(request);
 

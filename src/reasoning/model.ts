@@ -1,18 +1,30 @@
 import OpenAI from "openai";
+import { createModelGate, type ModelGate } from "./modelGate.js";
 
 /** The chat model a solve samples from: any OpenAI-compatible endpoint. */
 export interface ModelClient {
   client: OpenAI;
   name: string;
+  /** every request to the model passes through it: at most `gate.limit` at once, the rest queue */
+  gate: ModelGate;
 }
 
-/** A client for the configured endpoint, with the SDK's retries on 429, 5xx and connection errors. */
+export const DEFAULT_MODEL_CONCURRENCY = 8;
+export const DEFAULT_MODEL_TIMEOUT_MS = 120_000;
+export const DEFAULT_MODEL_MAX_RETRIES = 2;
+
+/**
+ * A client for the configured endpoint: each request times out after `timeoutMs`, and 408/409/429, 5xx,
+ * timeouts and connection errors are retried up to `maxRetries` times with the SDK's exponential backoff
+ * (with jitter, honouring Retry-After); at most `concurrency` requests are in flight at once.
+ */
 export function createModelClient(options: {
   name: string;
   baseURL?: string;
   apiKey?: string;
   timeoutMs?: number;
   maxRetries?: number;
+  concurrency?: number;
 }): ModelClient {
   return {
     name: options.name,
@@ -20,8 +32,9 @@ export function createModelClient(options: {
       baseURL: options.baseURL,
       // local servers (Ollama, vLLM, llama.cpp) take any key; the SDK insists on one
       apiKey: options.apiKey ?? "unused",
-      timeout: options.timeoutMs ?? 120_000,
-      maxRetries: options.maxRetries ?? 2,
+      timeout: options.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS,
+      maxRetries: options.maxRetries ?? DEFAULT_MODEL_MAX_RETRIES,
     }),
+    gate: createModelGate(options.concurrency ?? DEFAULT_MODEL_CONCURRENCY),
   };
 }

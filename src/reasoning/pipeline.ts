@@ -146,6 +146,7 @@ export async function solve({
     sampling = await sampleChains({
       client: model.client,
       model: model.name,
+      gate: model.gate,
       messages: prompt,
       domain,
       maxSamples: params.samples,

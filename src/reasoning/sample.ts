@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { z } from "zod";
 import type { Domain } from "../domains/domain.js";
 import { type AdaptiveOptions, adaptiveStop } from "./adaptive.js";
+import type { ModelGate } from "./modelGate.js";
 import { vote } from "./vote.js";
 
 /** The numeric sampling settings, as a bank's settings or a request may give them. */
@@ -18,6 +19,8 @@ export const samplingSettingsSchema = z.object({
 export interface SampleChainsOptions extends z.input<typeof samplingSettingsSchema> {
   client: OpenAI;
   model: string;
+  /** bounds the requests in flight across every solve of the process (see ModelGate) */
+  gate?: ModelGate;
   messages: OpenAI.ChatCompletionMessageParam[];
   domain: Domain;
   /** false: always draw maxSamples; otherwise stop once the vote is decided (see adaptiveStop) */
@@ -133,7 +136,7 @@ const rejectsParameters = (error: unknown) =>
  */
 export async function sampleChains(options: SampleChainsOptions): Promise<SamplingResult> {
   const { maxSamples, batchSize, temperature } = samplingSettingsSchema.parse(options);
-  const { client, model, messages, domain, adaptive, maxTokens, onSample, signal } = options;
+  const { client, model, messages, domain, adaptive, maxTokens, onSample, signal, gate } = options;
   const samples: ChainSample[] = [];
   const usage = { promptTokens: 0, completionTokens: 0 };
   let requests = 0;
@@ -145,18 +148,20 @@ export async function sampleChains(options: SampleChainsOptions): Promise<Sampli
 
   async function create(n: number, logprobs: boolean): Promise<Completion> {
     requests++;
-    const response = await client.chat.completions.create(
-      {
-        model,
-        messages,
-        n,
-        temperature,
-        ...(logprobs ? { logprobs: true } : {}),
-        // max_tokens, not max_completion_tokens: the one every OpenAI-compatible server knows
-        ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
-      },
-      { signal },
-    );
+    const request = () =>
+      client.chat.completions.create(
+        {
+          model,
+          messages,
+          n,
+          temperature,
+          ...(logprobs ? { logprobs: true } : {}),
+          // max_tokens, not max_completion_tokens: the one every OpenAI-compatible server knows
+          ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
+        },
+        { signal },
+      );
+    const response = await (gate ? gate.run(request) : request());
     const parsed = completionSchema.safeParse(response);
     if (!parsed.success) {
       throw new Error(`chat endpoint returned a malformed completion: ${z.prettifyError(parsed.error)}`);

@@ -44,6 +44,8 @@ export interface FakeOpenAI {
   /** base URL including /v1, for `new OpenAI({ baseURL })` */
   url: string;
   requests: RecordedRequest[];
+  /** the most requests it was answering at one time */
+  maxInFlight(): number;
   setBehavior(behavior: ChatBehavior): void;
   /** the next n requests (any route) fail with this status (default 500) and an OpenAI error body */
   failNext(n: number, status?: number): void;
@@ -76,6 +78,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const failures: number[] = [];
   let sampler = createSampler(options.behavior ?? DEFAULT_BEHAVIOR);
   let chatCount = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   function chat(body: Record<string, unknown>, res: ServerResponse, record: RecordedRequest): void {
     if (typeof body.model !== "string") throw new FakeRequestError(400, "'model' is required");
@@ -164,7 +168,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    handle(req, res)
+      .catch(() => res.destroy())
+      .finally(() => inFlight--);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -175,6 +183,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    maxInFlight: () => maxInFlight,
     setBehavior(behavior) {
       sampler = createSampler(behavior);
     },
