@@ -18,10 +18,11 @@ async function setStatus(
   id: string,
   status: SQL | string,
   when: SQL,
+  extra: Partial<Record<"verificationDetail", SQL>> = {},
 ): Promise<MemoryView | undefined> {
   const [row] = await ctx.db
     .update(memories)
-    .set({ status, version: sql`${memories.version} + 1`, updatedAt: new Date() })
+    .set({ status, version: sql`${memories.version} + 1`, updatedAt: new Date(), ...extra })
     .where(and(eq(memories.id, id), eq(memories.bankId, bankId), when))
     .returning();
   if (!row) return undefined;
@@ -52,7 +53,8 @@ export async function retireMemory({
  * tier, the same bar a new solution must clear to be recalled; below it, it returns to quarantine (a
  * consensus- or unverified memory a person refuted must not become recallable by a click). Only a retired
  * memory can be restored: a quarantined one is a conflict, since it leaves quarantine through feedback or a
- * checker, never through restore. Restoring an active memory changes nothing.
+ * checker, never through restore. Restoring an active memory changes nothing. A person restoring a memory
+ * reopens the question: a feedback decision recorded on it is cleared, so feedback may decide it again.
  */
 export async function restoreMemory({
   ctx,
@@ -70,6 +72,7 @@ export async function restoreMemory({
     id,
     sql`case when ${memories.trust} >= ${tier} then 'active' else 'quarantined' end`,
     eq(memories.status, "retired"),
+    { verificationDetail: sql`${memories.verificationDetail} - 'feedbackDecision'` },
   );
   if (restored) return restored;
   const current = await findBankMemory(ctx, bank.id, id);

@@ -4,6 +4,7 @@ import { memories } from "../db/schema.js";
 import { newId } from "../ids.js";
 import type { Bank } from "./banks.js";
 import { dot } from "./embed/embedder.js";
+import { feedbackDecisionOf } from "./feedbackDecision.js";
 import { problemHash } from "./problemHash.js";
 import { INDEXABLE_FIELDS, indexAfterWrite } from "./reconcile.js";
 import { insertMemories } from "./store.js";
@@ -92,16 +93,20 @@ interface Existing {
   answerCanonical: string;
   trust: number;
   status: string;
+  verificationDetail: unknown;
 }
+
+const EXISTING_FIELDS = {
+  id: memories.id,
+  answerCanonical: memories.answerCanonical,
+  trust: memories.trust,
+  status: memories.status,
+  verificationDetail: memories.verificationDetail,
+};
 
 async function sameProblem(ctx: Context, bankId: string, hash: string): Promise<Existing | undefined> {
   const [row] = await ctx.db
-    .select({
-      id: memories.id,
-      answerCanonical: memories.answerCanonical,
-      trust: memories.trust,
-      status: memories.status,
-    })
+    .select(EXISTING_FIELDS)
     .from(memories)
     .where(and(eq(memories.bankId, bankId), eq(memories.problemHash, hash)));
   return row;
@@ -122,13 +127,7 @@ async function nearDuplicate(
   const hit = neighbours.find((n) => n.similarity >= NEAR_DUPLICATE_SIMILARITY);
   if (!hit) return undefined;
   const [row] = await ctx.db
-    .select({
-      id: memories.id,
-      problem: memories.problem,
-      answerCanonical: memories.answerCanonical,
-      trust: memories.trust,
-      status: memories.status,
-    })
+    .select({ ...EXISTING_FIELDS, problem: memories.problem })
     .from(memories)
     .where(and(eq(memories.bankId, bankId), eq(memories.id, hit.id)));
   if (!row || row.answerCanonical !== input.answerCanonical) return undefined;
@@ -150,8 +149,13 @@ async function support(
       detail: `the bank holds answer ${existing.answerCanonical} for this problem; the run answered ${input.answerCanonical}`,
     };
   }
-  // a quarantined memory confirmed at the write-back tier becomes active (and searchable)
-  const promote = existing.status === "quarantined" && status === "active";
+  // a quarantined memory confirmed at the write-back tier becomes active (and searchable); so does one that
+  // feedback refuted, when a verifier above feedback (gold, a checker) finds its answer right
+  const overrules =
+    existing.status === "retired" &&
+    feedbackDecisionOf(existing.verificationDetail)?.verdict === "incorrect" &&
+    trust > trustOf("feedback");
+  const promote = (existing.status === "quarantined" || overrules) && status === "active";
   const [row] = await ctx.db
     .update(memories)
     .set({

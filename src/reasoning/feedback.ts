@@ -4,6 +4,7 @@ import type { Context } from "../context.js";
 import { feedback, memories, runRecalls, runs } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
 import { creditRecalls } from "../memory/credit.js";
+import { feedbackDecisionOf } from "../memory/feedbackDecision.js";
 import { INDEXABLE_FIELDS, indexAfterWrite } from "../memory/reconcile.js";
 import { trustOf } from "../memory/trust.js";
 
@@ -20,8 +21,8 @@ export type FeedbackInput = z.infer<typeof feedbackInputSchema>;
 export interface FeedbackResult {
   runId: string;
   verdict: "correct" | "incorrect";
-  /** what happened to the memory the run wrote, if any */
-  memory?: { id: string; status: string; changed: boolean };
+  /** what happened to the memory the run wrote, if any, and why it was left as it was */
+  memory?: { id: string; status: string; changed: boolean; reason?: string };
   /** whether the recalled memories were credited now (false when the run's verdict already had) */
   credited: boolean;
 }
@@ -29,9 +30,18 @@ export interface FeedbackResult {
 /**
  * A person's verdict on a run. Confirmed: the run's quarantined memory becomes active (verified by
  * feedback) and the recalled memories count as having helped. Refuted: the run's memory is retired and the
- * recalled memories count as having hurt. A memory verified by gold or a checker outranks feedback and is
- * left as it is. Recalled memories are credited once per run: a run a verifier already judged is not
- * counted twice.
+ * recalled memories count as having hurt. Recalled memories are credited once per run: a run a verifier
+ * already judged is not counted twice.
+ *
+ * What feedback may not do to a memory (the rule against a burst of contradicting feedback):
+ * - a memory verified by gold or a checker outranks feedback and is left as it is;
+ * - feedback decides a memory once: after it was confirmed or refuted, feedback saying the opposite is
+ *   recorded (as a dispute on the memory and in the feedback table) but flips nothing. Only a verifier
+ *   above feedback changes it again: a gold or checker-verified solve of the same problem reinstates a
+ *   refuted memory whose answer it agrees with (writeBack); a person can retire it by hand, and restoring it
+ *   by hand reopens it to feedback (restoreMemory);
+ * - feedback on a run whose answer differs from the memory it points at (the bank already held another
+ *   answer for the problem) says nothing about that memory and leaves it alone.
  */
 export async function applyFeedback({
   ctx,
@@ -71,10 +81,36 @@ export async function applyFeedback({
   if (run.writtenMemoryId) {
     const [m] = await ctx.db.select().from(memories).where(eq(memories.id, run.writtenMemoryId));
     if (m) {
-      const outranked = m.trust > trustOf("feedback");
+      const decided = feedbackDecisionOf(m.verificationDetail);
       const next = input.correct ? (m.status === "quarantined" ? "active" : m.status) : "retired";
-      if (outranked || next === m.status) {
-        memory = { id: m.id, status: m.status, changed: false };
+      const untouched = (reason?: string) => ({
+        id: m.id,
+        status: m.status,
+        changed: false,
+        ...(reason ? { reason } : {}),
+      });
+      if (m.answerCanonical !== run.answerCanonical) {
+        memory = untouched("the memory holds another answer than the run's");
+      } else if (m.trust > trustOf("feedback")) {
+        memory = untouched(`verified by ${m.verification}, which outranks feedback`);
+      } else if (decided && decided.verdict !== verdict) {
+        const disputes = (decided.disputes ?? 0) + 1;
+        await ctx.db
+          .update(memories)
+          .set({
+            verificationDetail: {
+              ...(m.verificationDetail as Record<string, unknown>),
+              feedbackDecision: { ...decided, disputes },
+            },
+            updatedAt: new Date(),
+          })
+          .where(eq(memories.id, m.id));
+        memory = untouched(
+          `feedback already ${decided.verdict === "correct" ? "confirmed" : "refuted"} it (run ${decided.runId}); ` +
+            `${disputes} contradicting feedback since: only a verifier or an explicit retire/restore changes it`,
+        );
+      } else if (next === m.status) {
+        memory = untouched();
       } else {
         const [row] = await ctx.db
           .update(memories)
@@ -86,9 +122,14 @@ export async function applyFeedback({
               ? {
                   verification: "feedback",
                   trust: trustOf("feedback"),
-                  verificationDetail: { feedback: verdict, runId },
+                  verificationDetail: { feedback: verdict, runId, feedbackDecision: { verdict, runId } },
                 }
-              : {}),
+              : {
+                  verificationDetail: {
+                    ...(m.verificationDetail as Record<string, unknown>),
+                    feedbackDecision: { verdict, runId },
+                  },
+                }),
           })
           .where(eq(memories.id, m.id))
           .returning(INDEXABLE_FIELDS);

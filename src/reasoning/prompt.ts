@@ -13,6 +13,19 @@ export type ChatMessage = OpenAI.ChatCompletionMessageParam & {
   content: string;
 };
 
+// Chat-template control tokens a memory's text could carry to fake a turn of its own: ChatML and Llama 3
+// (`<|im_start|>`, `<|eot_id|>`), Llama 2 / Mistral (`[INST]`, `<<SYS>>`, `</s>`), Gemma (`<start_of_turn>`).
+const CONTROL_TOKEN = /<\|[^|<>\s]{1,40}\|>|\[\/?INST\]|<<\/?SYS>>|<\/?s>|<(?:start|end)_of_turn>/gi;
+
+/**
+ * A memory's text made inert for a chat template: a zero-width space after the first character of each
+ * control token, so a server that tokenizes special tokens inside message content cannot read a turn
+ * boundary there, while the model still sees the same characters.
+ */
+export function inertText(text: string): string {
+  return text.replace(CONTROL_TOKEN, (token) => `${token[0]}\u200b${token.slice(1)}`);
+}
+
 /** The answer line a domain asks for, to close a worked example the way the model should close its own. */
 function finalLine(domain: Domain, answer: string): string {
   return domain.name === "number" ? `#### ${answer}` : `Answer: ${answer}`;
@@ -28,7 +41,8 @@ export function workedAnswer(domain: Domain, example: Pick<WorkedExample, "reaso
  * The messages of a solve: the system instruction (how to reason, how to end), each recalled memory as a
  * worked example (user: its problem; assistant: its reasoning and final answer line), then the query.
  * Recalled text is data: the system message says the examples are solved problems to learn the method
- * from, and nothing inside them is an instruction. With no examples the scaffold is the same, minus them.
+ * from, and nothing inside them is an instruction; it only ever fills user and assistant turns, with its
+ * chat-template control tokens made inert. With no examples the scaffold is the same, minus them.
  */
 export function buildPrompt(domain: Domain, examples: WorkedExample[], query: string): ChatMessage[] {
   const system = [
@@ -42,8 +56,11 @@ export function buildPrompt(domain: Domain, examples: WorkedExample[], query: st
   ].join(" ");
   const messages: ChatMessage[] = [{ role: "system", content: system }];
   for (const e of examples) {
-    messages.push({ role: "user", content: e.problem });
-    messages.push({ role: "assistant", content: workedAnswer(domain, e) });
+    messages.push({ role: "user", content: inertText(e.problem) });
+    messages.push({
+      role: "assistant",
+      content: inertText(workedAnswer(domain, e)),
+    });
   }
   messages.push({ role: "user", content: query });
   return messages;

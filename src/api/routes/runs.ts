@@ -50,7 +50,9 @@ const feedbackResultSchema = z
   .object({
     runId: z.string(),
     verdict: z.enum(["correct", "incorrect"]),
-    memory: z.object({ id: z.string(), status: z.string(), changed: z.boolean() }).optional(),
+    memory: z
+      .object({ id: z.string(), status: z.string(), changed: z.boolean(), reason: z.string().optional() })
+      .optional(),
     credited: z.boolean(),
   })
   .openapi("FeedbackResult");
