@@ -25,6 +25,8 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PRECEDENT_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   PRECEDENT_API_KEY: z.string().min(1).optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(120),
   PRECEDENT_DATA_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
@@ -54,6 +56,8 @@ export interface Config {
   embedder: EmbedderConfig;
   http: { port: number; host: string };
   adminToken?: string;
+  /** requests per minute (and burst) each API key may make; perMinute 0: unlimited */
+  rateLimit: { perMinute: number; burst: number };
   /** what CLI commands present to a running server: PRECEDENT_API_KEY, else the admin token */
   clientToken?: string;
   logLevel: Env["LOG_LEVEL"];
@@ -119,6 +123,11 @@ export function embedderSettings(e: Env): EmbedderConfig {
     : { kind: "local", dimensions: e.EMBEDDINGS_DIMENSIONS ?? LOCAL_EMBEDDING_DIMENSIONS };
 }
 
+/** The per-key request limit. */
+export function rateLimitSettings(e: Env): Config["rateLimit"] {
+  return { perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST };
+}
+
 /** Reads and validates the process environment into the Node service's configuration. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const e = parseEnv(env);
@@ -135,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedder: embedderSettings(e),
     http: { port: e.PORT, host: e.HOST },
     adminToken: e.PRECEDENT_ADMIN_TOKEN,
+    rateLimit: rateLimitSettings(e),
     clientToken: e.PRECEDENT_API_KEY ?? e.PRECEDENT_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     dataDir: resolve(e.PRECEDENT_DATA_DIR ?? join(packageRoot(), "..", "shared", "data")),

@@ -7,7 +7,8 @@ export type ErrorCode =
   | "locked"
   | "unauthorized"
   | "forbidden"
-  | "too_large";
+  | "too_large"
+  | "rate_limited";
 
 /** An expected failure of a service, with the field at fault when there is one. Free of HTTP. */
 export class PrecedentError extends Error {

@@ -1,5 +1,6 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { createApp } from "./api/app.js";
+import { createRateLimiter } from "./api/rateLimit.js";
 import { hasActiveKeys } from "./auth/apiKeys.js";
 import type { Config } from "./config.js";
 import { type OpenContext, openContext } from "./context.js";
@@ -17,7 +18,10 @@ export interface RunningServer {
 /** Opens the stores, serves the app and records its URL in the lock so CLI commands can find it. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = await openContext(config, { command: "serve" });
-  const app = createApp(ctx, { adminToken: config.adminToken });
+  const app = createApp(ctx, {
+    adminToken: config.adminToken,
+    rateLimiter: createRateLimiter(config.rateLimit),
+  });
   let server: ServerType | undefined;
   try {
     const open = !config.adminToken && !(await hasActiveKeys(ctx.db));

@@ -1,5 +1,6 @@
 import { createApp } from "./api/app.js";
 import { problemFromCode } from "./api/problem.js";
+import { createRateLimiter, type RateLimiter } from "./api/rateLimit.js";
 import { ConfigError } from "./config.js";
 import type { Context } from "./context.js";
 import { connectPostgres } from "./db/postgres.js";
@@ -16,10 +17,12 @@ interface ExecutionContext {
 }
 
 // Kept by the isolate between requests: the banks' vectors of the Postgres index, the model client (its
-// gate bounds the model requests of every request the isolate serves at once), and whether this isolate
-// has already reconciled the index (repairing what an interrupted request left pending).
+// gate bounds the model requests of every request the isolate serves at once), the keys' rate limits, and
+// whether this isolate has already reconciled the index (repairing what an interrupted request left
+// pending).
 const indexMemory = createPostgresIndexMemory();
 let modelClient: ModelClient | undefined;
+let rateLimiter: RateLimiter | undefined;
 let reconciled = false;
 
 /**
@@ -54,7 +57,9 @@ export default {
     if (settings.model && !modelClient) modelClient = createModelClient(settings.model);
     const model = settings.model ? modelClient : undefined;
     const ctx: Context = { db: connection.db, index, embedder, log, model };
-    const response = await createApp(ctx, { adminToken: settings.adminToken }).fetch(request);
+    rateLimiter ??= createRateLimiter(settings.rateLimit);
+    const app = createApp(ctx, { adminToken: settings.adminToken, rateLimiter });
+    const response = await app.fetch(request);
 
     const background: Promise<unknown>[] = [];
     if (!reconciled) {

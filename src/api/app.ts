@@ -6,6 +6,7 @@ import { type AuthOptions, createAuthentication } from "./auth.js";
 import { formatBytes, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "./limits.js";
 import { isOpenAICompatiblePath, openAIErrorResponse } from "./openaiCompat.js";
 import { PROBLEM_TYPES, problemForError, problemResponse, validationProblem } from "./problem.js";
+import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimiter, rateLimit } from "./rateLimit.js";
 import { requestGuard } from "./requestGuard.js";
 import { requestLog } from "./requestLog.js";
 import { bankRoutes } from "./routes/banks.js";
@@ -20,7 +21,10 @@ import { recallRoutes } from "./routes/recall.js";
 import { runRoutes } from "./routes/runs.js";
 import { solveRoutes } from "./routes/solve.js";
 
-export interface AppOptions extends AuthOptions {}
+export interface AppOptions extends AuthOptions {
+  /** holds each API key to its request allowance (default: DEFAULT_RATE_LIMIT, counted by this app) */
+  rateLimiter?: RateLimiter;
+}
 
 /** The HTTP application: the same for the Node server, tests (app.request) and other runtimes. */
 export function createApp(ctx: Context, options: AppOptions = {}) {
@@ -33,6 +37,7 @@ export function createApp(ctx: Context, options: AppOptions = {}) {
   app.use(requestId());
   app.use(requestLog(ctx.log));
   app.use("/v1/*", auth.middleware);
+  app.use("/v1/*", rateLimit(options.rateLimiter ?? createRateLimiter(DEFAULT_RATE_LIMIT)));
   app.use("/v1/*", requestGuard());
   app.route("/", healthRoutes(ctx));
   app.route("/v1", bankRoutes(ctx));

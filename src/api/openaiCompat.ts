@@ -313,6 +313,7 @@ const OPENAI_TYPES: Record<number, string> = {
   404: "invalid_request_error",
   413: "invalid_request_error",
   415: "invalid_request_error",
+  429: "rate_limit_error",
 };
 
 /** OpenAI's error body for a problem: the same status, detail as message, the field as param. */

@@ -14,6 +14,7 @@ export const PROBLEM_TYPES = {
   unauthorized: "/problems/unauthorized",
   forbidden: "/problems/forbidden",
   tooLarge: "/problems/payload-too-large",
+  rateLimited: "/problems/rate-limited",
   unsupportedMediaType: "/problems/unsupported-media-type",
   internal: "/problems/internal-error",
 } as const;
@@ -44,6 +45,7 @@ const FROM_CODE: Record<ErrorCode, { type: string; title: string; status: number
   unauthorized: { type: PROBLEM_TYPES.unauthorized, title: "Unauthorized", status: 401 },
   forbidden: { type: PROBLEM_TYPES.forbidden, title: "Forbidden", status: 403 },
   too_large: { type: PROBLEM_TYPES.tooLarge, title: "Payload too large", status: 413 },
+  rate_limited: { type: PROBLEM_TYPES.rateLimited, title: "Too many requests", status: 429 },
 };
 
 /** The problem for a service error. */

@@ -18,6 +18,7 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
   409: "conflict",
   413: "too_large",
   423: "locked",
+  429: "rate_limited",
 };
 
 export interface ServerRequest {

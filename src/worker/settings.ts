@@ -1,4 +1,11 @@
-import { type Config, ConfigError, embedderSettings, modelSettings, parseEnv } from "../config.js";
+import {
+  type Config,
+  ConfigError,
+  embedderSettings,
+  modelSettings,
+  parseEnv,
+  rateLimitSettings,
+} from "../config.js";
 
 /** The bindings wrangler.toml gives the Worker: Hyperdrive, plus vars and secrets as strings. */
 export interface WorkerBindings {
@@ -13,6 +20,7 @@ export interface WorkerSettings {
   model: Config["model"];
   embedder: Config["embedder"];
   logLevel: Config["logLevel"];
+  rateLimit: Config["rateLimit"];
 }
 
 /**
@@ -48,5 +56,6 @@ export function workerSettings(bindings: WorkerBindings): WorkerSettings {
     model: modelSettings(e),
     embedder: embedderSettings(e),
     logLevel: e.LOG_LEVEL,
+    rateLimit: rateLimitSettings(e),
   };
 }
