@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from "../config.js";
 import { PrecedentError } from "../errors.js";
 import { evalCommand } from "./commands/eval.js";
 import { exportCommand } from "./commands/export.js";
+import { importCommand } from "./commands/import.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
@@ -32,6 +33,8 @@ usage: precedent <command> [options]
   export --bank <bank> [--format jsonl|openai] [--min-verification tier] [--out file]
                                  the bank's verified memories as JSON lines (re-import with seed, or
                                  fine-tune: openai chat format); default tier: the bank's trust floor
+  export --all [--out file]      every record of the database (a backup, for import)
+  import <file|->                restore a backup into an empty database and rebuild the index
   reindex [--bank <bank>]        rebuild the search index from the records
   keys create --scope <scope>... [--name n] | keys list | keys revoke <key-id>
                                  manage API keys; scopes: admin, bank:<id>:read, bank:<id>:write
@@ -48,6 +51,7 @@ const COMMANDS: Record<string, (args: string[], env: ReturnType<typeof loadConfi
   eval: evalCommand,
   inspect: inspectCommand,
   export: exportCommand,
+  import: importCommand,
   keys: keysCommand,
 };
 

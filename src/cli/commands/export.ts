@@ -1,9 +1,10 @@
+import { once } from "node:events";
 import { createWriteStream, renameSync, rmSync } from "node:fs";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
+import { exportDatabase } from "../../db/backup.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import {
@@ -26,12 +27,19 @@ export async function exportCommand(args: string[], config: Config): Promise<num
     args,
     options: {
       bank: { type: "string" },
+      all: { type: "boolean" },
       format: { type: "string" },
       "min-verification": { type: "string" },
       out: { type: "string" },
     },
   });
-  if (!values.bank) throw new PrecedentError("invalid_input", "--bank is required", "bank");
+  if (values.all) {
+    if (values.bank || values.format || values["min-verification"]) {
+      throw new PrecedentError("invalid_input", "--all exports every record: it takes only --out", "all");
+    }
+    return exportAll(config, values.out);
+  }
+  if (!values.bank) throw new PrecedentError("invalid_input", "--bank (or --all) is required", "bank");
   const parsed = exportOptionsSchema.safeParse({
     format: values.format,
     minVerification: values["min-verification"],
@@ -43,7 +51,7 @@ export async function exportCommand(args: string[], config: Config): Promise<num
   }
   const options = parsed.data;
   const bank = values.bank;
-  const write = (chunks: AsyncIterable<string | Uint8Array>) => writeOutput(chunks, values.out);
+  const write = (chunks: AsyncIterable<string | Uint8Array>) => writeOutput(each(chunks), values.out);
 
   const server = runningServerUrl(config);
   let lines: number;
@@ -64,6 +72,26 @@ export async function exportCommand(args: string[], config: Config): Promise<num
     console.log(`exported ${lines} memories of bank ${bank} as ${options.format} to ${values.out}`);
   }
   return 0;
+}
+
+/** `export --all`: every record of the database, for `precedent import` to restore. */
+async function exportAll(config: Config, out: string | undefined): Promise<number> {
+  const ctx = await openContext(config, { command: "export" });
+  try {
+    let rows: Record<string, number> = {};
+    await writeOutput(async (write) => {
+      rows = await exportDatabase({ db: ctx.db, write });
+    }, out);
+    if (out) {
+      const counts = Object.entries(rows)
+        .map(([table, n]) => `${n} ${table}`)
+        .join(", ");
+      console.log(`exported ${counts} to ${out}`);
+    }
+    return 0;
+  } finally {
+    await ctx.close();
+  }
 }
 
 async function exportDirectly(
@@ -90,35 +118,55 @@ async function* cutShortAsError(body: AsyncIterable<Uint8Array>, url: string): A
   }
 }
 
-/**
- * Writes the chunks to the file (through a temporary file renamed at the end, so a failed export never
- * leaves a truncated file behind) or to stdout, and returns how many lines were written.
- */
-async function writeOutput(chunks: AsyncIterable<string | Uint8Array>, out?: string): Promise<number> {
-  let lines = 0;
-  const counted = async function* () {
-    for await (const chunk of chunks) {
-      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk);
-      for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines++;
-      yield chunk;
-    }
+type Write = (chunk: string | Uint8Array) => Promise<void>;
+
+/** Hands every chunk of `chunks` to `write`, in order. */
+function each(chunks: AsyncIterable<string | Uint8Array>): (write: Write) => Promise<void> {
+  return async (write) => {
+    for await (const chunk of chunks) await write(chunk);
   };
-  if (out === undefined) {
-    try {
-      await pipeline(Readable.from(counted()), process.stdout, { end: false });
-    } catch (e) {
-      // the reader stopped early (e.g. `| head`): that is its choice, not a failure of the export
-      if ((e as NodeJS.ErrnoException).code !== "EPIPE") throw e;
-    }
-    return lines;
-  }
-  const partial = `${out}.partial-${process.pid}`;
+}
+
+/**
+ * Runs `produce` with a `write` that goes to the file (through a temporary file renamed at the end, so a
+ * failed export never leaves a truncated file behind) or to stdout, waiting whenever the output is behind,
+ * and returns how many lines were written.
+ */
+async function writeOutput(produce: (write: Write) => Promise<void>, out?: string): Promise<number> {
+  let lines = 0;
+  const partial = out === undefined ? undefined : `${out}.partial-${process.pid}`;
+  const target: Writable = partial === undefined ? process.stdout : createWriteStream(partial);
+  let failed: Error | undefined;
+  const onError = (e: Error) => {
+    failed ??= e;
+  };
+  target.on("error", onError);
+  const write: Write = async (chunk) => {
+    if (failed) throw failed;
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk);
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines++;
+    // once() also rejects should the output fail while we wait
+    if (!target.write(chunk)) await once(target, "drain");
+  };
   try {
-    await pipeline(Readable.from(counted()), createWriteStream(partial));
-    renameSync(partial, out);
+    await produce(write);
+    if (partial !== undefined && out !== undefined) {
+      await new Promise<void>((resolve, reject) =>
+        target.end((e?: Error | null) => (e ? reject(e) : resolve())),
+      );
+      if (failed) throw failed;
+      renameSync(partial, out);
+    }
   } catch (e) {
-    rmSync(partial, { force: true });
+    if (partial !== undefined) {
+      target.destroy();
+      rmSync(partial, { force: true });
+    }
+    // the reader stopped early (e.g. `| head`): that is its choice, not a failure of the export
+    if (partial === undefined && (e as NodeJS.ErrnoException).code === "EPIPE") return lines;
     throw e;
+  } finally {
+    target.off("error", onError);
   }
   return lines;
 }
