@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { FAULT_POINTS } from "./faults.js";
 import { packageRoot } from "./packageRoot.js";
 
 /** The only reader of the environment: every setting precedent takes, validated once at start-up. */
@@ -29,6 +30,8 @@ const envSchema = z.object({
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(120),
   PRECEDENT_DATA_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** for crash tests only: the process kills itself at this point of a solve's write-back */
+  PRECEDENT_FAULT: z.enum(FAULT_POINTS).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -61,6 +64,8 @@ export interface Config {
   /** what CLI commands present to a running server: PRECEDENT_API_KEY, else the admin token */
   clientToken?: string;
   logLevel: Env["LOG_LEVEL"];
+  /** crash tests only: where the process stops itself (see src/faults.ts) */
+  faultPoint?: Env["PRECEDENT_FAULT"];
   /** where the built-in banks' datasets live */
   dataDir: string;
 }
@@ -147,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimit: rateLimitSettings(e),
     clientToken: e.PRECEDENT_API_KEY ?? e.PRECEDENT_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
+    faultPoint: e.PRECEDENT_FAULT,
     dataDir: resolve(e.PRECEDENT_DATA_DIR ?? join(packageRoot(), "..", "shared", "data")),
   };
 }

@@ -4,6 +4,7 @@ import type { Database } from "./db/database.js";
 import { acquireHomeLock, type HomeLock } from "./db/homeLock.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { PrecedentError } from "./errors.js";
+import { crashAt, type FaultHook } from "./faults.js";
 import { createLogger, type Logger } from "./log.js";
 import { createEmbedder } from "./memory/embed/createEmbedder.js";
 import type { Embedder } from "./memory/embed/embedder.js";
@@ -24,6 +25,8 @@ export interface Context {
   model?: ModelClient;
   /** indexes single writes in batches off the request path; without one they are indexed at once */
   indexer?: BackgroundIndexer;
+  /** crash tests only (PRECEDENT_FAULT): stops the process at a point of a solve's write-back */
+  fault?: FaultHook;
 }
 
 export interface OpenContext extends Context {
@@ -70,7 +73,14 @@ export async function openContext(
             readConsistencySeconds: config.lanceReadConsistencySeconds,
           });
     const model = config.model ? createModelClient(config.model) : undefined;
-    const ctx: Context = { db: handle.db, index, embedder, log, model };
+    const ctx: Context = {
+      db: handle.db,
+      index,
+      embedder,
+      log,
+      model,
+      ...(config.faultPoint ? { fault: crashAt(config.faultPoint) } : {}),
+    };
     await checkIndex({ ctx });
     ctx.indexer = startBackgroundIndexer(ctx);
     const indexer = ctx.indexer;

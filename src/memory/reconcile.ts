@@ -100,6 +100,8 @@ export async function indexMemories(ctx: Context, rows: IndexableMemory[]): Prom
         text: r.problem,
         vector: vectors[i] as Float32Array,
       }));
+      ctx.fault?.("before-index-upsert");
+      ctx.fault?.("during-index-upsert");
       await ctx.index.upsert(bank, indexRows);
     }
     await ctx.index.remove(

@@ -3,6 +3,7 @@ import type { Context } from "../context.js";
 import { domainOf } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
 import { newId } from "../ids.js";
+import { atomically } from "../memory/atomically.js";
 import type { Bank } from "../memory/banks.js";
 import { creditRecalls, type RunOutcome } from "../memory/credit.js";
 import { problemHash } from "../memory/problemHash.js";
@@ -133,8 +134,10 @@ export async function solve({
       usage: {},
       samples: [],
     };
-    await saveRun(ctx.db, run);
-    await creditRecalls({ ctx, memoryIds: [hit.id], outcome: "unknown", recalled: true });
+    await atomically(ctx, async (tx) => {
+      await creditRecalls({ ctx: tx, memoryIds: [hit.id], outcome: "unknown", recalled: true });
+      await saveRun(tx.db, run);
+    });
     return resultOf(run, "answered from memory: the same problem with a trusted answer", undefined);
   }
 
@@ -169,12 +172,14 @@ export async function solve({
       usage: {},
       samples: [],
     };
-    await saveRun(ctx.db, run);
-    await creditRecalls({
-      ctx,
-      memoryIds: recall.memories.map((m) => m.id),
-      outcome: "unknown",
-      recalled: true,
+    await atomically(ctx, async (tx) => {
+      await creditRecalls({
+        ctx: tx,
+        memoryIds: recall.memories.map((m) => m.id),
+        outcome: "unknown",
+        recalled: true,
+      });
+      await saveRun(tx.db, run);
     });
     return resultOf(run, run.error as string, undefined);
   }
@@ -197,55 +202,64 @@ export async function solve({
   t = lap("verifyMs", t);
 
   const chosen = verified.chosen;
-  let written: WriteBackResult | undefined;
-  if (
-    opts.writeBack &&
-    chosen?.answer !== undefined &&
-    chosen.answerCanonical !== undefined &&
-    verified.verdict !== "incorrect"
-  ) {
-    written = await writeBack({
-      ctx,
-      bank,
-      input: {
-        problem: query,
-        reasoning: reasoningOf(chosen.text),
-        answer: chosen.answer,
-        answerCanonical: chosen.answerCanonical,
-        verification: verified.verification,
-        verificationDetail: {
-          verdict: verified.verdict,
-          reason: verified.reason,
-          verdicts: verified.verdicts,
-        },
-        runId,
-        model: model.name,
-        neighbours: recall.memories.map((m) => ({ id: m.id, similarity: m.scores.vector })),
-      },
-    });
-  }
   const outcome: RunOutcome =
     verified.verdict === "correct" ? "helped" : verified.verdict === "incorrect" ? "hurt" : "unknown";
-  await creditRecalls({ ctx, memoryIds: recall.memories.map((m) => m.id), outcome, recalled: true });
-  t = lap("writeBackMs", t);
-
-  const run: RunRecord = {
-    ...base,
-    prompt,
-    answer: chosen?.answer ?? tally.winner?.display,
-    answerCanonical: chosen?.answerCanonical ?? tally.winner?.answer,
-    confidence: tally.confidence,
-    votes: { ...tally, sampling: samplingFacts(sampling) },
-    verification: verified.verification,
-    verificationDetail: { reason: verified.reason, verdicts: verified.verdicts, chosenSample: chosen?.index },
-    verdict: verified.verdict,
-    status: "completed",
-    writtenMemoryId: written?.memoryId,
-    timings: { ...timings, totalMs: round(performance.now() - started) },
-    usage: sampling.usage,
-    samples: sampling.samples.map((s) => ({ ...s, tokens: s.tokens })),
-  };
-  await saveRun(ctx.db, run);
+  // the memory, the credit and the run are committed together, or (a crash, an error) none of them
+  const { written, run } = await atomically(ctx, async (tx) => {
+    let written: WriteBackResult | undefined;
+    if (
+      opts.writeBack &&
+      chosen?.answer !== undefined &&
+      chosen.answerCanonical !== undefined &&
+      verified.verdict !== "incorrect"
+    ) {
+      written = await writeBack({
+        ctx: tx,
+        bank,
+        input: {
+          problem: query,
+          reasoning: reasoningOf(chosen.text),
+          answer: chosen.answer,
+          answerCanonical: chosen.answerCanonical,
+          verification: verified.verification,
+          verificationDetail: {
+            verdict: verified.verdict,
+            reason: verified.reason,
+            verdicts: verified.verdicts,
+          },
+          runId,
+          model: model.name,
+          neighbours: recall.memories.map((m) => ({ id: m.id, similarity: m.scores.vector })),
+        },
+      });
+      ctx.fault?.("after-memory-row");
+    }
+    await creditRecalls({ ctx: tx, memoryIds: recall.memories.map((m) => m.id), outcome, recalled: true });
+    t = lap("writeBackMs", t);
+    const run: RunRecord = {
+      ...base,
+      prompt,
+      answer: chosen?.answer ?? tally.winner?.display,
+      answerCanonical: chosen?.answerCanonical ?? tally.winner?.answer,
+      confidence: tally.confidence,
+      votes: { ...tally, sampling: samplingFacts(sampling) },
+      verification: verified.verification,
+      verificationDetail: {
+        reason: verified.reason,
+        verdicts: verified.verdicts,
+        chosenSample: chosen?.index,
+      },
+      verdict: verified.verdict,
+      status: "completed",
+      writtenMemoryId: written?.memoryId,
+      timings: { ...timings, totalMs: round(performance.now() - started) },
+      usage: sampling.usage,
+      samples: sampling.samples.map((s) => ({ ...s, tokens: s.tokens })),
+    };
+    await saveRun(tx.db, run);
+    ctx.fault?.("after-run-row");
+    return { written, run };
+  });
   return resultOf(run, verified.reason, written);
 }
 
