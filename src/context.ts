@@ -14,6 +14,7 @@ import { openPostgresIndex } from "./memory/index/postgres.js";
 import { type BackgroundIndexer, startBackgroundIndexer } from "./memory/indexer.js";
 import { checkIndex } from "./memory/reconcile.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
+import { storageFailureMessage, storageFailureOf } from "./storageFailure.js";
 
 /** Everything a service function needs, passed in rather than imported, so tests can build their own. */
 export interface Context {
@@ -37,12 +38,27 @@ export interface OpenContext extends Context {
 
 /**
  * Opens the configured database (taking the single-process lock for the embedded one), applies
- * migrations, opens the index and repairs it against the records.
+ * migrations, opens the index and repairs it against the records. A full or read-only storage stops it
+ * with a message that says so, rather than a stack trace.
  */
 export async function openContext(
   config: Config,
   options: { command: string; log?: Logger },
 ): Promise<OpenContext> {
+  try {
+    return await openStores(config, options);
+  } catch (e) {
+    const kind = storageFailureOf(e);
+    if (!kind) throw e;
+    const where = config.database.kind === "pglite" ? config.home : config.lanceUri;
+    throw new PrecedentError(
+      kind === "full" ? "insufficient_storage" : "unavailable",
+      storageFailureMessage(kind, "start", where),
+    );
+  }
+}
+
+async function openStores(config: Config, options: { command: string; log?: Logger }): Promise<OpenContext> {
   const log = options.log ?? createLogger(config.logLevel);
   let lock: HomeLock | undefined;
   if (config.database.kind === "pglite") {

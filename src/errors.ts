@@ -8,7 +8,8 @@ export type ErrorCode =
   | "unauthorized"
   | "forbidden"
   | "too_large"
-  | "rate_limited";
+  | "rate_limited"
+  | "insufficient_storage";
 
 /** An expected failure of a service, with the field at fault when there is one. Free of HTTP. */
 export class PrecedentError extends Error {

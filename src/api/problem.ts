@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { type ErrorCode, PrecedentError } from "../errors.js";
+import { storageFailureMessage, storageFailureOf } from "../storageFailure.js";
 
 /** Problem types are stable relative URIs: clients may switch on them. */
 export const PROBLEM_TYPES = {
@@ -15,6 +16,8 @@ export const PROBLEM_TYPES = {
   forbidden: "/problems/forbidden",
   tooLarge: "/problems/payload-too-large",
   rateLimited: "/problems/rate-limited",
+  insufficientStorage: "/problems/insufficient-storage",
+  readOnlyStorage: "/problems/read-only-storage",
   unsupportedMediaType: "/problems/unsupported-media-type",
   internal: "/problems/internal-error",
 } as const;
@@ -46,6 +49,11 @@ const FROM_CODE: Record<ErrorCode, { type: string; title: string; status: number
   forbidden: { type: PROBLEM_TYPES.forbidden, title: "Forbidden", status: 403 },
   too_large: { type: PROBLEM_TYPES.tooLarge, title: "Payload too large", status: 413 },
   rate_limited: { type: PROBLEM_TYPES.rateLimited, title: "Too many requests", status: 429 },
+  insufficient_storage: {
+    type: PROBLEM_TYPES.insufficientStorage,
+    title: "Insufficient storage",
+    status: 507,
+  },
 };
 
 /** The problem for a service error. */
@@ -81,6 +89,15 @@ export function validationProblem(error: z.ZodError, target: string): Problem {
  */
 export function problemForError(err: unknown, requestId: string): Problem {
   if (err instanceof PrecedentError) return problemFromCode(err.code, err.message, err.field);
+  const storage = storageFailureOf(err);
+  if (storage === "full")
+    return problemFromCode("insufficient_storage", storageFailureMessage(storage, "write"));
+  if (storage === "read-only") {
+    return {
+      ...problemFromCode("unavailable", storageFailureMessage(storage, "write")),
+      type: PROBLEM_TYPES.readOnlyStorage,
+    };
+  }
   if (err instanceof HTTPException && err.status === 415) {
     return {
       type: PROBLEM_TYPES.unsupportedMediaType,

@@ -19,6 +19,7 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
   413: "too_large",
   423: "locked",
   429: "rate_limited",
+  507: "insufficient_storage",
 };
 
 export interface ServerRequest {
