@@ -1,5 +1,6 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { createApp } from "./api/app.js";
+import { trackInFlight } from "./api/inFlight.js";
 import { createRateLimiter } from "./api/rateLimit.js";
 import { hasActiveKeys } from "./auth/apiKeys.js";
 import type { Config } from "./config.js";
@@ -25,10 +26,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let server: ServerType | undefined;
   try {
     const open = !config.adminToken && !(await hasActiveKeys(ctx.db));
+    const inFlight = trackInFlight((request, ...rest) => app.fetch(request, ...(rest as [])));
     // an open server must not be reachable from other machines
     const hostname = open && !isLoopback(config.http.host) ? "127.0.0.1" : config.http.host;
     const address = await new Promise<{ port: number }>((resolve, reject) => {
-      server = serve({ fetch: app.fetch, port: config.http.port, hostname }, (info) => resolve(info));
+      server = serve({ fetch: inFlight.fetch, port: config.http.port, hostname }, (info) => resolve(info));
       server.once("error", reject);
     });
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
@@ -40,7 +42,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ...(hostname !== config.http.host ? { refusedHost: config.http.host } : {}),
       ctx,
       async close() {
+        // no new connections; then the requests still being served (a solve whose client hung up goes on to
+        // store its run) finish before the stores close
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+        await inFlight.drained();
         await ctx.close();
       },
     };

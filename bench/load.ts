@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import autocannon from "autocannon";
+import { loadConfig } from "../src/config.js";
+import { startFakeOpenAI } from "../test/support/fakeOpenAI.js";
+import { report } from "./support.js";
+
+// `npm run bench:load`: recall and solve against a running server on 127.0.0.1 (the embedded defaults,
+// GSM8K train as the bank), 64 connections for 30 s each, the model a fake that answers after 200 ms.
+const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 64);
+const SECONDS = Number(process.env.LOAD_SECONDS ?? 30);
+const MODEL_LATENCY_MS = 200;
+const BIN = resolve(import.meta.dirname, "..", "bin", "precedent.mjs");
+
+function run(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, NO_COLOR: "1", LOG_LEVEL: "warn", LANCEDB_LOG: "error", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
+async function finished(child: ChildProcess): Promise<number | null> {
+  return new Promise((done) => child.once("exit", (code) => done(code)));
+}
+
+async function listening(child: ChildProcess): Promise<string> {
+  return new Promise((done, fail) => {
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+      const url = /listening on (http:\/\/\S+:\d+)/.exec(out)?.[1];
+      if (url) done(url);
+    });
+    child.once("exit", () => fail(new Error(`the server exited before listening:\n${out}`)));
+  });
+}
+
+/** One autocannon run: every request a POST of one of `bodies`, in turn. */
+async function hammer(url: string, path: string, bodies: string[]) {
+  let next = 0;
+  const result = await autocannon({
+    url: `${url}${path}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as string }),
+      },
+    ],
+  });
+  const statuses = result.statusCodeStats as unknown as Record<string, { count: number }>;
+  const counts = Object.fromEntries(Object.entries(statuses).map(([code, s]) => [code, s.count]));
+  const failures = Object.entries(counts)
+    .filter(([code]) => !code.startsWith("2") && code !== "429")
+    .reduce((n, [, c]) => n + c, 0);
+  return { result, counts, failures: failures + result.errors + result.timeouts };
+}
+
+export async function benchLoad() {
+  const home = mkdtempSync(join(tmpdir(), "precedent-load-"));
+  const fake = await startFakeOpenAI({ seed: 3, latencyMs: MODEL_LATENCY_MS });
+  const env = { PRECEDENT_HOME: home };
+  let server: ChildProcess | undefined;
+  try {
+    const { dataDir } = loadConfig();
+    console.log("seeding GSM8K train into a fresh embedded database…");
+    if ((await finished(run(["seed", "gsm8k", "--from", "gsm8k"], env))) !== 0)
+      throw new Error("seed failed");
+    const tests = readFileSync(join(dataDir, "gsm8k", "test.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { question: string; answer: string });
+    const gold = new Map(tests.map((r) => [r.question, r.answer.match(/####\s*(.+)$/)?.[1]?.trim() ?? "0"]));
+    fake.setBehavior({ kind: "answers", answerFor: (q) => gold.get(q) ?? "0", accuracy: 0.9 });
+
+    server = run(["serve"], {
+      ...env,
+      PORT: "0",
+      PRECEDENT_MODEL: "fake",
+      OPENAI_BASE_URL: fake.url,
+      // as many model requests in flight as connections: the model's latency, not the gate, is the limit
+      MODEL_CONCURRENCY: String(CONNECTIONS),
+    });
+    const url = await listening(server);
+    const questions = tests.map((t) => t.question);
+    const figures = [];
+
+    console.log(`recall: ${CONNECTIONS} connections for ${SECONDS} s…`);
+    const recall = await hammer(
+      url,
+      "/v1/banks/gsm8k/recall",
+      questions.map((query) => JSON.stringify({ query, k: 4 })),
+    );
+    figures.push(
+      report("load recall: non-2xx other than 429", recall.failures, "responses", { op: "≤", value: 0 }),
+      report("load recall: throughput", recall.result.requests.average, "req/s"),
+      report("load recall: latency p50", recall.result.latency.p50, "ms"),
+      report("load recall: latency p99", recall.result.latency.p99, "ms"),
+    );
+
+    console.log(`solve: ${CONNECTIONS} connections for ${SECONDS} s, model latency ${MODEL_LATENCY_MS} ms…`);
+    const modelRequestsBefore = fake.requests.length;
+    const solve = await hammer(
+      url,
+      "/v1/banks/gsm8k/solve",
+      // 4 samples in one batch: one model request per solve when the vote is unanimous
+      questions.map((query) => JSON.stringify({ query, k: 4, samples: 4, batchSize: 4 })),
+    );
+    const solves = solve.result.requests.average;
+    const perSolve = (fake.requests.length - modelRequestsBefore) / Math.max(1, solve.result.requests.total);
+    // every connection waits for the model on each of its solves' requests, and does nothing else
+    const allowed = CONNECTIONS / ((MODEL_LATENCY_MS / 1000) * perSolve);
+    figures.push(
+      report("load solve: non-2xx other than 429", solve.failures, "responses", { op: "≤", value: 0 }),
+      report("load solve: throughput", solves, "solves/s"),
+      report("load solve: model requests per solve", perSolve, "requests"),
+      report("load solve: throughput the model latency allows", allowed, "solves/s"),
+      report("load solve: share of that", (100 * solves) / allowed, "%", { op: "≥", value: 90 }),
+      report("load solve: latency p50", solve.result.latency.p50, "ms"),
+      report("load solve: latency p99", solve.result.latency.p99, "ms"),
+    );
+    console.log(
+      `status codes: recall ${JSON.stringify(recall.counts)}, solve ${JSON.stringify(solve.counts)}`,
+    );
+    return figures;
+  } finally {
+    if (server && server.exitCode === null) {
+      server.kill("SIGTERM");
+      await finished(server);
+    }
+    await fake.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const figures = await benchLoad();
+  mkdirSync("bench/results", { recursive: true });
+  const file = `bench/results/load-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+  writeFileSync(file, JSON.stringify({ node: process.version, figures }, null, 2));
+  console.log(`saved ${file}`);
+}
