@@ -3,12 +3,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
+import postgres from "postgres";
 import { loadConfig } from "../src/config.js";
 import { startFakeOpenAI } from "../test/support/fakeOpenAI.js";
 import { report } from "./support.js";
 
-// `npm run bench:load`: recall and solve against a running server on 127.0.0.1 (the embedded defaults,
-// GSM8K train as the bank), 64 connections for 30 s each, the model a fake that answers after 200 ms.
+// `npm run bench:load`: recall and solve against a running server on 127.0.0.1 (the embedded defaults, or
+// a fresh database on the Postgres server of LOAD_POSTGRES_URL; GSM8K train as the bank), 64 connections
+// for 30 s each, the model a fake that answers after 200 ms.
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 64);
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 30);
 const MODEL_LATENCY_MS = 200;
@@ -60,10 +62,31 @@ async function hammer(url: string, path: string, bodies: string[]) {
   return { result, counts, failures: failures + result.errors + result.timeouts };
 }
 
+/** A new, empty database on the server of `base`, dropped again by `drop()`. */
+async function freshDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `precedent_load_${Date.now()}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
 export async function benchLoad() {
   const home = mkdtempSync(join(tmpdir(), "precedent-load-"));
   const fake = await startFakeOpenAI({ seed: 3, latencyMs: MODEL_LATENCY_MS });
-  const env = { PRECEDENT_HOME: home };
+  const env: Record<string, string> = { PRECEDENT_HOME: home };
+  const database = process.env.LOAD_POSTGRES_URL
+    ? await freshDatabase(process.env.LOAD_POSTGRES_URL)
+    : undefined;
+  if (database) env.DATABASE_URL = database.url;
+  console.log(`records in ${database ? "Postgres" : "the embedded database"}`);
   let server: ChildProcess | undefined;
   try {
     const { dataDir } = loadConfig();
@@ -133,6 +156,7 @@ export async function benchLoad() {
       await finished(server);
     }
     await fake.close();
+    await database?.drop();
     rmSync(home, { recursive: true, force: true });
   }
 }
