@@ -6,7 +6,7 @@ import autocannon from "autocannon";
 import postgres from "postgres";
 import { loadConfig } from "../src/config.js";
 import { startFakeOpenAI } from "../test/support/fakeOpenAI.js";
-import { report } from "./support.js";
+import { listening, report } from "./support.js";
 
 // `npm run bench:load`: recall and solve against a running server on 127.0.0.1 (the embedded defaults, or
 // a fresh database on the Postgres server of LOAD_POSTGRES_URL; GSM8K train as the bank), 64 connections
@@ -25,18 +25,6 @@ function run(args: string[], env: Record<string, string>): ChildProcess {
 
 async function finished(child: ChildProcess): Promise<number | null> {
   return new Promise((done) => child.once("exit", (code) => done(code)));
-}
-
-async function listening(child: ChildProcess): Promise<string> {
-  return new Promise((done, fail) => {
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-      const url = /listening on (http:\/\/\S+:\d+)/.exec(out)?.[1];
-      if (url) done(url);
-    });
-    child.once("exit", () => fail(new Error(`the server exited before listening:\n${out}`)));
-  });
 }
 
 /** One autocannon run: every request a POST of one of `bodies`, in turn. */

@@ -1,17 +1,15 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { loadConfig } from "../src/config.js";
 import { type Bank, createBank } from "../src/memory/banks.js";
 import { importProblems, type SourceRow } from "../src/memory/importProblems.js";
 import { recallAnalogues } from "../src/memory/recall.js";
 import { seededRng } from "../test/support/fakeOpenAI/random.js";
-import { benchContext, percentile, report } from "./support.js";
+import { benchContext, gsm8kText, percentile, report } from "./support.js";
 
 /**
  * Synthetic problems with the statistics of real ones: two to four sentences drawn from the pool of all
  * GSM8K train sentences, with fresh numbers, so the bank is large, varied and realistic for both searches.
  */
-function* syntheticProblems(count: number, sentences: string[], seed: number): Generator<SourceRow> {
+export function* syntheticProblems(count: number, sentences: string[], seed: number): Generator<SourceRow> {
   // the fake model's seeded source: every run builds the same synthetic bank
   const random = seededRng("synthetic bank", seed);
   for (let i = 0; i < count; i++) {
@@ -70,15 +68,8 @@ async function measure(size: number, sentences: string[], queries: string[]) {
 /** Recall latency (embed + hybrid search + records + rerank) at 10k and 100k memories. */
 export async function benchRecall(sizes = [10_000, 100_000]) {
   const { dataDir } = loadConfig();
-  const read = (file: string) =>
-    readFileSync(join(dataDir, "gsm8k", file), "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l).question as string);
-  const sentences = read("train.jsonl")
-    .flatMap((q) => q.match(/[^.?!]+[.?!]/g) ?? [])
-    .map((s) => s.trim());
-  const queries = read("test.jsonl").slice(0, 300);
+  const { sentences, testQuestions } = gsm8kText(dataDir);
+  const queries = testQuestions.slice(0, 300);
   const results = [];
   for (const size of sizes) results.push(...(await measure(size, sentences, queries)));
   return results;

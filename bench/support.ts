@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../src/config.js";
@@ -9,8 +10,14 @@ import { createLogger } from "../src/log.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { openLanceIndex } from "../src/memory/index/lance.js";
 
-/** A throwaway context on disk: PGlite (the embedded default) unless BENCH_DATABASE_URL names a Postgres. */
-export async function benchContext(): Promise<Context & { label: string; close(): Promise<void> }> {
+/**
+ * A throwaway context on disk: PGlite (the embedded default) unless BENCH_DATABASE_URL names a Postgres.
+ * Its folder is laid out as a PRECEDENT_HOME (pg/, lance/); with `keep`, close() leaves it for a server to
+ * open, and remove() deletes it.
+ */
+export async function benchContext(
+  options: { keep?: boolean } = {},
+): Promise<Context & { label: string; dir: string; close(): Promise<void>; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), "precedent-bench-"));
   const url = process.env.BENCH_DATABASE_URL;
   const handle: DatabaseHandle = await openDatabase(
@@ -25,6 +32,7 @@ export async function benchContext(): Promise<Context & { label: string; close()
   const index = await openLanceIndex({ uri: join(dir, "lance"), dimensions: embedder.dimensions });
   return {
     label: url ? "postgres" : "pglite",
+    dir,
     db: handle.db,
     index,
     embedder,
@@ -32,6 +40,9 @@ export async function benchContext(): Promise<Context & { label: string; close()
     async close() {
       await index.close();
       await handle.close();
+      if (!options.keep) rmSync(dir, { recursive: true, force: true });
+    },
+    remove() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -56,4 +67,30 @@ export function report(
     : "";
   console.log(`${label.padEnd(44)} ${value.toFixed(value >= 100 ? 0 : 2).padStart(9)} ${unit}${targetText}`);
   return { label, value, unit, target, met };
+}
+
+/** Resolves with the URL a `precedent serve` child prints once it listens. */
+export function listening(child: ChildProcess): Promise<string> {
+  return new Promise((done, fail) => {
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+      const url = /listening on (http:\/\/\S+:\d+)/.exec(out)?.[1];
+      if (url) done(url);
+    });
+    child.once("exit", () => fail(new Error(`the server exited before listening:\n${out}`)));
+  });
+}
+
+/** The questions of a GSM8K split, and every sentence of the train questions (for synthetic banks). */
+export function gsm8kText(dataDir: string): { sentences: string[]; testQuestions: string[] } {
+  const read = (file: string) =>
+    readFileSync(join(dataDir, "gsm8k", file), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).question as string);
+  const sentences = read("train.jsonl")
+    .flatMap((q) => q.match(/[^.?!]+[.?!]/g) ?? [])
+    .map((s) => s.trim());
+  return { sentences, testQuestions: read("test.jsonl") };
 }

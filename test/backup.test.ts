@@ -29,6 +29,8 @@ async function dump(ctx: TestContext): Promise<string[]> {
   return text.trimEnd().split("\n").slice(1);
 }
 
+const HEADER = JSON.stringify({ format: "precedent-backup", version: 1, exportedAt: "2026-01-01T00:00:00Z" });
+
 async function* linesOf(text: string): AsyncGenerator<string> {
   yield* text.split("\n");
 }
@@ -77,12 +79,7 @@ describe("a backup of the whole database", () => {
     target = await createTestDatabase();
     restored = await createTestContext(target);
     const text = ["{}", ...before].join("\n");
-    const header = JSON.stringify({
-      format: "precedent-backup",
-      version: 1,
-      exportedAt: "2026-01-01T00:00:00Z",
-    });
-    const counts = await importDatabase({ db: restored.db, lines: linesOf(text.replace("{}", header)) });
+    const counts = await importDatabase({ db: restored.db, lines: linesOf(text.replace("{}", HEADER)) });
     expect(counts.memories).toBe(before.filter((l) => l.startsWith('{"table":"memories"')).length);
     await reindex({ ctx: restored });
 
@@ -102,14 +99,9 @@ describe("a backup of the whole database", () => {
 
   it("restores nothing from a file that is cut short, and refuses a database that holds records", async () => {
     const lines = await dump(source.ctx());
-    const header = JSON.stringify({
-      format: "precedent-backup",
-      version: 1,
-      exportedAt: "2026-01-01T00:00:00Z",
-    });
     target = await createTestDatabase();
     restored = await createTestContext(target);
-    const cut = [header, ...lines.slice(0, -3)].join("\n");
+    const cut = [HEADER, ...lines.slice(0, -3)].join("\n");
     await expect(importDatabase({ db: restored.db, lines: linesOf(cut) })).rejects.toThrow(/cut short/);
     expect(await dump(restored)).toEqual([
       JSON.stringify({
@@ -126,7 +118,7 @@ describe("a backup of the whole database", () => {
         },
       }),
     ]);
-    const whole = [header, ...lines].join("\n");
+    const whole = [HEADER, ...lines].join("\n");
     await importDatabase({ db: restored.db, lines: linesOf(whole) });
     await expect(importDatabase({ db: restored.db, lines: linesOf(whole) })).rejects.toThrow(
       /empty database/,
@@ -134,14 +126,9 @@ describe("a backup of the whole database", () => {
   });
 
   it("names the line of a row that is not one", async () => {
-    const header = JSON.stringify({
-      format: "precedent-backup",
-      version: 1,
-      exportedAt: "2026-01-01T00:00:00Z",
-    });
     target = await createTestDatabase();
     restored = await createTestContext(target);
-    const bad = [header, '{"table":"banks","row":{"id":"x"}}', "not json"].join("\n");
+    const bad = [HEADER, '{"table":"banks","row":{"id":"x"}}', "not json"].join("\n");
     await expect(importDatabase({ db: restored.db, lines: linesOf(bad) })).rejects.toThrow(
       /line 3: not JSON/,
     );

@@ -77,19 +77,28 @@ export const solveEventStreamDoc = {
   }),
 };
 
+/** How a queued solve ended. */
+export type SolveOutcome<R> = { ok: true; result: R } | { ok: false; error: unknown };
+
 /**
- * Runs a solve and streams its progress as server-sent events. The stream opens only once the solve has
- * produced its first event, so a failure before that (e.g. no model configured) is thrown to the caller
- * and answers as an ordinary problem+json with its own status. Events are queued, so a slow client never
- * slows the solve, and a client that goes away does not stop it: the run is still stored.
+ * A solve running with its progress events held in a queue until read: a slow reader never slows the
+ * solve, and a reader that goes away does not stop it (the run is still stored).
  */
-export async function streamSolve(
-  c: HonoContext,
-  log: Logger,
-  run: (onEvent: (event: SolveEvent) => void) => Promise<SolveResult>,
-): Promise<Response> {
-  const queue: StreamedEvent[] = [];
-  let outcome: { ok: true; result: SolveResult } | { ok: false; error: unknown } | undefined;
+export interface QueuedSolve<R> {
+  /** Resolves once the first event (or the end) is there; rethrows a failure that came before any event. */
+  started(): Promise<void>;
+  /** The first event, once started: e.g. the recall, known before the stream opens. */
+  first(): SolveEvent | undefined;
+  /** The events in order, as they come; ends when the solve has. */
+  events(): AsyncGenerator<SolveEvent>;
+  /** How it ended; once events() is done. */
+  outcome(): SolveOutcome<R>;
+}
+
+/** Starts `run` with its events queued (see QueuedSolve). */
+export function queueSolve<R>(run: (onEvent: (event: SolveEvent) => void) => Promise<R>): QueuedSolve<R> {
+  const queue: SolveEvent[] = [];
+  let ended: SolveOutcome<R> | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
@@ -97,38 +106,58 @@ export async function streamSolve(
   };
   const progress = () =>
     new Promise<void>((resolve) => {
-      if (queue.length > 0 || outcome) resolve();
+      if (queue.length > 0 || ended) resolve();
       else wake = resolve;
     });
-
   run((event) => {
-    queue.push(solveEventData(event));
+    queue.push(event);
     notify();
   }).then(
     (result) => {
-      outcome = { ok: true, result };
+      ended = { ok: true, result };
       notify();
     },
     (error: unknown) => {
-      outcome = { ok: false, error };
+      ended = { ok: false, error };
       notify();
     },
   );
-
-  await progress();
-  if (queue.length === 0 && outcome && !outcome.ok) throw outcome.error;
-
-  return streamSSE(c, async (stream) => {
-    for (;;) {
-      const next = queue.shift();
-      if (next) {
-        await stream.writeSSE({ event: next.event, data: JSON.stringify(next.data) });
-        continue;
-      }
-      if (outcome) break;
+  return {
+    async started() {
       await progress();
+      if (queue.length === 0 && ended && !ended.ok) throw ended.error;
+    },
+    first: () => queue[0],
+    async *events() {
+      for (;;) {
+        const next = queue.shift();
+        if (next) yield next;
+        else if (ended) return;
+        else await progress();
+      }
+    },
+    outcome: () => ended as SolveOutcome<R>,
+  };
+}
+
+/**
+ * Runs a solve and streams its progress as server-sent events. The stream opens only once the solve has
+ * produced its first event, so a failure before that (e.g. no model configured) is thrown to the caller
+ * and answers as an ordinary problem+json with its own status. Events are queued (queueSolve).
+ */
+export async function streamSolve(
+  c: HonoContext,
+  log: Logger,
+  run: (onEvent: (event: SolveEvent) => void) => Promise<SolveResult>,
+): Promise<Response> {
+  const solve = queueSolve(run);
+  await solve.started();
+  return streamSSE(c, async (stream) => {
+    for await (const event of solve.events()) {
+      const next = solveEventData(event);
+      await stream.writeSSE({ event: next.event, data: JSON.stringify(next.data) });
     }
-    const ended = outcome as NonNullable<typeof outcome>;
+    const ended = solve.outcome();
     if (ended.ok) {
       await stream.writeSSE({ event: "done", data: JSON.stringify(ended.result) });
       return;

@@ -4,24 +4,25 @@ import type { Context } from "../../context.js";
 import { listBanks } from "../../memory/banks.js";
 import { solveChat } from "../../reasoning/chatCompletion.js";
 import { principalOf } from "../auth.js";
+import { modelFailedProblem, openAIErrorResponse } from "../openai/errors.js";
 import {
   bankForChat,
   chatCompletionRequestSchema,
-  chatCompletionSchema,
   chatHeadersSchema,
-  completionBody,
   MODEL_PREFIX,
-  modelFailedProblem,
-  modelListSchema,
-  newCompletionId,
-  openAIErrorResponse,
-  openAIErrorSchema,
-  precedentHeaders,
   queryOfMessages,
   RECALLED_HEADER,
   RUN_ID_HEADER,
-  streamChatCompletion,
-} from "../openaiCompat.js";
+} from "../openai/request.js";
+import {
+  chatCompletionSchema,
+  completionBody,
+  modelListSchema,
+  newCompletionId,
+  openAIErrorSchema,
+  precedentHeaders,
+} from "../openai/response.js";
+import { streamChatCompletion } from "../openai/stream.js";
 import { problemForError, validationProblem } from "../problem.js";
 
 function errorResponses(...statuses: number[]) {

@@ -1,0 +1,151 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as lancedb from "@lancedb/lancedb";
+import { loadConfig } from "../src/config.js";
+import { createBank } from "../src/memory/banks.js";
+import { importProblems } from "../src/memory/importProblems.js";
+import { checkIndex } from "../src/memory/reconcile.js";
+import { syntheticProblems } from "./recall.js";
+import { benchContext, gsm8kText, listening, percentile, report } from "./support.js";
+
+// `npm run bench:scale`: a bank of SCALE_SIZE (default 1,000,000) synthetic memories, 384-d, built by the
+// bench in the embedded defaults; then a real server on it answers 200 recalls while its peak RSS is read,
+// and the ANN search is compared with an exact scan of the same table on the same 200 queries.
+const SIZE = Number(process.env.SCALE_SIZE ?? 1_000_000);
+const QUERIES = 200;
+const BIN = resolve(import.meta.dirname, "..", "bin", "precedent.mjs");
+
+/** The peak resident set of a process, from /proc (VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return kib / 1024;
+}
+
+export async function benchScale() {
+  const { dataDir } = loadConfig();
+  const { sentences, testQuestions } = gsm8kText(dataDir);
+  const queries = testQuestions.slice(0, QUERIES);
+  const label = `${(SIZE / 1000).toLocaleString()}k`;
+  const figures = [];
+
+  // build with the bench's own context, then hand the folder to a server (PGlite allows one process)
+  const ctx = await benchContext({ keep: true });
+  const home = ctx.dir;
+  const bankId = "synthetic";
+  try {
+    await checkIndex({ ctx }); // records which embedder built the index, as a server's first start does
+    const bank = await createBank(ctx.db, { id: bankId, domain: "number" });
+    console.log(`building ${SIZE.toLocaleString()} synthetic memories…`);
+    let started = performance.now();
+    let last = started;
+    await importProblems({
+      ctx,
+      bank,
+      rows: syntheticProblems(SIZE, sentences, SIZE),
+      source: "import",
+      onProgress: ({ read }) => {
+        if (performance.now() - last > 30_000) {
+          last = performance.now();
+          console.log(`  ${read.toLocaleString()} imported (${((last - started) / 1000).toFixed(0)} s)`);
+        }
+      },
+    });
+    figures.push(
+      report(`scale: build ${label} (records + searchable index)`, (performance.now() - started) / 1000, "s"),
+    );
+    started = performance.now();
+    await ctx.index.optimize(bankId, { vectorIndex: true });
+    figures.push(
+      report(`scale: ANN vector index build @ ${label}`, (performance.now() - started) / 1000, "s"),
+    );
+  } finally {
+    await ctx.close();
+  }
+
+  const server = spawn(process.execPath, [BIN, "serve"], {
+    env: {
+      ...process.env,
+      PRECEDENT_HOME: home,
+      PORT: "0",
+      LOG_LEVEL: "warn",
+      LANCEDB_LOG: "error",
+      NO_COLOR: "1",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const url = await listening(server);
+    const recall = async (query: string) => {
+      const response = await fetch(`${url}/v1/banks/${bankId}/recall`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, k: 4 }),
+      });
+      const body = (await response.json()) as {
+        timings: { embedMs: number; searchMs: number; rerankMs: number };
+      };
+      return body.timings.embedMs + body.timings.searchMs + body.timings.rerankMs;
+    };
+    for (const q of queries.slice(0, 20)) await recall(q); // warm-up: caches, the JIT, the index pages
+    const inServer: number[] = [];
+    const roundTrips: number[] = [];
+    for (const q of queries) {
+      const t = performance.now();
+      inServer.push(await recall(q));
+      roundTrips.push(performance.now() - t);
+    }
+    const rss = peakRssMiB(server.pid as number);
+    figures.push(
+      report(`scale: recall p50 @ ${label} (in the server)`, percentile(inServer, 0.5), "ms", {
+        op: "≤",
+        value: 15,
+      }),
+      report(`scale: recall p99 @ ${label} (in the server)`, percentile(inServer, 0.99), "ms", {
+        op: "≤",
+        value: 50,
+      }),
+      report(`scale: recall p50 @ ${label} over HTTP`, percentile(roundTrips, 0.5), "ms"),
+      report(`scale: peak RSS of the server @ ${label}`, rss, "MiB", { op: "≤", value: 2048 }),
+    );
+
+    // ANN against exact, on the very table the server searches
+    const { createLocalEmbedder } = await import("../src/memory/embed/local.js");
+    const embedder = createLocalEmbedder(384);
+    const db = await lancedb.connect(join(home, "lance"));
+    const table = await db.openTable(`bank_${bankId}`);
+    let overlap = 0;
+    for (const q of queries) {
+      const [vector] = await embedder.embed([q]);
+      const search = () =>
+        table
+          .vectorSearch(Array.from(vector as Float32Array))
+          .distanceType("cosine")
+          .limit(10);
+      const ann = await search().ef(64).select(["id"]).toArray();
+      const exact = await search().bypassVectorIndex().select(["id"]).toArray();
+      const truth = new Set(exact.map((r) => r.id as string));
+      overlap += ann.filter((r) => truth.has(r.id as string)).length / Math.max(1, truth.size);
+    }
+    figures.push(
+      report(`scale: ANN recall@10 vs exact @ ${label}`, overlap / queries.length, "", {
+        op: "≥",
+        value: 0.95,
+      }),
+    );
+    return figures;
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((done) => server.once("exit", done));
+    ctx.remove();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const figures = await benchScale();
+  mkdirSync("bench/results", { recursive: true });
+  const file = `bench/results/scale-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+  writeFileSync(file, JSON.stringify({ node: process.version, size: SIZE, figures }, null, 2));
+  console.log(`saved ${file}`);
+}
