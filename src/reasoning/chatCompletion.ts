@@ -1,8 +1,7 @@
-import type { Context } from "../context.js";
 import { domainOf } from "../domains/domain.js";
 import type { Bank } from "../memory/banks.js";
 import type { RecalledMemory } from "../memory/recall.js";
-import { type SolveEvent, type SolveOptions, type SolveResult, solve } from "./pipeline.js";
+import { type SolveInput, type SolveResult, solve } from "./pipeline.js";
 import { workedAnswer } from "./prompt.js";
 import type { ChainSample } from "./sample.js";
 import type { VerifiableSample } from "./verifyAnswer.js";
@@ -23,19 +22,7 @@ export interface ChatSolve {
  * `verificationDetail.chosenSample` and its samples) but the solve result does not carry: it is read off
  * the solve's own progress events, so no second database read is needed.
  */
-export async function solveChat({
-  ctx,
-  bank,
-  query,
-  options,
-  onEvent,
-}: {
-  ctx: Context;
-  bank: Bank;
-  query: string;
-  options?: SolveOptions;
-  onEvent?: (event: SolveEvent) => void;
-}): Promise<ChatSolve> {
+export async function solveChat({ ctx, bank, query, options, onEvent }: SolveInput): Promise<ChatSolve> {
   let recalled: RecalledMemory[] = [];
   const samples: ChainSample[] = [];
   let chosen: VerifiableSample | undefined;

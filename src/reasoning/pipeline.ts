@@ -65,24 +65,21 @@ const round = (x: number) => Math.round(x * 100) / 100;
 // on 4 samples; 70% agreement over at least 4 (i.e. 3 of 4) measured 0.885 precision on real GSM8K samples.
 const CONSENSUS = { threshold: 0.7, minSamples: 4 };
 
-/**
- * Solves a query with the bank's memory: recall analogues → worked-example prompt → sampled chains of
- * thought (adaptive) → vote → verify → write back → credit the recalled memories → persist the run.
- * Returns the answer with its verification, or an honest `unknown` verdict when nothing could verify it.
- */
-export async function solve({
-  ctx,
-  bank,
-  query,
-  options = {},
-  onEvent,
-}: {
+/** What a solve is asked: the query, the bank, options, and who wants its progress events. */
+export interface SolveInput {
   ctx: Context;
   bank: Bank;
   query: string;
   options?: SolveOptions;
   onEvent?: (event: SolveEvent) => void;
-}): Promise<SolveResult> {
+}
+
+/**
+ * Solves a query with the bank's memory: recall analogues → worked-example prompt → sampled chains of
+ * thought (adaptive) → vote → verify → write back → credit the recalled memories → persist the run.
+ * Returns the answer with its verification, or an honest `unknown` verdict when nothing could verify it.
+ */
+export async function solve({ ctx, bank, query, options = {}, onEvent }: SolveInput): Promise<SolveResult> {
   const opts = solveOptionsSchema.parse(options);
   const model = ctx.model;
   if (!model) {
