@@ -2,9 +2,11 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as lancedb from "@lancedb/lancedb";
-import { loadConfig } from "../src/config.js";
+import { LOCAL_EMBEDDING_DIMENSIONS, loadConfig } from "../src/config.js";
 import { createBank } from "../src/memory/banks.js";
+import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { importProblems } from "../src/memory/importProblems.js";
+import { openLanceIndex } from "../src/memory/index/lance.js";
 import { checkIndex } from "../src/memory/reconcile.js";
 import { syntheticProblems } from "./recall.js";
 import { benchContext, gsm8kText, listening, percentile, report } from "./support.js";
@@ -110,24 +112,26 @@ export async function benchScale() {
       report(`scale: peak RSS of the server @ ${label}`, rss, "MiB", { op: "≤", value: 2048 }),
     );
 
-    // ANN against exact, on the very table the server searches
-    const { createLocalEmbedder } = await import("../src/memory/embed/local.js");
-    const embedder = createLocalEmbedder(384);
+    // the index's own search (the ANN with the server's parameters) against an exact scan of its table
+    const embedder = createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
+    const index = await openLanceIndex({ uri: join(home, "lance"), dimensions: LOCAL_EMBEDDING_DIMENSIONS });
     const db = await lancedb.connect(join(home, "lance"));
     const table = await db.openTable(`bank_${bankId}`);
     let overlap = 0;
     for (const q of queries) {
-      const [vector] = await embedder.embed([q]);
-      const search = () =>
-        table
-          .vectorSearch(Array.from(vector as Float32Array))
-          .distanceType("cosine")
-          .limit(10);
-      const ann = await search().ef(64).select(["id"]).toArray();
-      const exact = await search().bypassVectorIndex().select(["id"]).toArray();
+      const [vector] = (await embedder.embed([q])) as [Float32Array];
+      const ann = await index.searchVector(bankId, vector, 10);
+      const exact = await table
+        .vectorSearch(Array.from(vector))
+        .distanceType("cosine")
+        .bypassVectorIndex()
+        .limit(10)
+        .select(["id", "_distance"])
+        .toArray();
       const truth = new Set(exact.map((r) => r.id as string));
-      overlap += ann.filter((r) => truth.has(r.id as string)).length / Math.max(1, truth.size);
+      overlap += ann.filter((h) => truth.has(h.id)).length / Math.max(1, truth.size);
     }
+    await index.close();
     figures.push(
       report(`scale: ANN recall@10 vs exact @ ${label}`, overlap / queries.length, "", {
         op: "≥",

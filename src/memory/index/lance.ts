@@ -17,8 +17,12 @@ export interface LanceIndexOptions {
 // Below this a flat scan is fast enough (a flat scan costs about 1 ms per 1,000 rows of 384 floats);
 // above it a bank's table gets an HNSW graph (scalar-quantized), about 3-4 ms whatever the size.
 const DEFAULT_ANN_THRESHOLD = 5_000;
-// candidates the HNSW search explores: higher finds more of the true nearest neighbours, slower
-const HNSW_EF = 64;
+// candidates the HNSW search explores, and how many times `limit` of them are re-ranked on the exact
+// vectors (the index compares scalar-quantized ones). 20k GSM8K-like memories, 200 queries, recall@10
+// against an exact scan: ef 64 0.90 (1.8 ms); ef 128 0.93; ef 256 0.94; ef 64 + refine 2 0.93;
+// ef 128 + refine 2 0.975 (2.7 ms).
+const HNSW_EF = 128;
+const REFINE_FACTOR = 2;
 // The FTS query parser treats some characters as syntax; a query is words, nothing else.
 const MAX_QUERY_TERMS = 48;
 
@@ -127,6 +131,7 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
         .vectorSearch(Array.from(vector))
         .distanceType("cosine")
         .ef(Math.max(HNSW_EF, limit))
+        .refineFactor(REFINE_FACTOR)
         .limit(limit)
         .select(["id", "vector", "_distance"])
         .toArrow();
