@@ -5,18 +5,37 @@ import { type Database, queryRows } from "./database.js";
 
 /**
  * The records a backup holds, in an order that satisfies every foreign key, each with its primary key
- * (the order rows are written in, and the keyset a page continues from). The search index, the index
- * state and the Postgres index tables are derived and left out: import rebuilds them.
+ * and the key columns' SQL types (the order rows are written in, and the keyset a page continues from,
+ * compared in its own types). The search index, the index state and the Postgres index tables are derived
+ * and left out: import rebuilds them.
  */
 const TABLES = [
-  { name: "banks", key: ["id"] },
-  { name: "api_keys", key: ["id"] },
-  { name: "memories", key: ["id"] },
-  { name: "runs", key: ["id"] },
-  { name: "run_recalls", key: ["run_id", "rank"] },
-  { name: "run_samples", key: ["run_id", "index"] },
-  { name: "feedback", key: ["id"] },
-  { name: "embedding_cache", key: ["model", "text_hash"] },
+  { name: "banks", key: [["id", "text"]] },
+  { name: "api_keys", key: [["id", "text"]] },
+  { name: "memories", key: [["id", "text"]] },
+  { name: "runs", key: [["id", "text"]] },
+  {
+    name: "run_recalls",
+    key: [
+      ["run_id", "text"],
+      ["rank", "integer"],
+    ],
+  },
+  {
+    name: "run_samples",
+    key: [
+      ["run_id", "text"],
+      ["index", "integer"],
+    ],
+  },
+  { name: "feedback", key: [["id", "bigint"]] },
+  {
+    name: "embedding_cache",
+    key: [
+      ["model", "text"],
+      ["text_hash", "text"],
+    ],
+  },
 ] as const;
 type TableName = (typeof TABLES)[number]["name"];
 const TABLE_NAMES = TABLES.map((t) => t.name) as [TableName, ...TableName[]];
@@ -66,14 +85,15 @@ export async function exportDatabase({
       `${JSON.stringify({ format: FORMAT, version: VERSION, exportedAt: new Date().toISOString() })}\n`,
     );
     for (const table of TABLES) {
-      const keys = sql.raw(table.key.map(quoted).join(", "));
-      const keyJson = sql.raw(`jsonb_build_array(${table.key.map(quoted).join(", ")})`);
+      const columns = table.key.map(([column]) => quoted(column)).join(", ");
+      const keys = sql.raw(columns);
+      const keyJson = sql.raw(`jsonb_build_array(${columns})`);
       let after: unknown[] | undefined;
       for (;;) {
         const from = after;
         const continuing = from
           ? sql`where (${keys}) > (${sql.join(
-              table.key.map((k, i) => sql`${from[i]}::${sql.raw(keyType(table.name, k))}`),
+              table.key.map(([, type], i) => sql`${from[i]}::${sql.raw(type)}`),
               sql`, `,
             )})`
           : sql``;
@@ -94,11 +114,11 @@ export async function exportDatabase({
   return rows;
 }
 
-/** The SQL type of a key column, to compare the keyset in its own type (text, int, bigint). */
-function keyType(table: TableName, column: string): string {
-  if (column === "rank" || column === "index") return "integer";
-  if (table === "feedback" && column === "id") return "bigint";
-  return "text";
+/** Row counts per table, as a line for a person: `2 banks, 0 api_keys, …`. */
+export function describeRows(rows: Record<string, number>): string {
+  return Object.entries(rows)
+    .map(([table, n]) => `${n} ${table}`)
+    .join(", ");
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
-import { exportDatabase } from "../../db/backup.js";
+import { describeRows, exportDatabase } from "../../db/backup.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import {
@@ -82,12 +82,7 @@ async function exportAll(config: Config, out: string | undefined): Promise<numbe
     await writeOutput(async (write) => {
       rows = await exportDatabase({ db: ctx.db, write });
     }, out);
-    if (out) {
-      const counts = Object.entries(rows)
-        .map(([table, n]) => `${n} ${table}`)
-        .join(", ");
-      console.log(`exported ${counts} to ${out}`);
-    }
+    if (out) console.log(`exported ${describeRows(rows)} to ${out}`);
     return 0;
   } finally {
     await ctx.close();

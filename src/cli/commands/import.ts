@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
-import { importDatabase } from "../../db/backup.js";
+import { describeRows, importDatabase } from "../../db/backup.js";
 import { PrecedentError } from "../../errors.js";
 import { reindex } from "../../memory/reconcile.js";
 
@@ -28,14 +28,10 @@ export async function importCommand(args: string[], config: Config): Promise<num
   try {
     const started = performance.now();
     const rows = await importDatabase({ db: ctx.db, lines: linesOf(file) });
+    // reindex compacts each bank afterwards, building the vector index of a bank large enough for one
     const indexed = await reindex({ ctx });
-    const banks = await ctx.db.query.banks.findMany({ columns: { id: true } });
-    for (const bank of banks) await ctx.index.optimize(bank.id, { vectorIndex: true });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const counts = Object.entries(rows)
-      .map(([table, n]) => `${n} ${table}`)
-      .join(", ");
-    console.log(`restored ${counts}; indexed ${indexed.upserted} memories in ${seconds} s`);
+    console.log(`restored ${describeRows(rows)}; indexed ${indexed.upserted} memories in ${seconds} s`);
     return 0;
   } finally {
     await ctx.close();
