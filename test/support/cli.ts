@@ -58,6 +58,11 @@ export async function runCli(
 /** Resolves with the process's output once it exits (kills it after `timeoutMs`). */
 export function exited(child: ChildProcess & { output: CliResult }, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolvePromise) => {
+    // a process killed while the caller awaited something else may have exited already: its exit event is gone
+    if (child.exitCode !== null || child.signalCode !== null) {
+      setImmediate(() => resolvePromise({ ...child.output, code: child.exitCode, signal: child.signalCode }));
+      return;
+    }
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
