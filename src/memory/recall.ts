@@ -3,7 +3,7 @@ import { contentTerms } from "./analogyTokens.js";
 import type { Bank } from "./banks.js";
 import { dot } from "./embed/embedder.js";
 import { problemHash } from "./problemHash.js";
-import { candidateByHash, candidateRows } from "./store.js";
+import { candidateRows } from "./store.js";
 import { trustOf, type Verification } from "./trust.js";
 
 /** Reciprocal rank fusion constant (Cormack et al.): damps the head of each list so neither dominates. */
@@ -105,11 +105,10 @@ export async function recallAnalogues({
   const t1 = performance.now();
   const limit = Math.max(MIN_CANDIDATES, 4 * k);
   const hash = problemHash(query);
-  // the index searches run on LanceDB's own threads, so the records lookup overlaps them
-  const [vectorHits, textHits, exactRows] = await Promise.all([
+  // both searches run on LanceDB's own threads at once
+  const [vectorHits, textHits] = await Promise.all([
     ctx.index.searchVector(bank.id, qv, limit),
     ctx.index.searchText(bank.id, contentTerms(query).join(" "), limit),
-    candidateByHash(ctx.db, bank.id, hash),
   ]);
   const t2 = performance.now();
 
@@ -125,13 +124,11 @@ export async function recallAnalogues({
 
   // The records are the truth on status and trust, and an exact problem match counts even if the index
   // has not caught up with it yet.
-  for (const r of exactRows) {
-    if (!candidates.has(r.id))
+  const rows = await candidateRows(ctx.db, bank.id, [...candidates.keys()], hash);
+  for (const r of rows) {
+    if (r.problemHash === hash && !candidates.has(r.id))
       candidates.set(r.id, { id: r.id, vector: qv, vectorRank: 1, textRank: 1, textScore: 0 });
   }
-  const exactIds = new Set(exactRows.map((r) => r.id));
-  const others = [...candidates.keys()].filter((id) => !exactIds.has(id));
-  const rows = [...exactRows, ...(await candidateRows(ctx.db, bank.id, others))];
 
   const trustFloor = trustOf(bank.settings.trustFloor);
   const maxFused = 2 / (RRF_K + 1);

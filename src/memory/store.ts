@@ -138,25 +138,23 @@ const toCandidateRow = (r: RawCandidateRow): CandidateRow => ({
 const idArray = (ids: string[]) => `{${ids.filter((id) => /^[\w-]+$/.test(id)).join(",")}}`;
 
 /**
- * These memories of a bank, texts included: one query for everything recall needs (fetching the texts
- * of 32 candidates costs less than a second round trip for the few that are picked).
+ * These memories of a bank, and its memory of exactly the problem `hash` (found even when the index has
+ * not caught up with it), texts included: one query for everything recall needs (fetching the texts of 32
+ * candidates costs less than a second round trip for the few that are picked).
  */
-export async function candidateRows(db: Database, bankId: string, ids: string[]): Promise<CandidateRow[]> {
-  if (ids.length === 0) return [];
-  // the bank is checked here rather than in SQL: a bank_id condition makes the planner AND in a scan
-  // of the whole bank's index, ten times slower at 100k memories than the primary-key lookup alone
+export async function candidateRows(
+  db: Database,
+  bankId: string,
+  ids: string[],
+  hash: string,
+): Promise<CandidateRow[]> {
+  // the bank is checked on the id lookup in the process rather than in SQL: a bank_id condition makes
+  // the planner AND in a scan of the whole bank's index, ten times slower at 100k memories than the
+  // primary-key lookup alone
   const rows = await queryRows<RawCandidateRow>(
     db,
-    sql`select ${CANDIDATE_COLUMNS} from memories where id = any(${idArray(ids)}::text[])`,
+    sql`select ${CANDIDATE_COLUMNS} from memories
+        where id = any(${idArray(ids)}::text[]) or (bank_id = ${bankId} and problem_hash = ${hash})`,
   );
   return rows.filter((r) => r.bank_id === bankId).map(toCandidateRow);
-}
-
-/** The bank's memory of exactly this problem (by problem hash), if any. */
-export async function candidateByHash(db: Database, bankId: string, hash: string): Promise<CandidateRow[]> {
-  const rows = await queryRows<RawCandidateRow>(
-    db,
-    sql`select ${CANDIDATE_COLUMNS} from memories where bank_id = ${bankId} and problem_hash = ${hash}`,
-  );
-  return rows.map(toCandidateRow);
 }

@@ -44,10 +44,47 @@ export interface RunRecord {
   samples: RunSample[];
 }
 
-/** Stores a run with its recalls and samples in one transaction: a run is never half-written. */
+/**
+ * Stores a run with its recalls and samples in one statement (the children in data-modifying CTEs), so a
+ * run is never half-written, and one round trip does it whether or not a transaction is open around it.
+ */
 export async function saveRun(db: Database, run: RunRecord): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.insert(runs).values({
+  const children = [];
+  if (run.recalls.length > 0) {
+    const rows = run.recalls.map((r) => ({
+      runId: run.id,
+      memoryId: r.memoryId,
+      rank: r.rank,
+      vectorScore: r.scores.vector,
+      textScore: r.scores.text,
+      fusedScore: r.scores.fused,
+      utility: r.scores.utility,
+      finalScore: r.scores.final,
+    }));
+    children.push(
+      db.$with("recalled").as(db.insert(runRecalls).values(rows).returning({ rank: runRecalls.rank })),
+    );
+  }
+  if (run.samples.length > 0) {
+    const rows = run.samples.map((s) => ({
+      runId: run.id,
+      index: s.index,
+      text: s.text,
+      answer: s.answer ?? null,
+      answerCanonical: s.answerCanonical ?? null,
+      confidence: s.confidence ?? null,
+      tokens: s.tokens,
+    }));
+    children.push(
+      db.$with("sampled").as(db.insert(runSamples).values(rows).returning({ index: runSamples.index })),
+    );
+  }
+  // Postgres runs every data-modifying CTE to completion, read or not; the foreign keys to the run row
+  // are checked at the end of the statement, when it exists
+  await db
+    .with(...children)
+    .insert(runs)
+    .values({
       id: run.id,
       bankId: run.bankId,
       query: run.query,
@@ -68,34 +105,6 @@ export async function saveRun(db: Database, run: RunRecord): Promise<void> {
       usage: run.usage,
       model: run.model ?? null,
     });
-    if (run.recalls.length > 0) {
-      await tx.insert(runRecalls).values(
-        run.recalls.map((r) => ({
-          runId: run.id,
-          memoryId: r.memoryId,
-          rank: r.rank,
-          vectorScore: r.scores.vector,
-          textScore: r.scores.text,
-          fusedScore: r.scores.fused,
-          utility: r.scores.utility,
-          finalScore: r.scores.final,
-        })),
-      );
-    }
-    if (run.samples.length > 0) {
-      await tx.insert(runSamples).values(
-        run.samples.map((s) => ({
-          runId: run.id,
-          index: s.index,
-          text: s.text,
-          answer: s.answer ?? null,
-          answerCanonical: s.answerCanonical ?? null,
-          confidence: s.confidence ?? null,
-          tokens: s.tokens,
-        })),
-      );
-    }
-  });
 }
 
 /** The bank a run belongs to, or undefined when there is no such run. */
