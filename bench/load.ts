@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
 import postgres from "postgres";
@@ -25,6 +25,19 @@ function run(args: string[], env: Record<string, string>): ChildProcess {
 
 async function finished(child: ChildProcess): Promise<number | null> {
   return new Promise((done) => child.once("exit", (code) => done(code)));
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined where there is none. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  try {
+    // fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux); the command name
+    // (field 2) may hold spaces, so count from after its closing parenthesis
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One autocannon run: every request a POST of one of `bodies`, in turn. */
@@ -100,26 +113,45 @@ export async function benchLoad() {
     const questions = tests.map((t) => t.question);
     const figures = [];
 
+    // where the machine's CPU goes: the server, and this process (load generator and fake model)
+    const cpuPer = async <T extends { result: { requests: { total: number } } }>(run: () => Promise<T>) => {
+      const server0 = cpuSecondsOf(server?.pid);
+      const self0 = process.cpuUsage();
+      const outcome = await run();
+      const self = process.cpuUsage(self0);
+      const n = Math.max(1, outcome.result.requests.total);
+      const server1 = cpuSecondsOf(server?.pid);
+      const serverMs =
+        server0 === undefined || server1 === undefined ? Number.NaN : (1000 * (server1 - server0)) / n;
+      return { ...outcome, serverMs, benchMs: (self.user + self.system) / 1000 / n };
+    };
+
     console.log(`recall: ${CONNECTIONS} connections for ${SECONDS} s…`);
-    const recall = await hammer(
-      url,
-      "/v1/banks/gsm8k/recall",
-      questions.map((query) => JSON.stringify({ query, k: 4 })),
+    const recall = await cpuPer(() =>
+      hammer(
+        url,
+        "/v1/banks/gsm8k/recall",
+        questions.map((query) => JSON.stringify({ query, k: 4 })),
+      ),
     );
     figures.push(
       report("load recall: non-2xx other than 429", recall.failures, "responses", { op: "≤", value: 0 }),
       report("load recall: throughput", recall.result.requests.average, "req/s"),
       report("load recall: latency p50", recall.result.latency.p50, "ms"),
       report("load recall: latency p99", recall.result.latency.p99, "ms"),
+      report("load recall: server CPU per request", recall.serverMs, "ms"),
+      report("load recall: load generator CPU per request", recall.benchMs, "ms"),
     );
 
     console.log(`solve: ${CONNECTIONS} connections for ${SECONDS} s, model latency ${MODEL_LATENCY_MS} ms…`);
     const modelRequestsBefore = fake.requests.length;
-    const solve = await hammer(
-      url,
-      "/v1/banks/gsm8k/solve",
-      // 4 samples in one batch: one model request per solve when the vote is unanimous
-      questions.map((query) => JSON.stringify({ query, k: 4, samples: 4, batchSize: 4 })),
+    const solve = await cpuPer(() =>
+      hammer(
+        url,
+        "/v1/banks/gsm8k/solve",
+        // 4 samples in one batch: one model request per solve when the vote is unanimous
+        questions.map((query) => JSON.stringify({ query, k: 4, samples: 4, batchSize: 4 })),
+      ),
     );
     const solves = solve.result.requests.average;
     const perSolve = (fake.requests.length - modelRequestsBefore) / Math.max(1, solve.result.requests.total);
@@ -133,6 +165,14 @@ export async function benchLoad() {
       report("load solve: share of that", (100 * solves) / allowed, "%", { op: "≥", value: 90 }),
       report("load solve: latency p50", solve.result.latency.p50, "ms"),
       report("load solve: latency p99", solve.result.latency.p99, "ms"),
+      // the ceiling the CPU sets: every core busy with the server and the load generator's share
+      report("load solve: server CPU per solve", solve.serverMs, "ms"),
+      report("load solve: load generator + fake model CPU per solve", solve.benchMs, "ms"),
+      report(
+        `load solve: throughput ${availableParallelism()} cores allow at that CPU cost`,
+        (1000 * availableParallelism()) / (solve.serverMs + solve.benchMs),
+        "solves/s",
+      ),
     );
     console.log(
       `status codes: recall ${JSON.stringify(recall.counts)}, solve ${JSON.stringify(solve.counts)}`,
