@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Context } from "../context.js";
 import { queryRows } from "../db/database.js";
 import { indexAfterWrite } from "./reconcile.js";
-import { INDEXABLE_COLUMNS, type RawIndexableRow, toIndexable } from "./store.js";
+import { INDEXABLE_COLUMNS, lockedInIdOrder, type RawIndexableRow, toIndexable } from "./store.js";
 
 /** How a run that recalled memories turned out, as far as its verification can tell. */
 export type RunOutcome = "helped" | "hurt" | "unknown";
@@ -39,6 +39,7 @@ export async function creditRecalls({
 }): Promise<string[]> {
   if (memoryIds.length === 0) return [];
   const ids = JSON.stringify(memoryIds);
+  const locked = lockedInIdOrder(ids);
   const helped = outcome === "helped" ? 1 : 0;
   const hurt = outcome === "hurt" ? 1 : 0;
   await ctx.db.execute(
@@ -47,14 +48,14 @@ export async function creditRecalls({
           helped_count = helped_count + ${helped},
           hurt_count = hurt_count + ${hurt},
           updated_at = now()
-        where id in (select jsonb_array_elements_text(${ids}::jsonb))`,
+        where id in ${locked}`,
   );
   if (outcome !== "hurt") return [];
   // a second statement: Postgres applies only one update per row within a single statement
   const retired = await queryRows<RawIndexableRow>(
     ctx.db,
     sql`update memories set status = 'retired', version = version + 1, updated_at = now()
-        where id in (select jsonb_array_elements_text(${ids}::jsonb))
+        where id in ${locked}
           and status = 'active' and verification <> 'gold'
           and helped_count + hurt_count >= ${RETIRE_MIN_VERIFIED_USES}
           and (helped_count + 1)::real / (helped_count + hurt_count + 2) < ${RETIRE_UTILITY}

@@ -3,6 +3,7 @@ import type { Context } from "../context.js";
 import { queryRows } from "../db/database.js";
 import { banks, indexState, memories } from "../db/schema.js";
 import type { IndexRow } from "./index/memoryIndex.js";
+import { lockedInIdOrder } from "./store.js";
 
 const BATCH = 1000;
 // the index_state row of the one memory index
@@ -115,7 +116,8 @@ export async function indexMemories(ctx: Context, rows: IndexableMemory[]): Prom
   await ctx.db.execute(sql`
     update memories set index_version = acked.version
     from jsonb_to_recordset(${acked}::jsonb) as acked(id text, version int)
-    where memories.id = acked.id and memories.index_version < acked.version`);
+    where memories.id = acked.id and memories.index_version < acked.version
+      and memories.id in ${lockedInIdOrder(JSON.stringify(rows.map((r) => r.id)))}`);
   return result;
 }
 
@@ -233,8 +235,6 @@ async function settleById(ctx: Context, bank: string): Promise<void> {
   const missing = [...active].filter((id) => !held.has(id));
   for (let i = 0; i < missing.length; i += BATCH) {
     const ids = JSON.stringify(missing.slice(i, i + BATCH));
-    await ctx.db.execute(
-      sql`update memories set index_version = 0 where id in (select jsonb_array_elements_text(${ids}::jsonb))`,
-    );
+    await ctx.db.execute(sql`update memories set index_version = 0 where id in ${lockedInIdOrder(ids)}`);
   }
 }

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db/database.js";
 import type { IndexableMemory } from "./reconcile.js";
 
@@ -132,6 +132,16 @@ const toCandidateRow = (r: RawCandidateRow): CandidateRow => ({
   answerCanonical: r.answer_canonical,
   verification: r.verification,
 });
+
+/**
+ * The memories of these ids (a JSON array), locked in id order: a statement that updates several memories
+ * takes its row locks through this, because updated rows move on disk and two concurrent statements
+ * scanning the same ids can otherwise meet them in different orders, and deadlock.
+ */
+export function lockedInIdOrder(idsJson: string): SQL {
+  return sql`(select id from memories where id in (select jsonb_array_elements_text(${idsJson}::jsonb))
+              order by id for update)`;
+}
 
 // Ids travel as one array parameter (`{a,b,c}`): PGlite runs `id = any($1::text[])` in a quarter of the
 // time of an `IN ($1, …, $40)` list. Ids are ours (prefix_ + base36/hex), so no quoting is needed.
