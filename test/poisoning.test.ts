@@ -113,6 +113,49 @@ describe("a burst of contradicting feedback", () => {
     expect(m?.verificationDetail).toMatchObject({ feedbackDecision: { verdict: "correct", disputes: 5 } });
   });
 
+  it("sent all at once, decides the memory once and credits the recalled memories once", async () => {
+    const { ctx, fake } = await withModel("");
+    // samples split two against two: no verifier decides, so the run's verdict waits for feedback
+    fake.setBehavior({
+      kind: "script",
+      respond: (_request, i) => (i % 2 === 0 ? "6 * 9 = 54\n#### 54" : "6 * 9 = 55\n#### 55"),
+    });
+    const bank = await bankWithProblems(ctx, { id: "arith", domain: "number" }, [
+      { problem: "Sam has 4 boxes of 6 pens. How many pens?", answer: "24", reasoning: "4 * 6 = 24" },
+    ]);
+    const run = await solve({
+      ctx,
+      bank,
+      query: "Kai has 6 boxes of 9 pens. How many pens?",
+      options: { samples: 4, adaptive: false },
+    });
+    expect(run.verdict).toBe("unknown");
+    expect(run.recalled.length).toBeGreaterThan(0);
+    const memoryId = run.writtenMemory?.memoryId as string;
+    const recalledId = run.recalled[0]?.memoryId as string;
+    const credits = async () => {
+      const m = await memoryOf(ctx, recalledId);
+      return (m?.helpedCount ?? 0) + (m?.hurtCount ?? 0);
+    };
+    const before = await credits();
+
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        applyFeedback({ ctx, runId: run.runId, input: { correct: i % 2 === 0 } }),
+      ),
+    );
+    // exactly one of them decided the memory and credited the recalled ones; the others found it decided
+    const deciders = results.filter((r) => r.memory?.changed);
+    expect(deciders).toHaveLength(1);
+    expect(results.filter((r) => r.credited)).toHaveLength(1);
+    expect(await credits()).toBe(before + 1);
+    const decided = deciders[0]?.verdict;
+    const m = await memoryOf(ctx, memoryId);
+    expect(m?.status).toBe(decided === "correct" ? "active" : "retired");
+    // every feedback of the other verdict is a recorded dispute
+    expect(m?.verificationDetail).toMatchObject({ feedbackDecision: { verdict: decided, disputes: 6 } });
+  });
+
   it("leaves a refuted memory retired under later confirmations, until a verifier above feedback agrees with it", async () => {
     const { ctx, bank, runId, memoryId } = await quarantinedRun();
     await applyFeedback({ ctx, runId, input: { correct: false } });

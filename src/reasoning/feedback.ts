@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Context } from "../context.js";
 import { feedback, memories, runRecalls, runs } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
+import { atomically } from "../memory/atomically.js";
 import { creditRecalls } from "../memory/credit.js";
 import { feedbackDecisionOf } from "../memory/feedbackDecision.js";
 import { INDEXABLE_FIELDS, indexAfterWrite } from "../memory/reconcile.js";
@@ -43,7 +44,18 @@ export interface FeedbackResult {
  * - feedback on a run whose answer differs from the memory it points at (the bank already held another
  *   answer for the problem) says nothing about that memory and leaves it alone.
  */
-export async function applyFeedback({
+export async function applyFeedback(args: {
+  ctx: Context;
+  runId: string;
+  input: FeedbackInput;
+  keyId?: string;
+}): Promise<FeedbackResult> {
+  // one transaction, the run row locked first: feedback sent at once on one run is decided one at a time,
+  // so a burst cannot credit the recalled memories twice or decide the memory twice
+  return atomically(args.ctx, (tx) => decideFeedback({ ...args, ctx: tx }));
+}
+
+async function decideFeedback({
   ctx,
   runId,
   input,
@@ -54,7 +66,7 @@ export async function applyFeedback({
   input: FeedbackInput;
   keyId?: string;
 }): Promise<FeedbackResult> {
-  const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId));
+  const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId)).for("update");
   if (!run) throw new PrecedentError("not_found", `run "${runId}" does not exist`, "runId");
   const verdict = input.correct ? "correct" : "incorrect";
 
@@ -79,7 +91,12 @@ export async function applyFeedback({
 
   let memory: FeedbackResult["memory"];
   if (run.writtenMemoryId) {
-    const [m] = await ctx.db.select().from(memories).where(eq(memories.id, run.writtenMemoryId));
+    // locked too: feedback on another run that wrote or supported the same memory waits its turn
+    const [m] = await ctx.db
+      .select()
+      .from(memories)
+      .where(eq(memories.id, run.writtenMemoryId))
+      .for("update");
     if (m) {
       const decided = feedbackDecisionOf(m.verificationDetail);
       const next = input.correct ? (m.status === "quarantined" ? "active" : m.status) : "retired";
