@@ -19,6 +19,14 @@ export const feedbackInputSchema = z
   .strict();
 export type FeedbackInput = z.infer<typeof feedbackInputSchema>;
 
+/** A verdict on a run, and who gave it (the API key, when there is one). */
+export interface FeedbackRequest {
+  ctx: Context;
+  runId: string;
+  input: FeedbackInput;
+  keyId?: string;
+}
+
 export interface FeedbackResult {
   runId: string;
   verdict: "correct" | "incorrect";
@@ -44,28 +52,13 @@ export interface FeedbackResult {
  * - feedback on a run whose answer differs from the memory it points at (the bank already held another
  *   answer for the problem) says nothing about that memory and leaves it alone.
  */
-export async function applyFeedback(args: {
-  ctx: Context;
-  runId: string;
-  input: FeedbackInput;
-  keyId?: string;
-}): Promise<FeedbackResult> {
+export async function applyFeedback(args: FeedbackRequest): Promise<FeedbackResult> {
   // one transaction, the run row locked first: feedback sent at once on one run is decided one at a time,
   // so a burst cannot credit the recalled memories twice or decide the memory twice
   return atomically(args.ctx, (tx) => decideFeedback({ ...args, ctx: tx }));
 }
 
-async function decideFeedback({
-  ctx,
-  runId,
-  input,
-  keyId,
-}: {
-  ctx: Context;
-  runId: string;
-  input: FeedbackInput;
-  keyId?: string;
-}): Promise<FeedbackResult> {
+async function decideFeedback({ ctx, runId, input, keyId }: FeedbackRequest): Promise<FeedbackResult> {
   const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId)).for("update");
   if (!run) throw new PrecedentError("not_found", `run "${runId}" does not exist`, "runId");
   const verdict = input.correct ? "correct" : "incorrect";
