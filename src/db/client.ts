@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import type { Database } from "./database.js";
+import { withPreparedStatements } from "./pglitePrepared.js";
 import { connectPostgres } from "./postgres.js";
 import * as schema from "./schema.js";
 
@@ -23,7 +24,10 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
     const client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
     await client.waitReady;
-    const db = drizzlePglite({ client, schema }) as unknown as Database;
+    const db = drizzlePglite({
+      client: withPreparedStatements(client) as unknown as PGlite,
+      schema,
+    }) as unknown as Database;
     // one process owns an embedded database: there is nobody to take turns with
     return { db, kind: "pglite", exclusive: (_key, fn) => fn(), close: () => client.close() };
   }
