@@ -23,6 +23,17 @@ const DEFAULT_ANN_THRESHOLD = 5_000;
 // ef 128 + refine 2 0.975 (2.7 ms).
 const HNSW_EF = 128;
 const REFINE_FACTOR = 2;
+const MAX_HNSW_EF = 1024;
+
+/**
+ * The ef a search of a bank of `rows` memories uses: 128 up to 100k, then growing with log2 of the size.
+ * At a fixed ef the graph finds fewer of the true neighbours as it grows (ef 128 + refine 2, recall@10
+ * against an exact scan: 0.975 at 20k, 0.954 at 100k, 0.889 at 1M); at 1M, 200 queries: ef 256 0.937
+ * (2.8 ms), ef 384 0.955 (3.5 ms), ef 512 0.968 (3.3 ms), ef 640 0.973 (4.2 ms). This rule gives 553 there.
+ */
+export function hnswEf(rows: number): number {
+  return Math.min(MAX_HNSW_EF, Math.round(HNSW_EF * Math.max(1, Math.log2(rows / 50_000))));
+}
 // The FTS query parser treats some characters as syntax; a query is words, nothing else.
 const MAX_QUERY_TERMS = 48;
 
@@ -68,6 +79,8 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
   );
   const annThreshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
   const tables = new Map<string, lancedb.Table>();
+  // each bank's row count when its table was opened or last optimized: what the search's ef is chosen by
+  const sizes = new Map<string, number>();
   const withFts = new Set<string>();
   const schema = new Schema([
     new Field("id", new Utf8(), false),
@@ -84,6 +97,7 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
     const names = await db.tableNames();
     if (!names.includes(tableName(bank))) return undefined;
     const table = await db.openTable(tableName(bank));
+    sizes.set(bank, await table.countRows());
     tables.set(bank, table);
     return table;
   }
@@ -130,7 +144,7 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
       const rows = await table
         .vectorSearch(Array.from(vector))
         .distanceType("cosine")
-        .ef(Math.max(HNSW_EF, limit))
+        .ef(Math.max(hnswEf(sizes.get(bank) ?? 0), limit))
         .refineFactor(REFINE_FACTOR)
         .limit(limit)
         .select(["id", "vector", "_distance"])
@@ -179,6 +193,7 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
 
     async drop(bank) {
       tables.delete(bank);
+      sizes.delete(bank);
       withFts.delete(bank);
       const names = await db.tableNames();
       if (names.includes(tableName(bank))) await db.dropTable(tableName(bank));
@@ -192,6 +207,7 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
       const table = await existing(bank);
       if (!table) return;
       const rows = await table.countRows();
+      sizes.set(bank, rows);
       if (rows === 0) return;
       if (options.vectorIndex !== false && rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
         await table.createIndex("vector", {
