@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Context } from "../src/context.js";
 import { createBank } from "../src/memory/banks.js";
 import { startBackgroundIndexer } from "../src/memory/indexer.js";
 import { writeBack } from "../src/memory/writeBack.js";
@@ -43,6 +44,59 @@ describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) =>
     } finally {
       await ctx.indexer.close();
       ctx.indexer = undefined;
+    }
+  });
+
+  it("writes in one pass what was pending when the pass began; what lands meanwhile waits for the next", async () => {
+    const ctx = t.ctx();
+    const bank = await createBank(ctx.db, {
+      id: "stream",
+      domain: "number",
+      settings: { writeBackTier: "consensus" },
+    });
+    const write = (ctx: Context, i: number) =>
+      writeBack({
+        ctx,
+        bank,
+        input: {
+          problem: `Ode packs ${i + 2} crates of ${i + 5} jars. How many jars are packed? (${i})`,
+          reasoning: "multiply",
+          answer: String((i + 2) * (i + 5)),
+          answerCanonical: String((i + 2) * (i + 5)),
+          verification: "consensus",
+          verificationDetail: {},
+          runId: `run_${i}`,
+          model: "m",
+        },
+      });
+    // while the pass writes the index, another solve writes a memory: under load that happens on every
+    // pass, and a pass that looped on for it wrote the index one record at a time, a LanceDB fragment each
+    const index = ctx.index;
+    const upserted: string[][] = [];
+    const during = ctx as Context;
+    const watched: Context = {
+      ...ctx,
+      index: {
+        ...index,
+        upsert: async (bankId, rows) => {
+          upserted.push(rows.map((r) => r.id));
+          if (upserted.length === 1) await write(during, 1);
+          return index.upsert(bankId, rows);
+        },
+      },
+    };
+    watched.indexer = startBackgroundIndexer(watched, { delayMs: 60_000, optimizeEvery: 1_000 });
+    during.indexer = watched.indexer;
+    try {
+      const first = await write(watched, 0);
+      await watched.indexer.flush();
+      expect(upserted).toEqual([[first.memoryId]]);
+      await watched.indexer.flush();
+      expect(upserted).toHaveLength(2);
+      expect((await index.ids("stream")).length).toBe(2);
+    } finally {
+      await watched.indexer.close();
+      during.indexer = undefined;
     }
   });
 });

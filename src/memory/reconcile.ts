@@ -47,6 +47,10 @@ export async function reconcileIndex({
     result.upserted += done.upserted;
     result.removed += done.removed;
     onBatch?.(result.upserted + result.removed);
+    // a short batch was everything pending when it was read. Records written since notify the indexer
+    // themselves: looping on for them turned a stream of solves into one single-row index write (a new
+    // LanceDB fragment and version) per solve, with recall twice as slow among the fragments
+    if (pending.length < BATCH) return result;
   }
 }
 
