@@ -1,12 +1,15 @@
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as lancedb from "@lancedb/lancedb";
 import { count, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { indexState, memories } from "../src/db/schema.js";
 import { createBank } from "../src/memory/banks.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { importProblems } from "../src/memory/importProblems.js";
-import { hnswEf } from "../src/memory/index/lance.js";
+import { hnswEf, openLanceIndex } from "../src/memory/index/lance.js";
+import type { IndexRow } from "../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { checkIndex, reconcileIndex, reindex } from "../src/memory/reconcile.js";
 import { INDEX_KINDS, useTestContext } from "./support/context.js";
@@ -30,6 +33,52 @@ describe("LanceDB's HNSW search effort", () => {
     // the 1M setting measured recall@10 0.968 at ef 512 and 0.973 at 640
     expect(hnswEf(1_000_000)).toBeGreaterThanOrEqual(512);
     expect(Math.max(...efs)).toBe(1024);
+  });
+
+  it("keeps the vector index to a few segments however many small batches are folded into it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "precedent-segments-"));
+    const index = await openLanceIndex({ uri: dir, dimensions: 384, annThreshold: 200 });
+    const embedder = createLocalEmbedder(384);
+    let n = 0;
+    const batch = async (size: number) => {
+      // numbers embed alike: each text gets a word of its own, spelled from its number
+      const word = (k: number) =>
+        [...k.toString(26)].map((c) => "abcdefghijklmnopqrstuvwxyz"[parseInt(c, 26)]).join("");
+      const texts = Array.from({ length: size }, () => `Crate ${word(n)}${word(n++ * 7)} holds jars of jam.`);
+      const vectors = await embedder.embed(texts);
+      return texts.map((text, i) => ({
+        id: `m${n - size + i}`,
+        bank: "seg",
+        status: "active",
+        trust: 3,
+        text,
+        vector: vectors[i] as Float32Array,
+      }));
+    };
+    try {
+      await index.upsert("seg", await batch(240));
+      await index.optimize("seg");
+      const table = await (await lancedb.connect(dir)).openTable("bank_seg");
+      const segments: number[] = [];
+      let last: IndexRow[] = [];
+      for (let round = 0; round < 14; round++) {
+        last = await batch(4);
+        await index.upsert("seg", last);
+        await index.optimize("seg");
+        await table.checkoutLatest();
+        segments.push((await table.indexStats("vector_idx"))?.numIndices ?? 0);
+      }
+      // one more segment per fold, until the index is rebuilt whole
+      expect(segments.slice(0, 7)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+      expect(Math.max(...segments)).toBeLessThanOrEqual(8);
+      expect(segments).toContain(1);
+      expect((await table.indexStats("vector_idx"))?.numIndexedRows).toBe(240 + 14 * 4);
+      const [hit] = await index.searchVector("seg", last[0]?.vector as Float32Array, 1);
+      expect(hit?.id).toBe(last[0]?.id);
+    } finally {
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
