@@ -1,9 +1,27 @@
 import { describe, expect, it } from "vitest";
 import type { Context } from "../src/context.js";
-import { createBank } from "../src/memory/banks.js";
+import { type Bank, createBank } from "../src/memory/banks.js";
 import { startBackgroundIndexer } from "../src/memory/indexer.js";
 import { writeBack } from "../src/memory/writeBack.js";
 import { INDEX_KINDS, useTestContext } from "./support/context.js";
+
+/** A solve's write-back of problem `i`: Tia's pens, a new problem each time. */
+function writePens(ctx: Context, bank: Bank, i: number) {
+  return writeBack({
+    ctx,
+    bank,
+    input: {
+      problem: `Tia has ${i + 2} boxes of ${i + 3} pens. How many pens does she have? (${i})`,
+      reasoning: "multiply",
+      answer: String((i + 2) * (i + 3)),
+      answerCanonical: String((i + 2) * (i + 3)),
+      verification: "consensus",
+      verificationDetail: {},
+      runId: `run_${i}`,
+      model: "m",
+    },
+  });
+}
 
 describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) => {
   const t = useTestContext({ index: kind });
@@ -18,24 +36,7 @@ describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) =>
     ctx.indexer = startBackgroundIndexer(ctx, { delayMs: 60_000, optimizeEvery: 3 });
     try {
       const written = [];
-      for (let i = 0; i < 5; i++) {
-        written.push(
-          await writeBack({
-            ctx,
-            bank,
-            input: {
-              problem: `Tia has ${i + 2} boxes of ${i + 3} pens. How many pens does she have? (${i})`,
-              reasoning: "multiply",
-              answer: String((i + 2) * (i + 3)),
-              answerCanonical: String((i + 2) * (i + 3)),
-              verification: "consensus",
-              verificationDetail: {},
-              runId: `run_${i}`,
-              model: "m",
-            },
-          }),
-        );
-      }
+      for (let i = 0; i < 5; i++) written.push(await writePens(ctx, bank, i));
       expect(written.every((w) => w.action === "created" && w.status === "active")).toBe(true);
       // the writes returned before the index saw them (the batch waits a minute unless flushed)
       expect(await ctx.index.count("bg")).toBe(0);
@@ -54,21 +55,7 @@ describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) =>
       domain: "number",
       settings: { writeBackTier: "consensus" },
     });
-    const write = (ctx: Context, i: number) =>
-      writeBack({
-        ctx,
-        bank,
-        input: {
-          problem: `Ode packs ${i + 2} crates of ${i + 5} jars. How many jars are packed? (${i})`,
-          reasoning: "multiply",
-          answer: String((i + 2) * (i + 5)),
-          answerCanonical: String((i + 2) * (i + 5)),
-          verification: "consensus",
-          verificationDetail: {},
-          runId: `run_${i}`,
-          model: "m",
-        },
-      });
+    const write = (ctx: Context, i: number) => writePens(ctx, bank, i);
     // while the pass writes the index, another solve writes a memory: under load that happens on every
     // pass, and a pass that looped on for it wrote the index one record at a time, a LanceDB fragment each
     const index = ctx.index;
