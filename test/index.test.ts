@@ -8,7 +8,7 @@ import { indexState, memories } from "../src/db/schema.js";
 import { createBank } from "../src/memory/banks.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { importProblems } from "../src/memory/importProblems.js";
-import { hnswEf, openLanceIndex } from "../src/memory/index/lance.js";
+import { hnswEf, maxVectorSegments, openLanceIndex } from "../src/memory/index/lance.js";
 import type { IndexRow } from "../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { checkIndex, reconcileIndex, reindex } from "../src/memory/reconcile.js";
@@ -72,6 +72,10 @@ describe("LanceDB's HNSW search effort", () => {
       expect(segments.slice(0, 7)).toEqual([2, 3, 4, 5, 6, 7, 8]);
       expect(Math.max(...segments)).toBeLessThanOrEqual(8);
       expect(segments).toContain(1);
+      // a large bank, whose rebuild takes long, is rebuilt less often
+      expect([maxVectorSegments(300), maxVectorSegments(200_000), maxVectorSegments(1_000_000)]).toEqual([
+        8, 8, 40,
+      ]);
       expect((await table.indexStats("vector_idx"))?.numIndexedRows).toBe(240 + 14 * 4);
       const [hit] = await index.searchVector("seg", last[0]?.vector as Float32Array, 1);
       expect(hit?.id).toBe(last[0]?.id);

@@ -26,8 +26,17 @@ const REFINE_FACTOR = 2;
 const MAX_HNSW_EF = 1024;
 const VECTOR_INDEX = "vector_idx";
 // A search visits every segment of the vector index: 5k memories, 2.1 ms with 2 segments, 2.8 ms with 6,
-// 4.1 ms with 13. Past this many the index is rebuilt (5k: 1.4 s, about 0.2 ms of search saved per segment).
+// 4.1 ms with 13. Past this many the index is rebuilt (5k: 1.4 s; 1M: about 30 min on 2 cores).
 const MAX_VECTOR_SEGMENTS = 8;
+const SEGMENTS_SCALE_ROWS = 200_000;
+
+/**
+ * How many segments a bank's vector index may reach before it is rebuilt: 8 up to 200k memories, then in
+ * proportion to the size (1M: 40), so the rebuilds' cost per write stays about the same as banks grow.
+ */
+export function maxVectorSegments(rows: number): number {
+  return Math.round(MAX_VECTOR_SEGMENTS * Math.max(1, rows / SEGMENTS_SCALE_ROWS));
+}
 
 /**
  * The ef a search of a bank of `rows` memories uses: 128 up to 100k, then growing with log2 of the size.
@@ -222,7 +231,7 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
       // each optimize adds the new rows to the vector index as one more segment, and a search visits every
       // segment; past a few the graph is built again whole
       const segments = (await table.indexStats(VECTOR_INDEX))?.numIndices ?? 1;
-      if (options.vectorIndex !== false && segments > MAX_VECTOR_SEGMENTS) {
+      if (options.vectorIndex !== false && segments > maxVectorSegments(rows)) {
         await table.createIndex("vector", { config: hnsw(), replace: true });
         await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
       }
