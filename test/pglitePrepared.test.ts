@@ -51,6 +51,14 @@ describe.runIf(TEST_DATABASE === "pglite")("PGlite statements prepared once by n
     expect(rows).toEqual([[2]]);
   });
 
+  it("parses values with the query's own parsers where it gives them, PGlite's elsewhere", async () => {
+    const text = "select '2026-01-02 03:04:05'::timestamp as at, 5::int as n, '{\"a\":1}'::jsonb as j";
+    const own = await client.query(text, [], { parsers: { 1114: (v: string) => `raw ${v}` } });
+    expect(own.rows).toEqual([{ at: "raw 2026-01-02 03:04:05", n: 5, j: { a: 1 } }]);
+    const defaults = await client.query<{ at: Date }>(text);
+    expect(defaults.rows[0]?.at).toBeInstanceOf(Date);
+  });
+
   it("keeps working past the number of texts it keeps prepared (the oldest are closed)", async () => {
     await client.query("insert into notes (id, body) values (1, 'one')");
     const bodies = new Set<string>();
