@@ -223,15 +223,17 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
       sizes.set(bank, rows);
       if (rows === 0) return;
       const hnsw = () => lancedb.Index.hnswSq({ distanceType: "cosine", numPartitions: 1 });
-      if (options.vectorIndex !== false && rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
+      const vectors = options.vectorIndex !== false;
+      if (vectors && rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
         await table.createIndex("vector", { config: hnsw() });
       }
       // compacts small fragments, folds new rows into the indices and drops superseded versions
       await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      if (!vectors) return;
       // each optimize adds the new rows to the vector index as one more segment, and a search visits every
       // segment; past a few the graph is built again whole
       const segments = (await table.indexStats(VECTOR_INDEX))?.numIndices ?? 1;
-      if (options.vectorIndex !== false && segments > maxVectorSegments(rows)) {
+      if (segments > maxVectorSegments(rows)) {
         await table.createIndex("vector", { config: hnsw(), replace: true });
         await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
       }
