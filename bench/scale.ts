@@ -7,6 +7,7 @@ import { createBank } from "../src/memory/banks.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { importProblems } from "../src/memory/importProblems.js";
 import { openLanceIndex } from "../src/memory/index/lance.js";
+import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "../src/memory/reconcile.js";
 import { syntheticProblems } from "./recall.js";
 import { benchContext, gsm8kText, listening, percentile, report } from "./support.js";
@@ -114,7 +115,11 @@ export async function benchScale() {
 
     // the index's own search (the ANN with the server's parameters) against an exact scan of its table
     const embedder = createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
-    const index = await openLanceIndex({ uri: join(home, "lance"), dimensions: LOCAL_EMBEDDING_DIMENSIONS });
+    const index = await openLanceIndex({
+      uri: join(home, "lance"),
+      dimensions: LOCAL_EMBEDDING_DIMENSIONS,
+      analyzer: wordNetAnalyzer,
+    });
     const db = await lancedb.connect(join(home, "lance"));
     const table = await db.openTable(`bank_${bankId}`);
     let overlap = 0;

@@ -7,8 +7,11 @@ import type { Context } from "../src/context.js";
 import { type DatabaseHandle, openDatabase } from "../src/db/client.js";
 import { migrateDatabase } from "../src/db/migrate.js";
 import { createLogger } from "../src/log.js";
+import type { Embedder } from "../src/memory/embed/embedder.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { openLanceIndex } from "../src/memory/index/lance.js";
+import { openPostgresIndex } from "../src/memory/index/postgres.js";
+import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 
 /**
  * A throwaway context on disk: PGlite (the embedded default) unless BENCH_DATABASE_URL names a Postgres.
@@ -16,7 +19,7 @@ import { openLanceIndex } from "../src/memory/index/lance.js";
  * open, and remove() deletes it.
  */
 export async function benchContext(
-  options: { keep?: boolean } = {},
+  options: { keep?: boolean; index?: "lance" | "postgres"; embedder?: Embedder } = {},
 ): Promise<Context & { label: string; dir: string; close(): Promise<void>; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), "precedent-bench-"));
   const url = process.env.BENCH_DATABASE_URL;
@@ -26,10 +29,19 @@ export async function benchContext(
   await migrateDatabase(handle);
   if (url) {
     const { sql } = await import("drizzle-orm");
-    await handle.db.execute(sql`truncate banks, memories, index_state cascade`);
+    await handle.db.execute(
+      sql`truncate banks, memories, index_state, memory_index, memory_index_banks cascade`,
+    );
   }
-  const embedder = createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
-  const index = await openLanceIndex({ uri: join(dir, "lance"), dimensions: embedder.dimensions });
+  const embedder = options.embedder ?? createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
+  const index =
+    options.index === "postgres"
+      ? await openPostgresIndex({ db: handle.db, dimensions: embedder.dimensions, analyzer: wordNetAnalyzer })
+      : await openLanceIndex({
+          uri: join(dir, "lance"),
+          dimensions: embedder.dimensions,
+          analyzer: wordNetAnalyzer,
+        });
   return {
     label: url ? "postgres" : "pglite",
     dir,

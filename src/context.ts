@@ -12,6 +12,7 @@ import { openLanceIndex } from "./memory/index/lance.js";
 import type { MemoryIndex } from "./memory/index/memoryIndex.js";
 import { openPostgresIndex } from "./memory/index/postgres.js";
 import { type BackgroundIndexer, startBackgroundIndexer } from "./memory/indexer.js";
+import { wordNetAnalyzer } from "./memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "./memory/reconcile.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
 import { storageFailureMessage, storageFailureOf } from "./storageFailure.js";
@@ -82,11 +83,17 @@ async function openStores(config: Config, options: { command: string; log?: Logg
     const embedder = await createEmbedder(config.embedder, handle.db);
     index =
       config.index === "postgres"
-        ? await openPostgresIndex({ db: handle.db, dimensions: embedder.dimensions, log })
+        ? await openPostgresIndex({
+            db: handle.db,
+            dimensions: embedder.dimensions,
+            log,
+            analyzer: wordNetAnalyzer,
+          })
         : await openLanceIndex({
             uri: config.lanceUri,
             dimensions: embedder.dimensions,
             readConsistencySeconds: config.lanceReadConsistencySeconds,
+            analyzer: wordNetAnalyzer,
           });
     const model = config.model ? createModelClient(config.model) : undefined;
     const ctx: Context = {

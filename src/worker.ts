@@ -7,6 +7,7 @@ import { connectPostgres } from "./db/postgres.js";
 import { createConsoleLogger } from "./log.js";
 import { createEmbedder } from "./memory/embed/createEmbedder.js";
 import { createPostgresIndexMemory, openPostgresIndex } from "./memory/index/postgres.js";
+import { createAnalyzer } from "./memory/lexical/analyze.js";
 import { reconcileIndex } from "./memory/reconcile.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
 import { type WorkerBindings, workerSettings } from "./worker/settings.js";
@@ -20,6 +21,7 @@ interface ExecutionContext {
 // gate bounds the model requests of every request the isolate serves at once), the keys' rate limits, and
 // whether this isolate has already reconciled the index (repairing what an interrupted request left
 // pending).
+const plainAnalyzer = createAnalyzer();
 const indexMemory = createPostgresIndexMemory();
 let modelClient: ModelClient | undefined;
 let rateLimiter: RateLimiter | undefined;
@@ -53,6 +55,8 @@ export default {
       dimensions: embedder.dimensions,
       log,
       memory: indexMemory,
+      // WordNet's dictionary (34 MB of files) cannot ship in a Worker: nouns keep their own words here
+      analyzer: () => Promise.resolve(plainAnalyzer),
     });
     if (settings.model && !modelClient) modelClient = createModelClient(settings.model);
     const model = settings.model ? modelClient : undefined;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
+import { RECALL_SIGNALS } from "../src/memory/recall.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
+
+// every score a recalled memory carries, as the API gives them
+const SCORE_NAMES = [...RECALL_SIGNALS, "utility", "final"].sort();
 
 const t = useTestContext();
 
@@ -82,13 +86,7 @@ describe("recall over REST", () => {
     };
     expect(body.memories).toHaveLength(1);
     expect(body.memories[0]?.answer).toBe("24");
-    expect(Object.keys(body.memories[0]?.scores ?? {}).sort()).toEqual([
-      "final",
-      "fused",
-      "text",
-      "utility",
-      "vector",
-    ]);
+    expect(Object.keys(body.memories[0]?.scores ?? {}).sort()).toEqual(SCORE_NAMES);
   });
 
   it("answers 404 for an unknown bank and 400 naming the field for bad input", async () => {

@@ -3,9 +3,13 @@ import { type ServerType, serve } from "@hono/node-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import type { Context } from "../src/context.js";
+import { RECALL_SIGNALS } from "../src/memory/recall.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
+
+// every score a recalled memory carries, as the API gives them
+const SCORE_NAMES = [...RECALL_SIGNALS, "utility", "final"].sort();
 
 const t = useTestContext();
 let fake: FakeOpenAI;
@@ -105,13 +109,7 @@ describe("solve as server-sent events over a real socket", () => {
     expect(recalled?.data).toMatchObject({ memories: [{ rank: 1 }] });
     const memories = recalled?.data.memories as { id: string; scores: Record<string, number> }[];
     expect(memories[0]?.id).toMatch(/^mem_/);
-    expect(Object.keys(memories[0]?.scores ?? {}).sort()).toEqual([
-      "final",
-      "fused",
-      "text",
-      "utility",
-      "vector",
-    ]);
+    expect(Object.keys(memories[0]?.scores ?? {}).sort()).toEqual(SCORE_NAMES);
     const samples = events.filter((e) => e.event === "sample").map((e) => e.data);
     expect(samples.map((s) => s.index).sort()).toEqual([0, 1, 2, 3]);
     expect(samples.every((s) => s.answer === "54" && "confidence" in s)).toBe(true);

@@ -6,9 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import type { Context } from "../src/context.js";
 import { queryRows } from "../src/db/database.js";
+import { RECALL_SIGNALS } from "../src/memory/recall.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
+
+// every score a recalled memory carries, as the API gives them
+const SCORE_NAMES = [...RECALL_SIGNALS, "utility", "final"].sort();
 
 const t = useTestContext();
 const ADMIN = "admin-token-for-tests-0123456789";
@@ -133,13 +137,7 @@ describe("POST /v1/chat/completions with the openai SDK", () => {
     expect(precedent.runId).toMatch(/^run_/);
     expect(precedent.recalled).toHaveLength(1);
     expect(precedent.recalled[0]?.memoryId).toMatch(/^mem_/);
-    expect(Object.keys(precedent.recalled[0]?.scores ?? {}).sort()).toEqual([
-      "final",
-      "fused",
-      "text",
-      "utility",
-      "vector",
-    ]);
+    expect(Object.keys(precedent.recalled[0]?.scores ?? {}).sort()).toEqual(SCORE_NAMES);
     expect(response.headers.get("x-precedent-run-id")).toBe(precedent.runId);
     expect(response.headers.get("x-precedent-recalled")).toBe(precedent.recalled[0]?.memoryId);
 

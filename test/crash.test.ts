@@ -7,6 +7,7 @@ import { openDatabase } from "../src/db/client.js";
 import { queryRows } from "../src/db/database.js";
 import { FAULT_POINTS, type FaultPoint } from "../src/faults.js";
 import { openLanceIndex } from "../src/memory/index/lance.js";
+import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import { problemHash } from "../src/memory/problemHash.js";
 import { cliEnvironment, exited, runCli, spawnCli, waitForOutput } from "./support/cli.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
@@ -45,7 +46,11 @@ function solveThrough(url: string) {
 async function storesOf(env: Record<string, string>) {
   const config = loadConfig({ ...process.env, ...env });
   const handle = await openDatabase(config.database);
-  const index = await openLanceIndex({ uri: config.lanceUri, dimensions: LOCAL_EMBEDDING_DIMENSIONS });
+  const index = await openLanceIndex({
+    uri: config.lanceUri,
+    dimensions: LOCAL_EMBEDDING_DIMENSIONS,
+    analyzer: wordNetAnalyzer,
+  });
   try {
     const active = await queryRows<{ id: string }>(
       handle.db,

@@ -11,6 +11,7 @@ import { importProblems } from "../src/memory/importProblems.js";
 import { hnswEf, maxVectorSegments, openLanceIndex } from "../src/memory/index/lance.js";
 import type { IndexRow } from "../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
+import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex, reconcileIndex, reindex } from "../src/memory/reconcile.js";
 import { INDEX_KINDS, useTestContext } from "./support/context.js";
 
@@ -37,7 +38,12 @@ describe("LanceDB's HNSW search effort", () => {
 
   it("keeps the vector index to a few segments however many small batches are folded into it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "precedent-segments-"));
-    const index = await openLanceIndex({ uri: dir, dimensions: 384, annThreshold: 200 });
+    const index = await openLanceIndex({
+      uri: dir,
+      dimensions: 384,
+      annThreshold: 200,
+      analyzer: wordNetAnalyzer,
+    });
     const embedder = createLocalEmbedder(384);
     let n = 0;
     const batch = async (size: number) => {
@@ -188,24 +194,31 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       it("sees what another process wrote to or removed from a bank since it last searched it", async () => {
         const ctx = t.ctx();
         await seedSmallBank();
-        const other = await openPostgresIndex({ db: ctx.db, dimensions: ctx.embedder.dimensions });
+        const other = await openPostgresIndex({
+          db: ctx.db,
+          dimensions: ctx.embedder.dimensions,
+          analyzer: wordNetAnalyzer,
+        });
         try {
           const [query] = await ctx.embedder.embed([problems[0]?.value.problem as string]);
           const q = query as Float32Array;
           // this process now holds the bank's vectors in memory
           const [top] = await ctx.index.searchVector("small", q, 1);
           const id = top?.id as string;
+          expect((await ctx.index.lexicon("small")).lexicon.has(id)).toBe(true);
           await other.remove("small", [id]);
           const after = await ctx.index.searchVector("small", q, 30);
           expect(after.map((h) => h.id)).not.toContain(id);
           expect(after).toHaveLength(29);
+          expect((await ctx.index.lexicon("small")).lexicon.has(id)).toBe(false);
           const probe = new Float32Array(ctx.embedder.dimensions);
           probe[0] = 1;
           await other.upsert("small", [
             { id: "fresh", bank: "small", status: "active", trust: 5, text: "zebras", vector: probe },
           ]);
           expect((await ctx.index.searchVector("small", probe, 1))[0]?.id).toBe("fresh");
-          expect((await ctx.index.searchText("small", "zebra", 5)).map((h) => h.id)).toEqual(["fresh"]);
+          const { analyze, lexicon } = await ctx.index.lexicon("small");
+          expect(lexicon.search(analyze("zebras"), 5).literal.map((h) => h.id)).toEqual(["fresh"]);
         } finally {
           await other.close();
         }
@@ -222,7 +235,7 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       await ctx.reopenIndex();
       await checkIndex({ ctx });
       const [after] = await ctx.db.select().from(indexState);
-      expect(after).toMatchObject({ embedder: "local-hash-v1:128", dimensions: 128 });
+      expect(after).toMatchObject({ embedder: "local-hash-v2:128", dimensions: 128 });
       expect(await ctx.index.count("small")).toBe(30);
       const hits = await ctx.index.searchVector(
         "small",
@@ -246,13 +259,15 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
   });
 
   describe("index search", () => {
-    it("reads free text as words only, so query syntax characters cannot break a search", async () => {
+    it("reads free text as words only, so no characters of a query can break a search", async () => {
       const ctx = t.ctx();
       await seedSmallBank();
+      const { analyze, lexicon } = await ctx.index.lexicon("small");
       for (const query of ['marbles" OR 1=1 --', "(blue AND red):*", "\\u0000 ' \" ; ", "∑∫ marbles!!"]) {
-        await expect(ctx.index.searchText("small", query, 5)).resolves.toBeInstanceOf(Array);
+        expect(lexicon.search(analyze(query), 5).literal).toBeInstanceOf(Array);
       }
-      expect(await ctx.index.searchText("small", "", 5)).toEqual([]);
+      expect(lexicon.search(analyze("∑∫ marbles!!"), 5).literal).toHaveLength(5);
+      expect(lexicon.search(analyze(""), 5)).toEqual({ literal: [], structure: [] });
     });
 
     it("answers empty for a bank that has no index yet", async () => {
@@ -260,8 +275,30 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       expect(await ctx.index.searchVector("nothing", new Float32Array(ctx.embedder.dimensions), 3)).toEqual(
         [],
       );
-      expect(await ctx.index.searchText("nothing", "marbles", 3)).toEqual([]);
+      const { analyze, lexicon } = await ctx.index.lexicon("nothing");
+      expect(lexicon.search(analyze("marbles"), 3)).toEqual({ literal: [], structure: [] });
       expect(await ctx.index.count("nothing")).toBe(0);
+    });
+
+    it("keeps a bank's lexicon in step with this process's own writes, without reading the bank again", async () => {
+      const ctx = t.ctx();
+      await seedSmallBank();
+      const before = await ctx.index.lexicon("small");
+      const probe = new Float32Array(ctx.embedder.dimensions);
+      probe[0] = 1;
+      await ctx.index.upsert("small", [
+        { id: "zebra", bank: "small", status: "active", trust: 5, text: "Zebras graze.", vector: probe },
+      ]);
+      const [gone] = await ctx.index.ids("small");
+      await ctx.index.remove("small", [gone as string]);
+      await ctx.index.optimize("small");
+      const after = await ctx.index.lexicon("small");
+      // the same lexicon, brought along by each write (a rebuild would be a new one)
+      expect(after.lexicon).toBe(before.lexicon);
+      expect(after.lexicon.has("zebra")).toBe(true);
+      expect(after.lexicon.has(gone as string)).toBe(false);
+      expect(after.lexicon.size).toBe(30);
+      expect(after.lexicon.search(after.analyze("zebras"), 1).literal[0]?.id).toBe("zebra");
     });
   });
 });

@@ -50,15 +50,24 @@ describe("formatting a run for reading", () => {
     expect(text).toMatch(/^answer {3}54 {2}confidence 1\.00$/m);
 
     expect(text).toContain("recalled memories (1)");
-    expect(text).toMatch(/rank {2}memory +final {2}vector {4}text {3}fused {2}utility/);
+    expect(text).toMatch(
+      /rank {2}memory +final +literal +structure +values +vector +reworded +relevance +match +utility/,
+    );
     const [recall] = run.recalls;
     const s = recall?.scores as NonNullable<typeof recall>["scores"];
-    expect(text).toMatch(
-      new RegExp(
-        `^ +1 {2}${recall?.memoryId} +${s.final.toFixed(3)} +${s.vector.toFixed(3)} +${s.text.toFixed(2)} +${s.fused.toFixed(3)} +${s.utility.toFixed(2)}$`,
-        "m",
-      ),
-    );
+    const cell = (x: number | null) => (x === null ? "-" : x.toFixed(3));
+    const cells = [
+      s.final,
+      s.literal,
+      s.structure,
+      s.values,
+      s.vector,
+      s.reworded,
+      s.relevance,
+      s.match,
+      s.utility,
+    ];
+    expect(text).toMatch(new RegExp(`^ +1 {2}${recall?.memoryId} +${cells.map(cell).join(" +")}$`, "m"));
 
     expect(text).toContain("prompt (4 messages)");
     expect(text).toMatch(/^ {2}system {5}You solve problems step by step/m);
@@ -145,7 +154,10 @@ describe("precedent inspect", () => {
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain(`run ${runId} · bank fruit · completed · model fake-model`);
     expect(printed.stdout).toMatch(/^verdict {2}correct by gold/m);
-    expect(printed.stdout).toMatch(/^ +1 {2}mem_\w+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +0\.50$/m);
+    // final, literal, structure, values, vector (not measured), reworded, relevance, match, utility
+    expect(printed.stdout).toMatch(
+      /^ +1 {2}mem_\w+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +- +[\d.]+ +[\d.]+ +[\d.]+ +0\.500$/m,
+    );
     expect(printed.stdout).toContain("prompt (4 messages)");
     expect(printed.stdout).toMatch(/^ {2}#0 {2}answer 21 {2}confidence /m);
 

@@ -35,7 +35,7 @@ async function solvedRun(adminToken?: string) {
   expect(solved.status).toBe(200);
   const { runId } = (await solved.json()) as { runId: string };
   const run = (await (await app.request(`/v1/runs/${runId}`, { headers })).json()) as {
-    recalls: { memoryId: string; scores: Record<string, number> }[];
+    recalls: { memoryId: string; scores: Record<string, number | null> }[];
     writtenMemoryId: string;
   };
   return { app, runId, run, headers };
@@ -69,7 +69,8 @@ describe("the inspector's pages", () => {
     for (const recall of run.recalls) {
       expect(html).toContain(`data-memory-link="${recall.memoryId}"`);
       for (const [name, value] of Object.entries(recall.scores)) {
-        expect(html).toContain(`data-score="${name}" data-value="${String(value)}">${value.toFixed(4)}<`);
+        const shown = value === null ? "–" : value.toFixed(4);
+        expect(html).toContain(`data-score="${name}" data-value="${String(value)}">${shown}<`);
       }
     }
     expect(html).toContain("Sam has 4 boxes of 6 pens."); // a worked example in the exact prompt

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { contentTerms, maskedTokens } from "../src/memory/analogyTokens.js";
 import { dot } from "../src/memory/embed/embedder.js";
 import { createLocalEmbedder, embedLocal } from "../src/memory/embed/local.js";
+import { maskedTokens } from "../src/memory/lexical/tokens.js";
 
 const natalia =
   "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
@@ -15,10 +15,10 @@ describe("the local embedder", () => {
     expect(a).toEqual(b);
     expect(dot(a as Float32Array, a as Float32Array)).toBeCloseTo(1, 5);
     expect(a).toHaveLength(384);
-    expect(embedder.id).toBe("local-hash-v1:384");
+    expect(embedder.id).toBe("local-hash-v2:384");
   });
 
-  it("masks numbers and proper names, so the same problem with other values lands on the same point", () => {
+  it("masks numbers and proper names, so the same problem with other values lands close, but not on the same point", () => {
     expect(maskedTokens("Natalia sold 48 clips to Tom in May.")).toEqual([
       "@",
       "sold",
@@ -29,7 +29,10 @@ describe("the local embedder", () => {
       "in",
       "may",
     ]);
-    expect(dot(embedLocal(natalia, 384), embedLocal(renamed, 384))).toBeCloseTo(1, 5);
+    const similarity = dot(embedLocal(natalia, 384), embedLocal(renamed, 384));
+    expect(similarity).toBeGreaterThan(0.8);
+    // its own numbers and names keep the problem itself nearest
+    expect(similarity).toBeLessThan(0.99);
   });
 
   it("keeps a capitalized common word at the start of a sentence as a word", () => {
@@ -50,10 +53,6 @@ describe("the local embedder", () => {
     const unrelated = "Who painted the Mona Lisa and where does it hang today?";
     const q = embedLocal(natalia, 384);
     expect(dot(q, embedLocal(related, 384))).toBeGreaterThan(dot(q, embedLocal(unrelated, 384)) + 0.1);
-  });
-
-  it("keeps a problem's distinct content words, without numbers, names or function words, for text search", () => {
-    expect(contentTerms(natalia)).toEqual(["sold", "clips", "friends", "sell", "altogether"]);
   });
 
   it("embeds an empty text as the zero vector instead of failing", () => {

@@ -120,7 +120,7 @@ describe("CLI recall", () => {
     expect(recall.code).toBe(0);
     expect(recall.stdout).toMatch(/#1 mem_\w+ {2}answer 21 {2}\[gold\]/);
     expect(recall.stdout).toMatch(
-      /final [\d.]+ {2}vector [\d.]+ {2}text [\d.]+ {2}fused [\d.]+ {2}utility 0\.50/,
+      /final [\d.]+ {2}literal [\d.]+ {2}structure [\d.]+ {2}values [\d.]+ {2}reworded [\d.]+ {2}relevance [\d.]+ {2}match [\d.]+ {2}utility 0\.500/,
     );
   });
 

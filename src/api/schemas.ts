@@ -48,10 +48,15 @@ export const bankSchema = z
   })
   .openapi("Bank");
 
+// null: not measured (the vector search did not rank it, or a run recalled before the signal existed)
 export const recallScoresSchema = z.object({
-  vector: z.number(),
-  text: z.number(),
-  fused: z.number(),
+  literal: z.number().nullable(),
+  structure: z.number().nullable(),
+  values: z.number().nullable(),
+  vector: z.number().nullable(),
+  reworded: z.number().nullable(),
+  relevance: z.number(),
+  match: z.number().nullable(),
   utility: z.number(),
   final: z.number(),
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RECALL_SIGNALS } from "../memory/recall.js";
 import type { RunRecord } from "../reasoning/runs.js";
 
 /** Lines of a message or sample shown before the rest is summarized. */
@@ -51,7 +52,8 @@ export function preview(text: string, maxLines = PREVIEW_LINES): string[] {
   return [...head, `… (${lines.length - head.length - 1} more lines)`, cut(lines.at(-1) ?? "")];
 }
 
-const fixed = (x: number | undefined, digits: number) => (x === undefined ? "-" : x.toFixed(digits));
+const fixed = (x: number | null | undefined, digits: number) =>
+  x === undefined || x === null ? "-" : x.toFixed(digits);
 
 /** `label` in a column of its own, then the lines of `body` aligned after it. */
 function labelled(label: string, body: string[], width: number): string[] {
@@ -68,16 +70,13 @@ function keyValues(record: Record<string, unknown>): string {
 function recallTable(run: RunRecord): string[] {
   if (run.recalls.length === 0) return ["recalled memories: none"];
   const idWidth = Math.max(6, ...run.recalls.map((r) => r.memoryId.length));
-  const header = ["rank", "memory".padEnd(idWidth), " final", "vector", "  text", " fused", "utility"];
+  const columns = ["final", ...RECALL_SIGNALS, "utility"] as const;
+  const header = ["rank", "memory".padEnd(idWidth), ...columns.map((c) => c.padStart(9))];
   const rows = run.recalls.map((r) =>
     [
       String(r.rank).padStart(4),
       r.memoryId.padEnd(idWidth),
-      fixed(r.scores.final, 3).padStart(6),
-      fixed(r.scores.vector, 3).padStart(6),
-      fixed(r.scores.text, 2).padStart(6),
-      fixed(r.scores.fused, 3).padStart(6),
-      fixed(r.scores.utility, 2).padStart(7),
+      ...columns.map((c) => fixed(r.scores[c], 3).padStart(9)),
     ].join("  "),
   );
   return [

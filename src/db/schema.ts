@@ -2,7 +2,6 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
-  customType,
   index,
   integer,
   jsonb,
@@ -111,9 +110,8 @@ export const runRecalls = pgTable(
       .notNull()
       .references(() => memories.id, { onDelete: "cascade" }),
     rank: integer("rank").notNull(),
-    vectorScore: real("vector_score").notNull(),
-    textScore: real("text_score").notNull(),
-    fusedScore: real("fused_score").notNull(),
+    /** the signals it was ranked by (RecallScores but utility and final), as recall gave them */
+    signals: jsonb("signals").$type<Record<string, number | null>>().notNull().default({}),
     utility: real("utility").notNull(),
     finalScore: real("final_score").notNull(),
   },
@@ -183,14 +181,11 @@ export const embeddingCache = pgTable(
   (t) => [primaryKey({ columns: [t.model, t.textHash] })],
 );
 
-/** Postgres full-text search document: the lexemes of a text with their positions. */
-const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
-
 /**
  * The Postgres-backed search index (INDEX=postgres; src/memory/index/postgres.ts): what the LanceDB index
  * holds, in Postgres itself. Derived like LanceDB: reconcile writes it, `reindex` rebuilds it, and nothing
- * here refers to the records, so it can be dropped and rebuilt at any time. `tsv` is the full text
- * (english: stemmed, stop words dropped, like LanceDB's BM25 index), computed by Postgres on write.
+ * here refers to the records, so it can be dropped and rebuilt at any time. Lexical search runs in
+ * process over each bank's lexicon, built from `text` (src/memory/lexical/).
  */
 export const memoryIndex = pgTable(
   "memory_index",
@@ -201,24 +196,17 @@ export const memoryIndex = pgTable(
     trust: integer("trust").notNull(),
     text: text("text").notNull(),
     vector: real("vector").array().notNull(),
-    tsv: tsvector("tsv").notNull().generatedAlwaysAs(sql`to_tsvector('english'::regconfig, "text")`),
   },
-  (t) => [
-    primaryKey({ columns: [t.bankId, t.memoryId] }),
-    // fastupdate off: with it, new entries wait in a pending list that every search scans until a vacuum
-    // (PGlite never runs one); 7.5k fresh rows made a 10-term search 3× slower
-    index("memory_index_tsv").using("gin", t.tsv).with({ fastupdate: false }),
-  ],
+  (t) => [primaryKey({ columns: [t.bankId, t.memoryId] })],
 );
 
 /**
  * One row per bank of the Postgres-backed index: `generation` rises with every write to the bank's rows,
- * so a process that keeps the bank's vectors in memory knows when another writer changed them; `rows` and
- * `lexemes` (the sum of the texts' distinct lexemes) are kept with each write for BM25's idf and length norm.
+ * so a process that keeps the bank's vectors or lexicon in memory knows when another writer changed them;
+ * `rows` is kept with each write (it decides when a bank gets an HNSW index).
  */
 export const memoryIndexBanks = pgTable("memory_index_banks", {
   bankId: text("bank_id").primaryKey(),
   generation: bigint("generation", { mode: "number" }).notNull().default(0),
   rows: integer("rows").notNull().default(0),
-  lexemes: bigint("lexemes", { mode: "number" }).notNull().default(0),
 });

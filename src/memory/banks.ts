@@ -23,8 +23,8 @@ export const bankSettingsSchema = z
     trustFloor: verificationSchema.default("consensus"),
     /** a new solution verified at or above this becomes an active memory; below, it is quarantined */
     writeBackTier: verificationSchema.default("checker"),
-    /** cosine similarity below which a memory is not an analogue; unset: the embedder's default */
-    similarityFloor: z.number().min(-1).max(1).optional(),
+    /** the least `match` (0..1) a memory needs to be recalled; unset: 0.5 (see src/memory/lexical/match.ts) */
+    matchFloor: z.number().min(0).max(1).optional(),
   })
   .strict();
 export type BankSettings = z.infer<typeof bankSettingsSchema>;

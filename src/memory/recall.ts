@@ -1,32 +1,83 @@
 import type { Context } from "../context.js";
-import { contentTerms } from "./analogyTokens.js";
 import type { Bank } from "./banks.js";
-import { dot } from "./embed/embedder.js";
+import type { AnalyzedText } from "./lexical/analyze.js";
+import type { BankLexicon } from "./lexical/bankLexicon.js";
+import {
+  type MemoryEvidence,
+  memoryEvidence,
+  type QueryEvidence,
+  queryEvidence,
+} from "./lexical/evidence.js";
+import { analogueMatch, DEFAULT_MATCH_FLOOR } from "./lexical/match.js";
 import { problemHash } from "./problemHash.js";
-import { candidateRows } from "./store.js";
+import { type CandidateRow, candidateRows } from "./store.js";
 import { trustOf, type Verification } from "./trust.js";
 
-/** Reciprocal rank fusion constant (Cormack et al.): damps the head of each list so neither dominates. */
-const RRF_K = 60;
 /** MMR trade-off: 1 is pure relevance, 0 pure diversity. */
 const MMR_LAMBDA = 0.6;
+// MMR weighs only near-identical examples (literal cosine from 0.8: the same template with other values):
+// two examples that merely share a topic are both worth showing. Counting every similarity pushed true
+// analogues out of the top 3 (dev set variant @3: 0.944 from 0; 0.956 from 0.8).
+const NEAR_IDENTICAL = 0.8;
 const MIN_CANDIDATES = 16;
+// relevance = structure + LITERAL_WEIGHT · literal (+ the embedder's weight · vector). On the analogue dev
+// set (bench quality), structure alone: variant @1 0.92, paraphrase 0.85; each added weight of literal
+// buys paraphrases and costs variants (0.5: 0.94 / 0.92; 2: 0.98 / 0.91; 4: 0.99 / 0.88), so literal
+// evidence decides outright only where it is unmistakable (REWORDED_* below) and otherwise weighs half.
+const LITERAL_WEIGHT = 0.5;
+// The query is taken for the literal leader reworded (it ranks first) when that memory's literal score is
+// at least REWORDED_LEAD times the runner-up's, or it holds REWORDED_VALUES of the query's numbers and
+// names. On the dev set, a literal leader that was not the problem the query was written from stood out
+// by at most 1.63× and held at most 0.41 of the values; nine in ten true leaders stood out by ≥ 1.72×.
+const REWORDED_LEAD = 1.6;
+const REWORDED_VALUES = 0.45;
+// relevance added to the memory taken for the query reworded: more than any other memory can reach
+const REWORDED_BONUS = 2;
+// A reworded memory that also holds RESTATED_VALUES of the query's numbers and names by weight, and two
+// of its numbers at least, is the query restated: recalled whatever its match (a short problem reworded
+// has little structure in common with its original). Names alone do not make it: "Who wrote Pride and
+// Prejudice?" shares two with a problem about watching the series.
+const RESTATED_VALUES = 0.9;
+const RESTATED_MIN_NUMBERS = 2;
 
 export interface RecallScores {
-  /** cosine similarity of the memory's problem to the query */
-  vector: number;
-  /** BM25 score of the full-text match (0 when the text search did not find it) */
-  text: number;
-  /** reciprocal rank fusion of both lists (absent from one: ranked just below its last), rank 1 in both is 1 */
-  fused: number;
+  /** literal BM25 (words, numbers, names, word pairs) over the best in the bank, 0..1 */
+  literal: number | null;
+  /** structure BM25 (numbers and names masked, nouns as their kinds, word pairs) over the best, 0..1 */
+  structure: number | null;
+  /** share of the query's numbers and names (weighted by rarity) that the memory holds, 0..1 */
+  values: number | null;
+  /** cosine similarity of the memory's problem to the query, when the vector search ranked it */
+  vector: number | null;
+  /** 1 when the memory was taken for the query itself reworded (it ranks first), else 0 */
+  reworded: number | null;
+  /** what recall ranks by: structure + 0.5 · literal (+ the embedder's vector weight · vector), + 2 if reworded */
+  relevance: number;
+  /**
+   * how likely the memory is an analogue at all, 0..1 (src/memory/lexical/match.ts); below the floor it is
+   * not recalled. 1 for the query's own problem, and for a memory that restates it (reworded, holding
+   * nearly all of its numbers and names)
+   */
+  match: number | null;
   /** utility prior (helped + 1) / (recalled + 2): memories that helped before count more */
   utility: number;
   /**
-   * the MMR score at which it was picked: λ·relevance − (1−λ)·(highest similarity to a memory ranked above),
-   * where relevance = mean(fused, vector) × (0.5 + utility)
+   * the MMR score at which it was picked: λ·relevance·(0.5 + utility) − (1−λ)·(highest literal similarity
+   * to a memory ranked above, counted from 0.8: near-identical problems)
    */
   final: number;
 }
+
+/** The scores that say why a memory ranked where it did, in the order the inspector and CLI show them. */
+export const RECALL_SIGNALS = [
+  "literal",
+  "structure",
+  "values",
+  "vector",
+  "reworded",
+  "relevance",
+  "match",
+] as const;
 
 export interface RecalledMemory {
   id: string;
@@ -44,17 +95,17 @@ export interface RecalledMemory {
 
 export interface RecallResult {
   memories: RecalledMemory[];
-  /** true when candidates existed but none reached the similarity floor */
+  /** true when candidates existed but none reached the match floor */
   abstained: boolean;
-  /** candidates found by either search before filtering */
+  /** candidates found by any search before filtering */
   considered: number;
-  similarityFloor: number;
+  matchFloor: number;
   timings: { embedMs: number; searchMs: number; rerankMs: number };
 }
 
 export interface RecallOptions {
   k?: number;
-  similarityFloor?: number;
+  matchFloor?: number;
 }
 
 /** The utility prior recall ranks by: (helped + 1) / (recalled + 2), 0.5 for a memory never recalled. */
@@ -62,19 +113,24 @@ export function utilityPrior(m: { helpedCount: number; recalledCount: number }):
   return (m.helpedCount + 1) / (m.recalledCount + 2);
 }
 
-interface Candidate {
-  id: string;
-  vector: Float32Array;
-  vectorRank?: number;
-  textRank?: number;
-  textScore: number;
+interface Scored {
+  row: CandidateRow;
+  exact: boolean;
+  text: AnalyzedText;
+  evidence: MemoryEvidence;
+  vector: number | null;
+  reworded: boolean;
+  relevance: number;
+  match: number;
+  utility: number;
 }
 
 /**
- * The memories of a bank most worth showing as worked examples for `query`: hybrid search (vector kNN +
- * BM25, fused by reciprocal rank), only active memories at or above the bank's trust floor, reranked
- * with the utility prior and MMR diversity. Below the similarity floor it abstains rather than return
- * an unrelated example.
+ * The memories of a bank most worth showing as worked examples for `query`: the best literal and structure
+ * matches of the bank's lexicon (and the vector search, when the embedder's vectors carry weight), only
+ * active memories at or above the bank's trust floor, ranked by their lexical evidence with the utility
+ * prior and MMR diversity. A memory whose match is below the floor is left out, so for a question the
+ * bank has nothing for, recall abstains rather than return an unrelated example.
  */
 export async function recallAnalogues({
   ctx,
@@ -88,122 +144,179 @@ export async function recallAnalogues({
   options?: RecallOptions;
 }): Promise<RecallResult> {
   const k = options.k ?? bank.settings.k;
-  const floor =
-    options.similarityFloor ?? bank.settings.similarityFloor ?? ctx.embedder.defaultSimilarityFloor;
+  const floor = options.matchFloor ?? bank.settings.matchFloor ?? DEFAULT_MATCH_FLOOR;
   const t0 = performance.now();
   if (k === 0) {
-    return {
-      memories: [],
-      abstained: false,
-      considered: 0,
-      similarityFloor: floor,
-      timings: { embedMs: 0, searchMs: 0, rerankMs: 0 },
-    };
+    return { memories: [], abstained: false, considered: 0, matchFloor: floor, timings: timings(t0, t0, t0) };
   }
-  const [queryVector] = await ctx.embedder.embed([query]);
-  const qv = queryVector as Float32Array;
+  const vectorWeight = ctx.embedder.vectorWeight;
+  const queryVector = vectorWeight > 0 ? ((await ctx.embedder.embed([query]))[0] as Float32Array) : undefined;
   const t1 = performance.now();
   const limit = Math.max(MIN_CANDIDATES, 4 * k);
   const hash = problemHash(query);
-  // both searches run on LanceDB's own threads at once
-  const [vectorHits, textHits] = await Promise.all([
-    ctx.index.searchVector(bank.id, qv, limit),
-    ctx.index.searchText(bank.id, contentTerms(query).join(" "), limit),
+  const [view, vectorHits] = await Promise.all([
+    ctx.index.lexicon(bank.id),
+    queryVector ? ctx.index.searchVector(bank.id, queryVector, limit) : Promise.resolve([]),
   ]);
+  const queryText = view.analyze(query);
+  const matches = view.lexicon.search(queryText, limit);
   const t2 = performance.now();
 
-  const candidates = new Map<string, Candidate>();
-  vectorHits.forEach((h, i) => {
-    candidates.set(h.id, { id: h.id, vector: h.vector, vectorRank: i + 1, textScore: 0 });
-  });
-  textHits.forEach((h, i) => {
-    const c = candidates.get(h.id);
-    if (c) Object.assign(c, { textRank: i + 1, textScore: h.score });
-    else candidates.set(h.id, { id: h.id, vector: h.vector, textRank: i + 1, textScore: h.score });
-  });
-
+  const ids = new Set<string>();
+  for (const h of matches.literal) ids.add(h.id);
+  for (const h of matches.structure) ids.add(h.id);
+  for (const h of vectorHits) ids.add(h.id);
   // The records are the truth on status and trust, and an exact problem match counts even if the index
   // has not caught up with it yet.
-  const rows = await candidateRows(ctx.db, bank.id, [...candidates.keys()], hash);
-  for (const r of rows) {
-    if (r.problemHash === hash && !candidates.has(r.id))
-      candidates.set(r.id, { id: r.id, vector: qv, vectorRank: 1, textRank: 1, textScore: 0 });
-  }
+  const rows = await candidateRows(ctx.db, bank.id, [...ids], hash);
+  const considered = new Set([...ids, ...rows.map((r) => r.id)]).size;
 
+  const similarity = new Map(vectorHits.map((h) => [h.id, h.similarity]));
+  const vectorBest = vectorHits[0]?.similarity ?? 0;
+  // a memory the vector search did not return ranks just below its last: weak evidence, not none
+  const vectorFloor = vectorHits.at(-1)?.similarity ?? 0;
+  const evidence = queryEvidence(view.lexicon, queryText, matches);
   const trustFloor = trustOf(bank.settings.trustFloor);
-  const maxFused = 2 / (RRF_K + 1);
-  const scored = rows
+  const scored: Scored[] = rows
     // the index may lag a status change by a moment; the records decide what may be recalled
     .filter((r) => r.status === "active" && r.trust >= trustFloor)
-    .map((r) => {
-      const c = candidates.get(r.id) as Candidate;
-      const exact = r.problemHash === hash;
-      const similarity = exact ? 1 : dot(qv, c.vector);
-      // a memory one list did not return ranks just below that list's last place: missing from the top
-      // `limit` of a search is weak evidence, not none (a short query can tie hundreds of texts)
-      const fused =
-        (1 / (RRF_K + (c.vectorRank ?? limit + 1)) + 1 / (RRF_K + (c.textRank ?? limit + 1))) / maxFused;
-      const utility = utilityPrior(r);
-      // rank fusion alone forgets how close a match is (cosine 0.42 and 1.0 can both rank near the top):
-      // relevance averages it with the similarity itself; neutral utility (0.5) leaves it unchanged and
-      // the prior moves it by at most ±50%
-      const relevance = exact ? 2 : ((fused + similarity) / 2) * (0.5 + utility);
-      return { row: r, c, exact, similarity, fused, utility, relevance };
+    .map((row) => {
+      const exact = row.problemHash === hash;
+      const text = view.analyze(row.problem);
+      const e = memoryEvidence(view.lexicon, evidence, text);
+      const vector = similarity.get(row.id) ?? null;
+      const reworded = isReworded(evidence, row.id, e);
+      const restated = reworded && restates(evidence, e, queryText, text);
+      const vectorPart = vectorWeight > 0 && vectorBest > 0 ? (vector ?? vectorFloor) / vectorBest : 0;
+      const relevance =
+        e.structure +
+        LITERAL_WEIGHT * e.literal +
+        vectorWeight * vectorPart +
+        (exact ? 2 * REWORDED_BONUS : reworded ? REWORDED_BONUS : 0);
+      const match = exact || restated ? 1 : analogueMatch(evidence, e);
+      return {
+        row,
+        exact,
+        text,
+        evidence: e,
+        vector,
+        reworded,
+        relevance,
+        match,
+        utility: utilityPrior(row),
+      };
     });
-  const passing = scored.filter((s) => s.similarity >= floor);
+  const passing = scored.filter((s) => s.exact || s.match >= floor);
+  const picked = pickDiverse(passing, k, view.lexicon);
 
-  const picked: (typeof passing)[number][] = [];
-  const finals: number[] = [];
-  const pool = [...passing];
-  while (picked.length < k && pool.length > 0) {
+  return {
+    memories: picked.map(({ s, final }, i) => ({
+      id: s.row.id,
+      rank: i + 1,
+      problem: s.row.problem,
+      reasoning: s.row.reasoning,
+      answer: s.row.answer,
+      answerCanonical: s.row.answerCanonical,
+      verification: s.row.verification as Verification,
+      trust: s.row.trust,
+      exact: s.exact,
+      scores: {
+        literal: round(s.evidence.literal),
+        structure: round(s.evidence.structure),
+        values: round(s.evidence.values),
+        vector: s.vector === null ? null : round(s.vector),
+        reworded: s.reworded ? 1 : 0,
+        relevance: round(s.relevance),
+        match: round(s.match),
+        utility: round(s.utility),
+        final: round(final),
+      },
+    })),
+    abstained: scored.length > 0 && passing.length === 0,
+    considered,
+    matchFloor: floor,
+    timings: timings(t0, t1, t2),
+  };
+}
+
+/** Whether a reworded memory holds nearly all of the query's values, numbers among them: the query restated. */
+function restates(
+  query: QueryEvidence,
+  e: MemoryEvidence,
+  queryText: AnalyzedText,
+  memory: AnalyzedText,
+): boolean {
+  if ((query.literalLeader?.lead ?? 0) < REWORDED_LEAD || e.values < RESTATED_VALUES) return false;
+  let numbers = 0;
+  for (const value of queryText.values.keys()) if (/^\d/.test(value) && memory.values.has(value)) numbers++;
+  return numbers >= RESTATED_MIN_NUMBERS;
+}
+
+/** Whether the memory is the literal leader and stands out enough to be the query itself reworded. */
+function isReworded(query: QueryEvidence, id: string, e: MemoryEvidence): boolean {
+  const leader = query.literalLeader;
+  if (!leader || leader.id !== id) return false;
+  return leader.lead >= REWORDED_LEAD || e.values >= REWORDED_VALUES;
+}
+
+/**
+ * Maximal marginal relevance: each pick maximizes λ·relevance·(0.5 + utility) − (1−λ)·redundancy, where
+ * redundancy is its highest literal similarity (idf-weighted cosine) to a memory picked before it, when
+ * that reaches NEAR_IDENTICAL (else 0).
+ */
+function pickDiverse(pool: Scored[], k: number, lexicon: BankLexicon): { s: Scored; final: number }[] {
+  const left = pool.map((s) => ({
+    s,
+    weights: literalWeights(s.text, lexicon),
+    value: s.relevance * (0.5 + s.utility),
+  }));
+  const picked: { s: Scored; final: number; weights: Map<string, number> }[] = [];
+  while (picked.length < k && left.length > 0) {
     let best = 0;
     let bestScore = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < pool.length; i++) {
-      const s = pool[i] as (typeof pool)[number];
+    for (let i = 0; i < left.length; i++) {
+      const c = left[i] as (typeof left)[number];
       let redundancy = 0;
-      for (const p of picked) redundancy = Math.max(redundancy, dot(s.c.vector, p.c.vector));
-      const score = MMR_LAMBDA * s.relevance - (1 - MMR_LAMBDA) * redundancy;
-      const tie = score === bestScore && s.similarity > (pool[best] as (typeof pool)[number]).similarity;
+      for (const p of picked) redundancy = Math.max(redundancy, cosine(c.weights, p.weights));
+      if (redundancy < NEAR_IDENTICAL) redundancy = 0;
+      const score = MMR_LAMBDA * c.value - (1 - MMR_LAMBDA) * redundancy;
+      const tie = score === bestScore && c.s.relevance > (left[best] as (typeof left)[number]).s.relevance;
       if (score > bestScore || tie) {
         bestScore = score;
         best = i;
       }
     }
-    picked.push(pool.splice(best, 1)[0] as (typeof pool)[number]);
-    finals.push(bestScore);
+    const [chosen] = left.splice(best, 1);
+    if (!chosen) break;
+    picked.push({ s: chosen.s, final: bestScore, weights: chosen.weights });
   }
+  return picked;
+}
 
-  return {
-    memories: picked.map((s, i) => {
-      return {
-        id: s.row.id,
-        rank: i + 1,
-        problem: s.row.problem,
-        reasoning: s.row.reasoning,
-        answer: s.row.answer,
-        answerCanonical: s.row.answerCanonical,
-        verification: s.row.verification as Verification,
-        trust: s.row.trust,
-        exact: s.exact,
-        scores: {
-          vector: round(s.similarity),
-          text: round(s.c.textScore),
-          fused: round(s.fused),
-          utility: round(s.utility),
-          final: round(finals[i] as number),
-        },
-      };
-    }),
-    abstained: scored.length > 0 && passing.length === 0,
-    considered: candidates.size,
-    similarityFloor: floor,
-    timings: ms(),
-  };
-
-  function ms() {
-    const t3 = performance.now();
-    return { embedMs: round(t1 - t0), searchMs: round(t2 - t1), rerankMs: round(t3 - t2) };
+/** A text's literal terms as a unit vector of tf-idf weights. */
+function literalWeights(text: AnalyzedText, lexicon: BankLexicon): Map<string, number> {
+  const weights = new Map<string, number>();
+  let norm = 0;
+  for (const [term, count] of text.literal) {
+    const w = (1 + Math.log(count)) * lexicon.literal.idf(term);
+    weights.set(term, w);
+    norm += w * w;
   }
+  norm = Math.sqrt(norm) || 1;
+  for (const [term, w] of weights) weights.set(term, w / norm);
+  return weights;
+}
+
+function cosine(a: Map<string, number>, b: Map<string, number>): number {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  let s = 0;
+  for (const [term, w] of small) s += w * (large.get(term) ?? 0);
+  return s;
+}
+
+function timings(t0: number, t1: number, t2: number) {
+  const t3 = performance.now();
+  return { embedMs: round(t1 - t0), searchMs: round(t2 - t1), rerankMs: round(t3 - t2) };
 }
 
 function round(x: number): number {

@@ -226,7 +226,10 @@ export async function solve({ ctx, bank, query, options = {}, onEvent }: SolveIn
           },
           runId,
           model: model.name,
-          neighbours: recall.memories.map((m) => ({ id: m.id, similarity: m.scores.vector })),
+          // the recalled memories' cosines, when recall searched vectors; else write-back searches them itself
+          neighbours: recall.memories.every((m) => m.scores.vector !== null)
+            ? recall.memories.map((m) => ({ id: m.id, similarity: m.scores.vector as number }))
+            : undefined,
         },
       });
       ctx.fault?.("after-memory-row");

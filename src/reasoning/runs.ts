@@ -1,7 +1,7 @@
 import { asc, eq } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { runRecalls, runSamples, runs } from "../db/schema.js";
-import type { RecallScores } from "../memory/recall.js";
+import { RECALL_SIGNALS, type RecallScores } from "../memory/recall.js";
 import type { ChainSample } from "./sample.js";
 
 /** A recalled memory as a run records it. */
@@ -55,9 +55,7 @@ export async function saveRun(db: Database, run: RunRecord): Promise<void> {
       runId: run.id,
       memoryId: r.memoryId,
       rank: r.rank,
-      vectorScore: r.scores.vector,
-      textScore: r.scores.text,
-      fusedScore: r.scores.fused,
+      signals: Object.fromEntries(RECALL_SIGNALS.map((name) => [name, r.scores[name]])),
       utility: r.scores.utility,
       finalScore: r.scores.final,
     }));
@@ -151,9 +149,11 @@ export async function getRun(db: Database, id: string): Promise<RunRecord | unde
       memoryId: r.memoryId,
       rank: r.rank,
       scores: {
-        vector: r.vectorScore,
-        text: r.textScore,
-        fused: r.fusedScore,
+        ...(Object.fromEntries(RECALL_SIGNALS.map((name) => [name, r.signals[name] ?? null])) as Pick<
+          RecallScores,
+          (typeof RECALL_SIGNALS)[number]
+        >),
+        relevance: r.signals.relevance ?? 0,
         utility: r.utility,
         final: r.finalScore,
       },

@@ -13,6 +13,7 @@ import { importProblems, type ProblemInput } from "../../src/memory/importProble
 import { openLanceIndex } from "../../src/memory/index/lance.js";
 import type { MemoryIndex } from "../../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../../src/memory/index/postgres.js";
+import { wordNetAnalyzer } from "../../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "../../src/memory/reconcile.js";
 import { createTestDatabase, type TestDatabase, truncateAll } from "./database.js";
 
@@ -43,8 +44,13 @@ export async function createTestContext(
   if (indexKind === "postgres") await db.execute(sql`truncate memory_index, memory_index_banks`);
   const open = (dimensions: number) =>
     indexKind === "postgres"
-      ? openPostgresIndex({ db, dimensions })
-      : openLanceIndex({ uri: lanceDir, dimensions, annThreshold: options.annThreshold });
+      ? openPostgresIndex({ db, dimensions, analyzer: wordNetAnalyzer })
+      : openLanceIndex({
+          uri: lanceDir,
+          dimensions,
+          annThreshold: options.annThreshold,
+          analyzer: wordNetAnalyzer,
+        });
   const ctx: TestContext = {
     db,
     index: await open(embedder.dimensions),

@@ -9,7 +9,7 @@ export const recallRequestSchema = z
   .object({
     query: querySchema,
     k: kSchema.optional(),
-    similarityFloor: z.number().min(-1).max(1).optional(),
+    matchFloor: z.number().min(0).max(1).optional(),
   })
   .strict()
   .openapi("RecallRequest");
@@ -20,7 +20,7 @@ export const recallResponseSchema = z
     memories: z.array(recalledMemorySchema),
     abstained: z.boolean(),
     considered: z.number().int(),
-    similarityFloor: z.number(),
+    matchFloor: z.number(),
     timings: z.object({ embedMs: z.number(), searchMs: z.number(), rerankMs: z.number() }),
   })
   .openapi("RecallResponse");

@@ -3,7 +3,12 @@ import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
-import { type RecallResult, recallAnalogues } from "../../memory/recall.js";
+import {
+  RECALL_SIGNALS,
+  type RecallResult,
+  type RecallScores,
+  recallAnalogues,
+} from "../../memory/recall.js";
 import { runningServerUrl, serverJson } from "../serverClient.js";
 
 /** `precedent recall --bank B "question"`: through the running server when it holds the embedded database. */
@@ -52,7 +57,7 @@ async function recallDirectly(
 export function formatRecall(result: RecallResult): string {
   if (result.memories.length === 0) {
     return result.abstained
-      ? `no memory reaches the similarity floor ${result.similarityFloor} (${result.considered} considered): abstaining`
+      ? `no memory reaches the match floor ${result.matchFloor} (${result.considered} considered): abstaining`
       : "no memories to recall";
   }
   const lines = result.memories.map((m) => {
@@ -60,9 +65,18 @@ export function formatRecall(result: RecallResult): string {
     const problem = m.problem.length > 90 ? `${m.problem.slice(0, 87)}...` : m.problem;
     return [
       `#${m.rank} ${m.id}${m.exact ? " (exact match)" : ""}  answer ${m.answer}  [${m.verification}]`,
-      `   final ${s.final.toFixed(3)}  vector ${s.vector.toFixed(3)}  text ${s.text.toFixed(2)}  fused ${s.fused.toFixed(3)}  utility ${s.utility.toFixed(2)}`,
+      `   ${scoreLine(s)}`,
       `   ${problem.replace(/\s+/g, " ")}`,
     ].join("\n");
   });
-  return `${lines.join("\n")}\n(${result.considered} candidates, floor ${result.similarityFloor})`;
+  return `${lines.join("\n")}\n(${result.considered} candidates, match floor ${result.matchFloor})`;
+}
+
+/** Every score of a recalled memory on one line; a signal not measured for it is left out. */
+export function scoreLine(s: RecallScores): string {
+  const names = ["final", ...RECALL_SIGNALS, "utility"] as const;
+  return names
+    .filter((name) => s[name] !== null)
+    .map((name) => `${name} ${(s[name] as number).toFixed(3)}`)
+    .join("  ");
 }

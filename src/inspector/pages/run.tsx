@@ -1,12 +1,12 @@
 import type { FC } from "hono/jsx";
-import type { RecallScores } from "../../memory/recall.js";
+import { RECALL_SIGNALS, type RecallScores } from "../../memory/recall.js";
 import type { VoteResult } from "../../reasoning/vote.js";
 import { excerpt, formatMs, formatPercent, formatScore } from "../format.js";
 import { Layout, Verdict } from "../layout.js";
 import type { RunView } from "../loadRun.js";
 import { VoteChart } from "./voteChart.js";
 
-const SCORE_NAMES: (keyof RecallScores)[] = ["vector", "text", "fused", "utility", "final"];
+const SCORE_NAMES: (keyof RecallScores)[] = [...RECALL_SIGNALS, "utility", "final"];
 
 /** A recalled memory's score breakdown; each value also rides in a data attribute, unrounded. */
 const Scores: FC<{ scores: RecallScores }> = ({ scores }) => (
@@ -15,7 +15,7 @@ const Scores: FC<{ scores: RecallScores }> = ({ scores }) => (
       <>
         <dt>{name}</dt>
         <dd data-score={name} data-value={String(scores[name])}>
-          {formatScore(scores[name])}
+          {scores[name] === null ? "–" : formatScore(scores[name] as number)}
         </dd>
       </>
     ))}

@@ -3,8 +3,11 @@ export interface Embedder {
   /** Names the model and dimension: a different id means the index must be rebuilt. */
   readonly id: string;
   readonly dimensions: number;
-  /** Cosine similarity below which two texts are unrelated for this embedder (recall abstains). */
-  readonly defaultSimilarityFloor: number;
+  /**
+   * How much recall's ranking weighs this embedder's cosine similarity next to the lexical evidence
+   * (0: its vectors are not searched at recall, only used to find near-duplicates at write-back).
+   */
+  readonly vectorWeight: number;
   embed(texts: string[]): Promise<Float32Array[]>;
 }
 

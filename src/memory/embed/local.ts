@@ -1,25 +1,26 @@
-import { COMMON_WORDS, maskedTokens } from "../analogyTokens.js";
+import { COMMON_WORDS, tokenize } from "../lexical/tokens.js";
 import { type Embedder, normalize } from "./embedder.js";
 
 /**
- * The offline default embedder: signed feature hashing of word uni/bigrams and character n-grams.
- * Numbers become `#` and proper names `@` before hashing, so two problems with the same structure and
- * different values or people land close together: that is what makes a solved problem a useful analogue.
+ * The offline default embedder: signed feature hashing of word uni/bigrams and character n-grams over the
+ * masked text (numbers `#`, proper names `@`: two problems with the same structure land close together),
+ * plus the literal numbers and names themselves (the same problem reworded lands closer still).
  */
 export function createLocalEmbedder(dimensions: number): Embedder {
   return {
-    id: `local-hash-v1:${dimensions}`,
+    id: `local-hash-v2:${dimensions}`,
     dimensions,
-    defaultSimilarityFloor: LOCAL_SIMILARITY_FLOOR,
+    vectorWeight: LOCAL_VECTOR_WEIGHT,
     async embed(texts) {
       return texts.map((t) => embedLocal(t, dimensions));
     },
   };
 }
 
-// Measured with 384 dimensions against GSM8K train: off-topic questions peak at 0.34 with their nearest
-// memory, while three in four GSM8K test questions have a neighbour above it (test/recall.test.ts).
-const LOCAL_SIMILARITY_FLOOR = 0.34;
+// A hashed vector of 384 slots adds nothing that the lexicon's BM25 (with idf, no collisions) does not
+// already say: on the analogue dev set (bench quality) weight 0.25 moved no figure up; recall does not
+// search these vectors. They find near-duplicates at write-back.
+const LOCAL_VECTOR_WEIGHT = 0;
 
 function hash32(s: string, seed: number): number {
   let h = seed >>> 0;
@@ -40,10 +41,12 @@ const WORD_WEIGHT = 1;
 const FUNCTION_WORD_WEIGHT = 0.1;
 const BIGRAM_WEIGHT = 1;
 const CHAR_WEIGHT = 0.5;
+const VALUE_WEIGHT = 1;
 
 function featureWeight(feature: string): number {
   if (feature.startsWith("c:")) return CHAR_WEIGHT;
   if (feature.startsWith("b:")) return BIGRAM_WEIGHT;
+  if (feature.startsWith("v:")) return VALUE_WEIGHT;
   const word = feature.slice(2);
   return COMMON_WORDS.has(word) || word === "#" || word === "@" ? FUNCTION_WORD_WEIGHT : WORD_WEIGHT;
 }
@@ -52,7 +55,9 @@ function featureWeight(feature: string): number {
 export function embedLocal(text: string, dimensions: number): Float32Array {
   const counts = new Map<string, number>();
   const add = (feature: string) => counts.set(feature, (counts.get(feature) ?? 0) + 1);
-  const tokens = maskedTokens(text);
+  const all = tokenize(text);
+  for (const t of all) if (t.kind === "number" || t.kind === "name") add(`v:${t.literal}`);
+  const tokens = all.map((t) => t.masked);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as string;
     add(`w:${t}`);

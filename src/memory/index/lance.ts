@@ -1,6 +1,8 @@
 import * as lancedb from "@lancedb/lancedb";
 import { type Table as ArrowTable, Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
-import type { MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js";
+import type { Analyzer } from "../lexical/analyze.js";
+import type { IndexStore, MemoryIndex, VectorHit } from "./memoryIndex.js";
+import { withLexicon } from "./withLexicon.js";
 
 export interface LanceIndexOptions {
   uri: string;
@@ -12,6 +14,8 @@ export interface LanceIndexOptions {
    * location; 0 checks on every read. Unset: only this process's own writes are seen (one writer).
    */
   readConsistencySeconds?: number;
+  /** how the banks' lexicons analyze texts (loaded once, on the first search) */
+  analyzer: () => Promise<Analyzer>;
 }
 
 // Below this a flat scan is fast enough (a flat scan costs about 1 ms per 1,000 rows of 384 floats);
@@ -47,27 +51,14 @@ export function maxVectorSegments(rows: number): number {
 export function hnswEf(rows: number): number {
   return Math.min(MAX_HNSW_EF, Math.round(HNSW_EF * Math.max(1, Math.log2(rows / 50_000))));
 }
-// The FTS query parser treats some characters as syntax; a query is words, nothing else.
-const MAX_QUERY_TERMS = 48;
-
-function ftsIndex() {
-  return lancedb.Index.fts({ withPosition: false, stem: true, removeStopWords: true });
-}
-
 function tableName(bank: string): string {
   return `bank_${bank}`;
 }
 
-/** Keeps only word characters of a free-text query, so user text can never be read as FTS syntax. */
-export function ftsTerms(query: string): string {
-  const terms = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return terms.slice(0, MAX_QUERY_TERMS).join(" ");
-}
-
-/** Reads ids, one score column and the vectors column by column out of an Arrow result. */
-function hitsOf(table: ArrowTable, scoreColumn: "_distance" | "_score") {
+/** Reads ids, distances and vectors column by column out of an Arrow result. */
+function hitsOf(table: ArrowTable) {
   const ids = table.getChild("id");
-  const scores = table.getChild(scoreColumn);
+  const scores = table.getChild("_distance");
   const vectors = table.getChild("vector");
   const hits: { id: string; score: number; vector: Float32Array }[] = [];
   for (let i = 0; i < table.numRows; i++) {
@@ -82,8 +73,12 @@ function hitsOf(table: ArrowTable, scoreColumn: "_distance" | "_score") {
   return hits;
 }
 
-/** The embedded LanceDB index: one table per bank, vector + BM25 full text, on disk or an object store. */
+/** The embedded LanceDB index: one table per bank (rows and vectors), on disk or an object store. */
 export async function openLanceIndex(options: LanceIndexOptions): Promise<MemoryIndex> {
+  return withLexicon(await openLanceStore(options), { analyzer: options.analyzer });
+}
+
+async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
   const db = await lancedb.connect(
     options.uri,
     options.readConsistencySeconds === undefined
@@ -94,7 +89,6 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
   const tables = new Map<string, lancedb.Table>();
   // each bank's row count when its table was opened or last optimized: what the search's ef is chosen by
   const sizes = new Map<string, number>();
-  const withFts = new Set<string>();
   const schema = new Schema([
     new Field("id", new Utf8(), false),
     new Field("bank", new Utf8(), false),
@@ -136,12 +130,6 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
       const table = await ensure(bank);
       const data = rows.map((r) => ({ ...r, vector: Array.from(r.vector) }));
       await table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
-      // rows written after the FTS index was built are still searched (unindexed fragments), so the
-      // index needs building once; optimize() folds new rows into it later
-      if (!withFts.has(bank)) {
-        if (!(await hasIndexOn(table, "text"))) await table.createIndex("text", { config: ftsIndex() });
-        withFts.add(bank);
-      }
     },
 
     async remove(bank, ids) {
@@ -157,24 +145,30 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
       const rows = await table
         .vectorSearch(Array.from(vector))
         .distanceType("cosine")
-        .ef(Math.max(hnswEf(sizes.get(bank) ?? 0), limit))
+        // the search hands `limit × refine` candidates to the re-ranking, and LanceDB wants ef at least that
+        .ef(Math.max(hnswEf(sizes.get(bank) ?? 0), limit * REFINE_FACTOR))
         .refineFactor(REFINE_FACTOR)
         .limit(limit)
         .select(["id", "vector", "_distance"])
         .toArrow();
-      return hitsOf(rows, "_distance").map((h) => ({ id: h.id, similarity: 1 - h.score, vector: h.vector }));
+      return hitsOf(rows).map((h) => ({ id: h.id, similarity: 1 - h.score, vector: h.vector }));
     },
 
-    async searchText(bank, query, limit): Promise<TextHit[]> {
+    async texts(bank) {
       const table = await existing(bank);
-      const terms = ftsTerms(query);
-      if (!table || terms === "") return [];
-      if (!withFts.has(bank)) {
-        if (!(await hasIndexOn(table, "text"))) return [];
-        withFts.add(bank);
-      }
-      const rows = await table.search(terms, "fts").limit(limit).select(["id", "vector", "_score"]).toArrow();
-      return hitsOf(rows, "_score");
+      if (!table) return [];
+      const rows = await table.query().select(["id", "text"]).toArrow();
+      const ids = rows.getChild("id");
+      const texts = rows.getChild("text");
+      const out: { id: string; text: string }[] = [];
+      for (let i = 0; i < rows.numRows; i++)
+        out.push({ id: ids?.get(i) as string, text: texts?.get(i) as string });
+      return out;
+    },
+
+    async generation(bank) {
+      const table = await existing(bank);
+      return table ? table.version() : 0;
     },
 
     async ids(bank) {
@@ -199,7 +193,6 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
         return true;
       } catch {
         tables.delete(bank);
-        withFts.delete(bank);
         return false;
       }
     },
@@ -207,7 +200,6 @@ export async function openLanceIndex(options: LanceIndexOptions): Promise<Memory
     async drop(bank) {
       tables.delete(bank);
       sizes.delete(bank);
-      withFts.delete(bank);
       const names = await db.tableNames();
       if (names.includes(tableName(bank))) await db.dropTable(tableName(bank));
     },

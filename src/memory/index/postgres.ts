@@ -2,14 +2,17 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../../db/database.js";
 import { memoryIndexBanks } from "../../db/schema.js";
 import type { Logger } from "../../log.js";
-import type { IndexRow, MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js";
+import type { Analyzer } from "../lexical/analyze.js";
+import type { IndexRow, IndexStore, MemoryIndex, VectorHit } from "./memoryIndex.js";
+import { createLexiconMemory, type LexiconMemory, withLexicon } from "./withLexicon.js";
 
 /**
  * The search index kept in Postgres itself (INDEX=postgres), for deployments that want one store, and for
  * the Cloudflare Worker, where the embedded LanceDB cannot run. Table `memory_index` (src/db/schema.ts)
- * holds one row per active memory: bank, status, trust, text, the vector as `real[]` and a generated
- * `tsvector` of the text with a GIN index; `memory_index_banks` holds each bank's write generation and
- * BM25 statistics. Like LanceDB it holds only what reconcile copied into it and can be dropped and rebuilt.
+ * holds one row per active memory: bank, status, trust, text and the vector as `real[]`;
+ * `memory_index_banks` holds each bank's write generation and row count. Like LanceDB it holds only what
+ * reconcile copied into it and can be dropped and rebuilt. Lexical search runs in process, over each
+ * bank's lexicon (src/memory/lexical/), re-read on the same generation check as the vectors.
  *
  * Vector search, exact unless a bank has an HNSW index:
  * - without pgvector (Debian's Postgres 15 and PGlite ship none) each process reads a bank's vectors once
@@ -27,11 +30,6 @@ import type { IndexRow, MemoryIndex, TextHit, VectorHit } from "./memoryIndex.js
  * 1.5 KiB per memory per process (73 MB at 50k); the first search after a start or another process's write
  * reads the bank: Postgres 0.6 s at 10k, 2.5 s at 50k, 4.4 s at 100k (PGlite 0.6, 3.8, 7.4 s). Past that,
  * use LanceDB (INDEX=lance) or pgvector.
- *
- * Full text: Postgres text search with the `english` configuration (stemmed, stop words dropped: what
- * LanceDB's BM25 index does; `simple` would not match "apples" to "apple"), queried with the OR of the
- * query's terms (`plainto_tsquery` ANDs them: a memory would have to hold every word of the question) and
- * ranked by BM25 (see searchText).
  */
 export interface PostgresIndexOptions {
   db: Database;
@@ -46,6 +44,8 @@ export interface PostgresIndexOptions {
    * connection, and keeps the banks' vectors and the pgvector check here between requests.
    */
   memory?: PostgresIndexMemory;
+  /** how the banks' lexicons analyze texts (loaded once, on the first search) */
+  analyzer: () => Promise<Analyzer>;
 }
 
 /** Bank size up to which scoring vectors in process is fit (see above); past it a warning is logged once. */
@@ -56,26 +56,16 @@ const DEFAULT_ANN_THRESHOLD = 10_000;
 // candidates an HNSW search explores (pgvector's default is 40): more finds more of the true neighbours
 const HNSW_EF = 64;
 
-const MAX_QUERY_TERMS = 48;
-// BM25 parameters (Robertson/Spärck Jones defaults; LanceDB's FTS uses the same)
-const BM25_K1 = 1.2;
-const BM25_B = 0.75;
-
 /** The in-process state of the Postgres index that can outlive one connection (see `memory` above). */
 export interface PostgresIndexMemory {
   vectors: Map<string, BankVectors>;
+  lexicons: LexiconMemory;
   pgvector?: boolean;
 }
 
 /** Fresh, empty state to share between the index objects of one process. */
 export function createPostgresIndexMemory(): PostgresIndexMemory {
-  return { vectors: new Map() };
-}
-
-/** Keeps only word characters of a free-text query, so user text can never be read as query syntax. */
-function queryTerms(query: string): string {
-  const terms = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return terms.slice(0, MAX_QUERY_TERMS).join(" ");
+  return { vectors: new Map(), lexicons: createLexiconMemory() };
 }
 
 /** A bank's vectors in process memory: row i is `ids[i]`, at `matrix[i*d .. (i+1)*d)`. */
@@ -188,16 +178,18 @@ function bankLiteral(bank: string): string {
   return `'${bank.replaceAll("'", "''")}'`;
 }
 
-/** Change in a bank's rows and distinct lexemes made by one write. */
-interface Delta {
-  rows: number;
-  lexemes: number;
-}
-
 /** Opens the Postgres-backed index over `memory_index` (the migrations create it). */
 export async function openPostgresIndex(options: PostgresIndexOptions): Promise<MemoryIndex> {
-  const { db, dimensions: d } = options;
   const memory = options.memory ?? createPostgresIndexMemory();
+  const store = await openPostgresStore(options, memory);
+  return withLexicon(store, { analyzer: options.analyzer, memory: memory.lexicons });
+}
+
+async function openPostgresStore(
+  options: PostgresIndexOptions,
+  memory: PostgresIndexMemory,
+): Promise<IndexStore> {
+  const { db, dimensions: d } = options;
   memory.pgvector ??= options.pgvector !== "off" && (await enablePgvector(db));
   const pgvector = memory.pgvector;
   const annThreshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
@@ -224,9 +216,9 @@ export async function openPostgresIndex(options: PostgresIndexOptions): Promise<
   /**
    * Runs a write to a bank's rows in a transaction that first bumps the bank's generation (its row lock
    * makes writers of one bank take turns, so `change` sees every earlier write), then adds the write's
-   * change in rows and lexemes to the bank's BM25 statistics. Returns the new generation.
+   * change in rows (what `change` returns) to the bank's count. Returns the new generation.
    */
-  async function write(bank: string, change: (tx: Database) => Promise<Delta>): Promise<number> {
+  async function write(bank: string, change: (tx: Database) => Promise<number>): Promise<number> {
     return db.transaction(async (t) => {
       const tx = t as unknown as Database;
       const [row] = await tx
@@ -238,20 +230,18 @@ export async function openPostgresIndex(options: PostgresIndexOptions): Promise<
         })
         .returning({ generation: memoryIndexBanks.generation });
       const delta = await change(tx);
-      if (delta.rows !== 0 || delta.lexemes !== 0) {
+      if (delta !== 0) {
         await tx.execute(
-          sql`update memory_index_banks set rows = greatest(rows + ${delta.rows}, 0),
-                lexemes = greatest(lexemes + ${delta.lexemes}, 0)
-              where bank_id = ${bank}`,
+          sql`update memory_index_banks set rows = greatest(rows + ${delta}, 0) where bank_id = ${bank}`,
         );
       }
       return Number(row?.generation);
     });
   }
 
-  async function deltaOf(tx: Database, statement: SQL): Promise<Delta> {
-    const [row] = await queryRows<Delta>(tx, statement);
-    return { rows: Number(row?.rows ?? 0), lexemes: Number(row?.lexemes ?? 0) };
+  async function deltaOf(tx: Database, statement: SQL): Promise<number> {
+    const [row] = await queryRows<{ rows: number }>(tx, statement);
+    return Number(row?.rows ?? 0);
   }
 
   async function load(bank: string): Promise<BankVectors> {
@@ -417,17 +407,15 @@ export async function openPostgresIndex(options: PostgresIndexOptions): Promise<
                 from jsonb_to_recordset(${input}::jsonb)
                   as r(id text, status text, trust int, text text, vector text)),
               old as (
-                select count(*)::int as rows, coalesce(sum(length(m.tsv)), 0)::int as lexemes
+                select count(*)::int as rows
                 from memory_index m join input i on m.bank_id = ${bank} and m.memory_id = i.id),
               written as (
                 insert into memory_index (bank_id, memory_id, status, trust, text, vector)
                 select ${bank}, id, status, trust, text, vector from input
                 on conflict (bank_id, memory_id) do update set status = excluded.status,
                   trust = excluded.trust, text = excluded.text, vector = excluded.vector
-                returning length(tsv) as lexemes)
-              select (select count(*)::int from written) - old.rows as rows,
-                (select coalesce(sum(lexemes), 0)::int from written) - old.lexemes as lexemes
-              from old`,
+                returning 1)
+              select (select count(*)::int from written) - old.rows as rows from old`,
         ),
       );
       applyLocally(bank, generation, (v) => {
@@ -444,8 +432,8 @@ export async function openPostgresIndex(options: PostgresIndexOptions): Promise<
           sql`with gone as (
                 delete from memory_index where bank_id = ${bank}
                   and memory_id in (select jsonb_array_elements_text(${list}::jsonb))
-                returning length(tsv) as lexemes)
-              select -count(*)::int as rows, -coalesce(sum(lexemes), 0)::int as lexemes from gone`,
+                returning 1)
+              select -count(*)::int as rows from gone`,
         ),
       );
       applyLocally(bank, generation, (v) => {
@@ -460,47 +448,15 @@ export async function openPostgresIndex(options: PostgresIndexOptions): Promise<
       return searchInProcess(bank, state.generation, vector, limit);
     },
 
-    async searchText(bank, query, limit): Promise<TextHit[]> {
-      const terms = queryTerms(query);
-      if (terms === "" || limit <= 0) return [];
-      // BM25 over Postgres text search. The query's lexemes come from to_tsvector (stemmed, stop words and
-      // duplicates gone); each is looked up on its own in the GIN index (any one suffices: OR), which gives
-      // the (text, term) postings and so each term's document frequency in the bank. A text scores
-      //   Σ over its terms  idf(t) · tf·(k1 + 1) / (tf + k1·(1 − b + b·len/avglen))
-      // with len its number of distinct lexemes and tf a term's occurrences in it: ts_rank_cd of a one-lexeme
-      // query with every weight 1 counts exactly those. (ts_rank_cd alone over the OR query has no idf: a
-      // word in every text would count as much as a rare one.) GSM8K, 7.5k texts, 10-term queries: p50
-      // 6.6 ms on Postgres, 8.7 ms on PGlite; LanceDB's FTS: 6 ms.
-      const [K1, K1plus1, B] = [BM25_K1, BM25_K1 + 1, BM25_B].map((x) => sql.raw(String(x)));
-      const rows = await queryRows<{ id: string; vector: string; score: number }>(
+    async texts(bank) {
+      return queryRows<{ id: string; text: string }>(
         db,
-        sql`with terms as (
-              select lexeme, quote_literal(lexeme)::tsquery as q
-              from unnest(tsvector_to_array(to_tsvector('english', ${terms}))) as lexeme),
-            bank as (
-              select rows::float8 as n, greatest(lexemes::float8 / greatest(rows, 1), 1) as avglen
-              from memory_index_banks where bank_id = ${bank}),
-            postings as (
-              select m.memory_id, t.lexeme, length(m.tsv)::float8 as len,
-                ts_rank_cd('{1,1,1,1}', m.tsv, t.q)::float8 as tf
-              from terms t join memory_index m on m.tsv @@ t.q
-              where m.bank_id = ${bank}),
-            idf as (
-              select p.lexeme, ln(1 + (b.n - count(*) + 0.5) / (count(*) + 0.5)) as idf
-              from postings p cross join bank b group by p.lexeme, b.n),
-            scored as (
-              select p.memory_id,
-                sum(i.idf * p.tf * ${K1plus1} / (p.tf + ${K1} * (1 - ${B} + ${B} * p.len / b.avglen)))
-                  as score
-              from postings p join idf i using (lexeme) cross join bank b
-              group by p.memory_id
-              order by score desc, p.memory_id
-              limit ${limit})
-            select s.memory_id as id, ${VECTOR_OUT} as vector, s.score
-            from scored s join memory_index m on m.bank_id = ${bank} and m.memory_id = s.memory_id
-            order by s.score desc, s.memory_id`,
+        sql`select memory_id as id, text from memory_index where bank_id = ${bank}`,
       );
-      return rows.map((r) => ({ id: r.id, score: Number(r.score), vector: decodeVector(r.vector) }));
+    },
+
+    async generation(bank) {
+      return (await stateOf(bank)).generation;
     },
 
     async ids(bank) {
@@ -534,8 +490,8 @@ export async function openPostgresIndex(options: PostgresIndexOptions): Promise<
       await write(bank, async (tx) => {
         if (pgvector) await tx.execute(sql.raw(`drop index if exists ${annIndexName(bank)}`));
         await tx.execute(sql`delete from memory_index where bank_id = ${bank}`);
-        await tx.execute(sql`update memory_index_banks set rows = 0, lexemes = 0 where bank_id = ${bank}`);
-        return { rows: 0, lexemes: 0 };
+        await tx.execute(sql`update memory_index_banks set rows = 0 where bank_id = ${bank}`);
+        return 0;
       });
       banks.delete(bank);
     },

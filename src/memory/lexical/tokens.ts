@@ -1,6 +1,7 @@
 /**
- * The words of a problem that carry its structure. Numbers and proper names are values, not structure:
- * they are masked (`#`, `@`) so that problems alike but for their values look alike.
+ * The tokens of a problem, each in two forms: literal (what it says) and masked (numbers → `#`, proper
+ * names → `@`). A paraphrase keeps the literal values; a variant of the same problem keeps only the
+ * masked shape. Recall scores both.
  */
 
 // Function words and common sentence openers: capitalized at the start of a sentence, yet not names.
@@ -17,29 +18,43 @@ export const COMMON_WORDS = new Set(
   april may june july august september october november december`.split(/\s+/),
 );
 
+/** One token of a text: its literal form (lowercased, numbers without thousands separators) and its masked one. */
+export interface Token {
+  literal: string;
+  masked: string;
+  /** `number` and `name` are the values a variant changes; `word` is everything else */
+  kind: "word" | "number" | "name" | "symbol";
+}
+
 const TOKEN = /[A-Za-z]+(?:'[A-Za-z]+)?|\d+(?:[.,]\d+)*|[^\s\w]/g;
+// a possessive is not part of the word: "Nick's candies" names Nick
+const POSSESSIVE = /(?<=[A-Za-z])'s\b/g;
 const SENTENCE_END = new Set([".", "!", "?", ":", ";"]);
 
-/** Tokens with numbers masked as `#` and proper names as `@`, lowercased. */
-export function maskedTokens(text: string): string[] {
-  const raw = text.match(TOKEN) ?? [];
+/** The tokens of a text in order; punctuation other than `$` and `%` only marks where sentences end. */
+export function tokenize(text: string): Token[] {
+  const raw = text.replace(POSSESSIVE, "").match(TOKEN) ?? [];
   const lowerSeen = new Set<string>();
   for (const t of raw) if (/^[a-z]/.test(t)) lowerSeen.add(t);
-  const out: string[] = [];
+  const out: Token[] = [];
   let sentenceStart = true;
   for (const t of raw) {
     if (/^\d/.test(t)) {
-      out.push("#");
+      out.push({ literal: t.replace(/,(?=\d{3}(?:\D|$))/g, ""), masked: "#", kind: "number" });
     } else if (/^[A-Z]/.test(t)) {
       const lower = t.toLowerCase();
       const isName = sentenceStart
         ? !COMMON_WORDS.has(lower) && !lowerSeen.has(lower)
         : !COMMON_WORDS.has(lower);
-      out.push(isName ? "@" : lower);
+      out.push(
+        isName
+          ? { literal: lower, masked: "@", kind: "name" }
+          : { literal: lower, masked: lower, kind: "word" },
+      );
     } else if (/^[a-z]/.test(t)) {
-      out.push(t);
+      out.push({ literal: t, masked: t, kind: "word" });
     } else {
-      if (t === "$" || t === "%") out.push(t);
+      if (t === "$" || t === "%") out.push({ literal: t, masked: t, kind: "symbol" });
       sentenceStart = SENTENCE_END.has(t);
       continue;
     }
@@ -48,21 +63,7 @@ export function maskedTokens(text: string): string[] {
   return out;
 }
 
-const MAX_CONTENT_TERMS = 10;
-
-/**
- * The distinct content words of a text (no numbers, names or function words), the longest 10 of them in
- * their order of appearance: the lexical half of recall searches with these. Longer words are rarer, so
- * they carry most of what BM25 would weigh, and a short query keeps the full-text search fast (each term
- * is a posting list to merge).
- */
-export function contentTerms(text: string): string[] {
-  const terms = new Set<string>();
-  for (const t of maskedTokens(text)) {
-    if (t.length > 1 && /^[a-z]/.test(t) && !COMMON_WORDS.has(t)) terms.add(t);
-  }
-  const all = [...terms];
-  if (all.length <= MAX_CONTENT_TERMS) return all;
-  const keep = new Set([...all].sort((a, b) => b.length - a.length).slice(0, MAX_CONTENT_TERMS));
-  return all.filter((t) => keep.has(t));
+/** Tokens with numbers masked as `#` and proper names as `@`, lowercased. */
+export function maskedTokens(text: string): string[] {
+  return tokenize(text).map((t) => t.masked);
 }

@@ -1,0 +1,63 @@
+import type { AnalyzedText } from "./analyze.js";
+import { Bm25Field } from "./bm25.js";
+
+/** A memory's match in one field. */
+export interface LexicalHit {
+  id: string;
+  score: number;
+}
+
+/** The best matches of a query in a bank's literal and structure fields. */
+export interface LexicalMatches {
+  literal: LexicalHit[];
+  structure: LexicalHit[];
+}
+
+/** The lexical index of one bank: its memories' literal and structure fields, in process. */
+export class BankLexicon {
+  readonly literal = new Bm25Field();
+  readonly structure = new Bm25Field();
+  private readonly ids: string[] = [];
+  private readonly slots = new Map<string, number>();
+  private tombstones = 0;
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** True once removed documents are a fifth of what the fields hold: time to rebuild from the index. */
+  get worn(): boolean {
+    return this.tombstones > 64 && this.tombstones * 4 > this.slots.size;
+  }
+
+  has(id: string): boolean {
+    return this.slots.has(id);
+  }
+
+  upsert(id: string, text: AnalyzedText): void {
+    this.remove(id);
+    const slot = this.ids.length;
+    this.ids.push(id);
+    this.slots.set(id, slot);
+    this.literal.add(slot, text.literal);
+    this.structure.add(slot, text.structure);
+  }
+
+  remove(id: string): void {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return;
+    this.slots.delete(id);
+    this.literal.remove(slot);
+    this.structure.remove(slot);
+    this.tombstones++;
+  }
+
+  search(query: AnalyzedText, limit: number): LexicalMatches {
+    const named = (hits: { slot: number; score: number }[]) =>
+      hits.map((h) => ({ id: this.ids[h.slot] as string, score: h.score }));
+    return {
+      literal: named(this.literal.search(query.literal, limit)),
+      structure: named(this.structure.search(query.structure, limit)),
+    };
+  }
+}

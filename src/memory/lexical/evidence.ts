@@ -1,0 +1,92 @@
+import type { AnalyzedText } from "./analyze.js";
+import type { BankLexicon, LexicalMatches } from "./bankLexicon.js";
+
+/** What a query's own analysis says before any memory is looked at. */
+export interface QueryEvidence {
+  text: AnalyzedText;
+  /** the query's BM25 against itself in each field: the most a memory could score */
+  structureSelf: number;
+  literalSelf: number;
+  /** log of the query's length (structure terms) over the bank's average: short questions are not problems */
+  logLength: number;
+  /** the best literal and structure scores in the bank, to put every memory's on a 0..1 scale */
+  literalBest: number;
+  structureBest: number;
+  /** the literal field's best memory and how far it stands out from the runner-up (best / second) */
+  literalLeader?: { id: string; lead: number };
+}
+
+/** The lexical evidence that a memory is an analogue of the query. */
+export interface MemoryEvidence {
+  /** literal BM25 over the best in the bank: same words, numbers and names (a paraphrase) */
+  literal: number;
+  /** structure BM25 over the best in the bank: same shape and kinds of things (a variant) */
+  structure: number;
+  /** share of the query's numbers and names (idf-weighted) the memory holds */
+  values: number;
+  /**
+   * how much of the query's structure the memory covers (its BM25 over the query's own), and of the
+   * memory's the query covers; the same in the literal field. The match model's inputs.
+   */
+  queryCoverage: number;
+  memoryCoverage: number;
+  literalQueryCoverage: number;
+  literalMemoryCoverage: number;
+  /** log of the query's length over the memory's (structure terms): an analogue is about as long */
+  logLengthRatio: number;
+}
+
+/** Reads a query's evidence from the bank's best lexical matches. */
+export function queryEvidence(
+  lexicon: BankLexicon,
+  text: AnalyzedText,
+  matches: LexicalMatches,
+): QueryEvidence {
+  let length = 0;
+  for (const count of text.structure.values()) length += count;
+  const [first, second] = matches.literal;
+  return {
+    text,
+    structureSelf: lexicon.structure.score(text.structure, text.structure),
+    literalSelf: lexicon.literal.score(text.literal, text.literal),
+    logLength: Math.log(Math.max(length, 1) / lexicon.structure.averageLength),
+    literalBest: first?.score ?? 0,
+    structureBest: matches.structure[0]?.score ?? 0,
+    literalLeader: first
+      ? { id: first.id, lead: second ? first.score / second.score : Number.POSITIVE_INFINITY }
+      : undefined,
+  };
+}
+
+/** Scores one memory's text against the query, exactly, with the bank's term statistics. */
+export function memoryEvidence(
+  lexicon: BankLexicon,
+  query: QueryEvidence,
+  memory: AnalyzedText,
+): MemoryEvidence {
+  const literal = lexicon.literal.score(query.text.literal, memory.literal);
+  const structure = lexicon.structure.score(query.text.structure, memory.structure);
+  const memorySelf = lexicon.structure.score(memory.structure, memory.structure);
+  const memoryLiteralSelf = lexicon.literal.score(memory.literal, memory.literal);
+  let queryLength = 0;
+  for (const count of query.text.structure.values()) queryLength += count;
+  let memoryLength = 0;
+  for (const count of memory.structure.values()) memoryLength += count;
+  let held = 0;
+  let all = 0;
+  for (const value of query.text.values.keys()) {
+    const idf = lexicon.literal.idf(value);
+    all += idf;
+    if (memory.values.has(value)) held += idf;
+  }
+  return {
+    literal: query.literalBest > 0 ? Math.min(1, literal / query.literalBest) : 0,
+    structure: query.structureBest > 0 ? Math.min(1, structure / query.structureBest) : 0,
+    values: all > 0 ? held / all : 0,
+    queryCoverage: query.structureSelf > 0 ? structure / query.structureSelf : 0,
+    memoryCoverage: memorySelf > 0 ? structure / memorySelf : 0,
+    literalQueryCoverage: query.literalSelf > 0 ? literal / query.literalSelf : 0,
+    literalMemoryCoverage: memoryLiteralSelf > 0 ? literal / memoryLiteralSelf : 0,
+    logLengthRatio: Math.log(Math.max(queryLength, 1) / Math.max(memoryLength, 1)),
+  };
+}

