@@ -89,9 +89,9 @@ export async function benchQuality(args: string[] = []) {
       Math.max(...baselines.map(([, fs]) => (fs.find((f) => f.kind === kind) as KindFigures)[at]));
     const label = (s: string) => `  ${index}: ${s}`;
     figures.push(
-      report(label("paraphrase @1"), of("paraphrase").at1, "", { op: "≥", value: 0.99 }),
-      report(label("variant @1"), of("variant").at1, "", { op: "≥", value: 0.87 }),
-      report(label("variant @3"), of("variant").at3, "", { op: "≥", value: 0.95 }),
+      report(label("paraphrase @1"), of("paraphrase").at1, "", { op: "≥", value: 0.99 }, 3),
+      report(label("variant @1"), of("variant").at1, "", { op: "≥", value: 0.87 }, 3),
+      report(label("variant @3"), of("variant").at3, "", { op: "≥", value: 0.95 }, 3),
     );
     for (const kind of ["paraphrase", "variant"]) {
       for (const at of ["at1", "at3"] as const) {
@@ -100,10 +100,8 @@ export async function benchQuality(args: string[] = []) {
             label(`${kind} ${at === "at1" ? "@1" : "@3"} − best baseline`),
             of(kind)[at] - best(kind, at),
             "",
-            {
-              op: "≥",
-              value: -0.01,
-            },
+            { op: "≥", value: -0.01 },
+            3,
           ),
         );
       }
@@ -116,8 +114,8 @@ export async function benchQuality(args: string[] = []) {
       (of("paraphrase").abstained * of("paraphrase").n + of("variant").abstained * of("variant").n) /
       dev.length;
     figures.push(
-      report(label("off-topic abstained"), offAbstained, "", { op: "≥", value: 0.95 }),
-      report(label("dev set abstained"), devAbstained, "", { op: "≤", value: 0.01 }),
+      report(label("off-topic abstained"), offAbstained, "", { op: "≥", value: 0.95 }, 3),
+      report(label("dev set abstained"), devAbstained, "", { op: "≤", value: 0.01 }, 3),
     );
   }
   return figures;

@@ -72,12 +72,13 @@ export function report(
   value: number,
   unit: string,
   target?: { op: "≥" | "≤"; value: number },
+  digits = value >= 100 ? 0 : 2,
 ) {
   const met = target ? (target.op === "≥" ? value >= target.value : value <= target.value) : undefined;
   const targetText = target
     ? `  (target ${target.op} ${target.value} ${unit}: ${met ? "met" : "NOT met"})`
     : "";
-  console.log(`${label.padEnd(44)} ${value.toFixed(value >= 100 ? 0 : 2).padStart(9)} ${unit}${targetText}`);
+  console.log(`${label.padEnd(44)} ${value.toFixed(digits).padStart(9)} ${unit}${targetText}`);
   return { label, value, unit, target, met };
 }
 

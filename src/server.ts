@@ -5,6 +5,7 @@ import { createRateLimiter } from "./api/rateLimit.js";
 import { hasActiveKeys } from "./auth/apiKeys.js";
 import type { Config } from "./config.js";
 import { type OpenContext, openContext } from "./context.js";
+import { warmLexicons } from "./memory/warmLexicons.js";
 
 export interface RunningServer {
   url: string;
@@ -36,6 +37,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     const url = `http://${host}:${address.port}`;
     ctx.lock?.update({ url });
+    const warmUntil = { stopped: false };
+    const warming = warmLexicons(ctx, warmUntil).catch((err) =>
+      ctx.log.warn({ err }, "lexicon warm-up stopped"),
+    );
     return {
       url,
       open,
@@ -46,6 +51,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
         // store its run) finish before the stores close
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
         await inFlight.drained();
+        warmUntil.stopped = true;
+        await warming;
         await ctx.close();
       },
     };

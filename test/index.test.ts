@@ -13,6 +13,7 @@ import type { IndexRow } from "../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex, reconcileIndex, reindex } from "../src/memory/reconcile.js";
+import { warmLexicons } from "../src/memory/warmLexicons.js";
 import { INDEX_KINDS, useTestContext } from "./support/context.js";
 
 const problems = Array.from({ length: 30 }, (_, i) => ({
@@ -278,6 +279,14 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       const { analyze, lexicon } = await ctx.index.lexicon("nothing");
       expect(lexicon.search(analyze("marbles"), 3)).toEqual({ literal: [], structure: [] });
       expect(await ctx.index.count("nothing")).toBe(0);
+    });
+
+    it("builds every bank's lexicon ahead of its first recall when warmed", async () => {
+      const ctx = t.ctx();
+      await seedSmallBank("one");
+      await seedSmallBank("two");
+      await warmLexicons(ctx, { stopped: false });
+      for (const bank of ["one", "two"]) expect((await ctx.index.lexicon(bank)).lexicon.size).toBe(30);
     });
 
     it("keeps a bank's lexicon in step with this process's own writes, without reading the bank again", async () => {

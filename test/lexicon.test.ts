@@ -131,3 +131,24 @@ describe("BM25 over a bank's lexicon", () => {
     expect(lexicon.worn).toBe(true);
   });
 });
+
+describe("the lexicon at scale", () => {
+  it("finds exactly what a plain scan of every text finds, through pool growth and compaction", () => {
+    const analyze = createAnalyzer();
+    const texts = Array.from(
+      { length: 3000 },
+      (_, i) => `Box ${i % 97} holds ${i % 13} red and ${i % 7} blue marbles; crate ${i} is shelf ${i % 41}.`,
+    );
+    const lexicon = new BankLexicon();
+    texts.forEach((t, i) => {
+      lexicon.upsert(`t${i}`, analyze(t));
+    });
+    const query = analyze("crate 1234 holds 12 red marbles on shelf 4");
+    const scanned = texts
+      .map((t, i) => ({ id: `t${i}`, score: lexicon.literal.score(query.literal, analyze(t).literal) }))
+      .sort((a, b) => b.score - a.score);
+    const found = lexicon.search(query, 5).literal;
+    expect(found.map((h) => h.id)).toEqual(scanned.slice(0, 5).map((h) => h.id));
+    expect(found[0]?.id).toBe("t1234");
+  });
+});

@@ -2,6 +2,8 @@ import type { Analyzer } from "../lexical/analyze.js";
 import { BankLexicon } from "../lexical/bankLexicon.js";
 import type { IndexStore, LexiconView, MemoryIndex } from "./memoryIndex.js";
 
+const YIELD_EVERY = 500;
+
 /** A bank's lexicon and the store generation it reflects. */
 interface BankState {
   generation: number;
@@ -32,7 +34,12 @@ export function withLexicon(
     const generation = await store.generation(bank);
     const [rows, analyze] = await Promise.all([store.texts(bank), options.analyzer()]);
     const lexicon = new BankLexicon();
-    for (const row of rows) lexicon.upsert(row.id, analyze(row.text));
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as { id: string; text: string };
+      lexicon.upsert(row.id, analyze(row.text));
+      // a large bank takes seconds: requests are served meanwhile
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     return { generation, lexicon };
   }
 

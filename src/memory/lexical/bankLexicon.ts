@@ -1,4 +1,4 @@
-import type { AnalyzedText } from "./analyze.js";
+import type { AnalyzedText, Analyzer } from "./analyze.js";
 import { Bm25Field } from "./bm25.js";
 
 /** A memory's match in one field. */
@@ -13,8 +13,12 @@ export interface LexicalMatches {
   structure: LexicalHit[];
 }
 
+// analyses of recently recalled memories kept for the next recall (about 8 KB each)
+const ANALYSES_KEPT = 2048;
+
 /** The lexical index of one bank: its memories' literal and structure fields, in process. */
 export class BankLexicon {
+  private readonly analyses = new Map<string, { text: string; analyzed: AnalyzedText }>();
   readonly literal = new Bm25Field();
   readonly structure = new Bm25Field();
   private readonly ids: string[] = [];
@@ -50,6 +54,21 @@ export class BankLexicon {
     this.literal.remove(slot);
     this.structure.remove(slot);
     this.tombstones++;
+  }
+
+  /** A memory's text analyzed, from the last few recalls when it was analyzed there. */
+  analyzed(id: string, text: string, analyze: Analyzer): AnalyzedText {
+    const kept = this.analyses.get(id);
+    if (kept && kept.text === text) {
+      // most recently used last: the first entry is the one to drop
+      this.analyses.delete(id);
+      this.analyses.set(id, kept);
+      return kept.analyzed;
+    }
+    const analyzed = analyze(text);
+    this.analyses.set(id, { text, analyzed });
+    if (this.analyses.size > ANALYSES_KEPT) this.analyses.delete(this.analyses.keys().next().value as string);
+    return analyzed;
   }
 
   search(query: AnalyzedText, limit: number): LexicalMatches {

@@ -4,9 +4,8 @@ import type { BankLexicon, LexicalMatches } from "./bankLexicon.js";
 /** What a query's own analysis says before any memory is looked at. */
 export interface QueryEvidence {
   text: AnalyzedText;
-  /** the query's BM25 against itself in each field: the most a memory could score */
+  /** the query's structure BM25 against itself: the most a memory could score */
   structureSelf: number;
-  literalSelf: number;
   /** log of the query's length (structure terms) over the bank's average: short questions are not problems */
   logLength: number;
   /** the best literal and structure scores in the bank, to put every memory's on a 0..1 scale */
@@ -26,12 +25,10 @@ export interface MemoryEvidence {
   values: number;
   /**
    * how much of the query's structure the memory covers (its BM25 over the query's own), and of the
-   * memory's the query covers; the same in the literal field. The match model's inputs.
+   * memory's the query covers: the match model's inputs, with the length ratio
    */
   queryCoverage: number;
   memoryCoverage: number;
-  literalQueryCoverage: number;
-  literalMemoryCoverage: number;
   /** log of the query's length over the memory's (structure terms): an analogue is about as long */
   logLengthRatio: number;
 }
@@ -48,7 +45,6 @@ export function queryEvidence(
   return {
     text,
     structureSelf: lexicon.structure.score(text.structure, text.structure),
-    literalSelf: lexicon.literal.score(text.literal, text.literal),
     logLength: Math.log(Math.max(length, 1) / lexicon.structure.averageLength),
     literalBest: first?.score ?? 0,
     structureBest: matches.structure[0]?.score ?? 0,
@@ -67,7 +63,6 @@ export function memoryEvidence(
   const literal = lexicon.literal.score(query.text.literal, memory.literal);
   const structure = lexicon.structure.score(query.text.structure, memory.structure);
   const memorySelf = lexicon.structure.score(memory.structure, memory.structure);
-  const memoryLiteralSelf = lexicon.literal.score(memory.literal, memory.literal);
   let queryLength = 0;
   for (const count of query.text.structure.values()) queryLength += count;
   let memoryLength = 0;
@@ -85,8 +80,6 @@ export function memoryEvidence(
     values: all > 0 ? held / all : 0,
     queryCoverage: query.structureSelf > 0 ? structure / query.structureSelf : 0,
     memoryCoverage: memorySelf > 0 ? structure / memorySelf : 0,
-    literalQueryCoverage: query.literalSelf > 0 ? literal / query.literalSelf : 0,
-    literalMemoryCoverage: memoryLiteralSelf > 0 ? literal / memoryLiteralSelf : 0,
     logLengthRatio: Math.log(Math.max(queryLength, 1) / Math.max(memoryLength, 1)),
   };
 }
