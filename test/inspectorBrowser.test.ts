@@ -19,7 +19,7 @@ let server: ServerType;
 let browser: Browser;
 let base = "";
 let runId = "";
-let apiRecalls: { memoryId: string; rank: number; scores: Record<string, number> }[] = [];
+let apiRecalls: { memoryId: string; rank: number; scores: Record<string, number | null> }[] = [];
 
 beforeAll(async () => {
   if (!haveChromium) return;
@@ -65,8 +65,9 @@ describe.runIf(haveChromium)(`the inspector in Chromium (${TEST_DATABASE})`, () 
       const card = page.locator(`article[data-recall="${recall.memoryId}"]`);
       for (const [name, value] of Object.entries(recall.scores)) {
         const cell = card.locator(`[data-score="${name}"]`);
-        expect(Number(await cell.getAttribute("data-value")), `${recall.memoryId} ${name}`).toBe(value);
-        expect((await cell.textContent())?.trim()).toBe(value.toFixed(4));
+        // a signal not measured for the memory (null) is shown as such
+        expect(await cell.getAttribute("data-value"), `${recall.memoryId} ${name}`).toBe(String(value));
+        expect((await cell.textContent())?.trim()).toBe(value === null ? "–" : value.toFixed(4));
       }
     }
     const votes = page.locator('svg[data-chart="votes"] g');

@@ -19,8 +19,8 @@ pre { white-space: pre-wrap; word-break: break-word; background: rgba(127,127,12
 .card h3 { font-size: 1rem; margin: 0 0 .4rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
-dl.scores { display: grid; grid-template-columns: repeat(9, auto); gap: 0 .8rem; margin: .4rem 0; font-variant-numeric: tabular-nums; }
-dl.scores dt { color: var(--muted); font-size: .8rem; } dl.scores dd { margin: 0; grid-row: 2; }
+dl.scores { display: grid; grid-template-columns: max-content auto max-content auto; gap: 0 .6rem; margin: .4rem 0; font-variant-numeric: tabular-nums; }
+dl.scores dt { color: var(--muted); font-size: .8rem; align-self: center; } dl.scores dd { margin: 0; }
 form.search { display: flex; gap: .5rem; margin: .5rem 0 1rem; flex-wrap: wrap; }
 input, select, button { font: inherit; padding: .25rem .5rem; }
 details summary { cursor: pointer; }

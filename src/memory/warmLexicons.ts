@@ -3,7 +3,7 @@ import { listBanks } from "./banks.js";
 
 /**
  * Builds every bank's lexicon in the background after a server starts, so the first recall of a bank
- * does not wait for it (about 0.9 s per 10k memories; the build yields to requests as it goes). It stops
+ * does not wait for it (about 1.2 s per 10k memories; the build yields to requests as it goes). It stops
  * after the bank it is on once `until.stopped` is set.
  */
 export async function warmLexicons(ctx: Context, until: { stopped: boolean }): Promise<void> {
