@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createAnalyzer } from "../src/memory/lexical/analyze.js";
 import { BankLexicon } from "../src/memory/lexical/bankLexicon.js";
-import { tokenize } from "../src/memory/lexical/tokens.js";
+import { maskedTokens, tokenize } from "../src/memory/lexical/tokens.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 
 function lexiconOf(texts: Record<string, string>, analyze = createAnalyzer()) {
@@ -38,6 +38,18 @@ describe("tokens", () => {
       "for",
       "$",
       "#",
+    ]);
+  });
+
+  it("keeps a capitalized common word at the start of a sentence as a word", () => {
+    expect(maskedTokens("How many? The cat. If Ann goes")).toEqual([
+      "how",
+      "many",
+      "the",
+      "cat",
+      "if",
+      "@",
+      "goes",
     ]);
   });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dot } from "../src/memory/embed/embedder.js";
 import { createLocalEmbedder, embedLocal } from "../src/memory/embed/local.js";
-import { maskedTokens } from "../src/memory/lexical/tokens.js";
 
 const natalia =
   "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
@@ -19,32 +18,10 @@ describe("the local embedder", () => {
   });
 
   it("masks numbers and proper names, so the same problem with other values lands close, but not on the same point", () => {
-    expect(maskedTokens("Natalia sold 48 clips to Tom in May.")).toEqual([
-      "@",
-      "sold",
-      "#",
-      "clips",
-      "to",
-      "@",
-      "in",
-      "may",
-    ]);
     const similarity = dot(embedLocal(natalia, 384), embedLocal(renamed, 384));
     expect(similarity).toBeGreaterThan(0.8);
     // its own numbers and names keep the problem itself nearest
     expect(similarity).toBeLessThan(0.99);
-  });
-
-  it("keeps a capitalized common word at the start of a sentence as a word", () => {
-    expect(maskedTokens("How many? The cat. If Ann goes")).toEqual([
-      "how",
-      "many",
-      "the",
-      "cat",
-      "if",
-      "@",
-      "goes",
-    ]);
   });
 
   it("scores a related problem above an unrelated question", () => {

@@ -3,6 +3,7 @@ import { type Database, queryRows } from "../../db/database.js";
 import { memoryIndexBanks } from "../../db/schema.js";
 import type { Logger } from "../../log.js";
 import type { Analyzer } from "../lexical/analyze.js";
+import { generationLoader } from "./generationLoader.js";
 import type { IndexRow, IndexStore, MemoryIndex, VectorHit } from "./memoryIndex.js";
 import { createLexiconMemory, type LexiconMemory, withLexicon } from "./withLexicon.js";
 
@@ -199,7 +200,6 @@ async function openPostgresStore(
     pgvector ? "postgres index: pgvector present" : "postgres index: no pgvector, vectors scored in process",
   );
   const banks = memory.vectors;
-  const loading = new Map<string, Promise<BankVectors>>();
   const warnedLarge = new Set<string>();
 
   /** Where a bank stands: its write generation, rows, and whether it has an HNSW index (pgvector). */
@@ -270,18 +270,13 @@ async function openPostgresStore(
     return vectors;
   }
 
+  const loadAsOf = generationLoader(load);
+
   /** The bank's vectors as of `generation` (re-read when another process wrote since this one read). */
   async function vectorsOf(bank: string, generation: number): Promise<BankVectors> {
     const cached = banks.get(bank);
     if (cached && cached.generation === generation) return cached;
-    let pending = loading.get(bank);
-    if (!pending) {
-      pending = load(bank).finally(() => loading.delete(bank));
-      loading.set(bank, pending);
-    }
-    let loaded = await pending;
-    // a load that began before the write this search knows of may have missed it
-    if (loaded.generation < generation) loaded = await load(bank);
+    const loaded = await loadAsOf(bank, generation);
     // a write of this process may have moved the bank on while it loaded; keep the newer copy
     const now = banks.get(bank);
     if (!now || now.generation < loaded.generation) banks.set(bank, loaded);

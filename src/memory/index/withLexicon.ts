@@ -1,5 +1,6 @@
 import type { Analyzer } from "../lexical/analyze.js";
 import { BankLexicon } from "../lexical/bankLexicon.js";
+import { generationLoader } from "./generationLoader.js";
 import type { IndexStore, LexiconView, MemoryIndex } from "./memoryIndex.js";
 
 const YIELD_EVERY = 500;
@@ -27,7 +28,6 @@ export function withLexicon(
   options: { analyzer: () => Promise<Analyzer>; memory?: LexiconMemory },
 ): MemoryIndex {
   const banks = options.memory ?? createLexiconMemory();
-  const loading = new Map<string, Promise<BankState>>();
 
   async function load(bank: string): Promise<BankState> {
     // generation first: texts read after it are at least as new, so a stale pairing only causes a re-read
@@ -43,18 +43,13 @@ export function withLexicon(
     return { generation, lexicon };
   }
 
+  const loadAsOf = generationLoader(load);
+
   async function fresh(bank: string): Promise<BankState> {
     const generation = await store.generation(bank);
     const cached = banks.get(bank);
     if (cached && cached.generation === generation && !cached.lexicon.worn) return cached;
-    let pending = loading.get(bank);
-    if (!pending) {
-      pending = load(bank).finally(() => loading.delete(bank));
-      loading.set(bank, pending);
-    }
-    let loaded = await pending;
-    // a load that began before the write this search knows of may have missed it
-    if (loaded.generation < generation) loaded = await load(bank);
+    const loaded = await loadAsOf(bank, generation);
     const now = banks.get(bank);
     if (!now || now === cached || now.generation < loaded.generation) banks.set(bank, loaded);
     return banks.get(bank) as BankState;
