@@ -190,7 +190,7 @@ export async function recallAnalogues({
       const e = memoryEvidence(view.lexicon, evidence, text);
       const vector = similarity.get(row.id) ?? null;
       const reworded = isReworded(evidence, row.id, e);
-      const restated = reworded && restates(evidence, e, queryText, text);
+      const restated = reworded && restates(evidence, e, text);
       const vectorPart = vectorWeight > 0 && vectorBest > 0 ? (vector ?? vectorFloor) / vectorBest : 0;
       const relevance =
         e.structure +
@@ -210,7 +210,8 @@ export async function recallAnalogues({
         utility: utilityPrior(row),
       };
     });
-  const passing = scored.filter((s) => s.exact || s.match >= floor);
+  // the query's own problem and a memory restating it have match 1: always recalled
+  const passing = scored.filter((s) => s.match >= floor);
   const picked = pickDiverse(passing, k, view.lexicon);
 
   return {
@@ -244,15 +245,10 @@ export async function recallAnalogues({
 }
 
 /** Whether a reworded memory holds nearly all of the query's values, numbers among them: the query restated. */
-function restates(
-  query: QueryEvidence,
-  e: MemoryEvidence,
-  queryText: AnalyzedText,
-  memory: AnalyzedText,
-): boolean {
+function restates(query: QueryEvidence, e: MemoryEvidence, memory: AnalyzedText): boolean {
   if ((query.literalLeader?.lead ?? 0) < REWORDED_LEAD || e.values < RESTATED_VALUES) return false;
   let numbers = 0;
-  for (const value of queryText.values.keys()) if (/^\d/.test(value) && memory.values.has(value)) numbers++;
+  for (const value of query.text.values.keys()) if (/^\d/.test(value) && memory.values.has(value)) numbers++;
   return numbers >= RESTATED_MIN_NUMBERS;
 }
 

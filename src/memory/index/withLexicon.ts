@@ -85,7 +85,6 @@ export function withLexicon(
 
   return {
     ...store,
-    kind: store.kind,
 
     async upsert(bank, rows) {
       if (rows.length === 0) return;

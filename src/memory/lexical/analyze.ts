@@ -17,9 +17,6 @@ export interface AnalyzedText {
   values: TermCounts;
 }
 
-export const FIELDS = ["literal", "structure", "values"] as const;
-export type Field = (typeof FIELDS)[number];
-
 /** Turns a text into its lexical fields. */
 export type Analyzer = (text: string) => AnalyzedText;
 

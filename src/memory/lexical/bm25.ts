@@ -70,7 +70,9 @@ export class Bm25Field {
       this.pool.byteLength +
       this.lengths.byteLength +
       this.live.byteLength +
-      this.scores.byteLength
+      this.scores.byteLength +
+      this.norms.byteLength +
+      this.touched.byteLength
     );
   }
 
@@ -153,7 +155,7 @@ export class Bm25Field {
     }
     // the candidates in slot order, each list then searched forward from where the last one was found
     best.sort((x, y) => x.slot - y.slot);
-    const avg = this.averageLength;
+    const norms = this.slotNorms();
     for (const id of common) {
       const weight = this.idfOf(this.df[id] as number) * (K1 + 1);
       let from = this.start[id] as number;
@@ -164,7 +166,7 @@ export class Bm25Field {
         const packed = this.pool[from] as number;
         if (packed >>> 8 !== hit.slot) continue;
         const tf = packed & 0xff;
-        hit.score += (weight * tf) / (tf + K1 * (1 - B + (B * (this.lengths[hit.slot] as number)) / avg));
+        hit.score += (weight * tf) / (tf + (norms[hit.slot] as number));
       }
     }
     best = best.sort((x, y) => y.score - x.score || x.slot - y.slot).slice(0, limit);

@@ -6,7 +6,8 @@ export interface QueryEvidence {
   text: AnalyzedText;
   /** the query's structure BM25 against itself: the most a memory could score */
   structureSelf: number;
-  /** log of the query's length (structure terms) over the bank's average: short questions are not problems */
+  /** the query's length in structure terms, and its log over the bank's average (short questions are not problems) */
+  structureLength: number;
   logLength: number;
   /** the best literal and structure scores in the bank, to put every memory's on a 0..1 scale */
   literalBest: number;
@@ -45,6 +46,7 @@ export function queryEvidence(
   return {
     text,
     structureSelf: lexicon.structure.score(text.structure, text.structure),
+    structureLength: length,
     logLength: Math.log(Math.max(length, 1) / lexicon.structure.averageLength),
     literalBest: first?.score ?? 0,
     structureBest: matches.structure[0]?.score ?? 0,
@@ -63,8 +65,6 @@ export function memoryEvidence(
   const literal = lexicon.literal.score(query.text.literal, memory.literal);
   const structure = lexicon.structure.score(query.text.structure, memory.structure);
   const memorySelf = lexicon.structure.score(memory.structure, memory.structure);
-  let queryLength = 0;
-  for (const count of query.text.structure.values()) queryLength += count;
   let memoryLength = 0;
   for (const count of memory.structure.values()) memoryLength += count;
   let held = 0;
@@ -80,6 +80,6 @@ export function memoryEvidence(
     values: all > 0 ? held / all : 0,
     queryCoverage: query.structureSelf > 0 ? structure / query.structureSelf : 0,
     memoryCoverage: memorySelf > 0 ? structure / memorySelf : 0,
-    logLengthRatio: Math.log(Math.max(queryLength, 1) / Math.max(memoryLength, 1)),
+    logLengthRatio: Math.log(Math.max(query.structureLength, 1) / Math.max(memoryLength, 1)),
   };
 }
