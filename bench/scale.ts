@@ -10,7 +10,7 @@ import { openLanceIndex } from "../src/memory/index/lance.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "../src/memory/reconcile.js";
 import { syntheticProblems } from "./recall.js";
-import { benchContext, gsm8kText, listening, percentile, report } from "./support.js";
+import { benchContext, gsm8kText, lexicalAgreement, listening, percentile, report } from "./support.js";
 
 // `npm run bench:scale`: a bank of SCALE_SIZE (default 1,000,000) synthetic memories, 384-d, built by the
 // bench in the embedded defaults; then a real server on it answers 200 recalls while its peak RSS is read,
@@ -136,8 +136,10 @@ export async function benchScale() {
       const truth = new Set(exact.map((r) => r.id as string));
       overlap += ann.filter((h) => truth.has(h.id)).length / Math.max(1, truth.size);
     }
+    const agreement = lexicalAgreement(await index.lexicon(bankId), queries);
     await index.close();
     figures.push(
+      report(`scale: lexical best 8 found, of an exhaustive search's @ ${label}`, agreement, ""),
       report(`scale: ANN recall@10 vs exact @ ${label}`, overlap / queries.length, "", {
         op: "≥",
         value: 0.95,

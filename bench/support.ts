@@ -10,6 +10,7 @@ import { createLogger } from "../src/log.js";
 import type { Embedder } from "../src/memory/embed/embedder.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { openLanceIndex } from "../src/memory/index/lance.js";
+import type { LexiconView } from "../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 
@@ -106,4 +107,24 @@ export function gsm8kText(dataDir: string): { sentences: string[]; testQuestions
     .flatMap((q) => q.match(/[^.?!]+[.?!]/g) ?? [])
     .map((s) => s.trim());
   return { sentences, testQuestions: read("test.jsonl") };
+}
+
+/**
+ * The share of an exhaustive lexical search's best `limit` per field (every list walked) that the bounded
+ * search recall uses also finds, over the queries: 1 when bounding the walk loses nothing.
+ */
+export function lexicalAgreement(view: LexiconView, queries: string[], limit = 8): number {
+  let found = 0;
+  let wanted = 0;
+  for (const query of queries) {
+    const text = view.analyze(query);
+    const bounded = view.lexicon.search(text, limit);
+    const exhaustive = view.lexicon.search(text, limit, { exhaustive: true });
+    for (const field of ["literal", "structure"] as const) {
+      const ids = new Set(bounded[field].map((h) => h.id));
+      wanted += exhaustive[field].length;
+      found += exhaustive[field].filter((h) => ids.has(h.id)).length;
+    }
+  }
+  return wanted === 0 ? 1 : found / wanted;
 }

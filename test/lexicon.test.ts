@@ -163,4 +163,29 @@ describe("the lexicon at scale", () => {
     expect(found.map((h) => h.id)).toEqual(scanned.slice(0, 5).map((h) => h.id));
     expect(found[0]?.id).toBe("t1234");
   });
+
+  it("answers the same after giving back its growth room, and keeps growing after", () => {
+    const analyze = createAnalyzer();
+    const text = (i: number) =>
+      `Shelf ${i % 41} has ${i % 13} jars of ${["jam", "honey", "salt"][i % 3]}; tray ${i}.`;
+    const lexicon = new BankLexicon();
+    for (let i = 0; i < 3000; i++) lexicon.upsert(`t${i}`, analyze(text(i)));
+    const query = analyze("tray 2999 has 9 jars of salt on shelf 6");
+    const before = lexicon.search(query, 8);
+    const bytes = lexicon.literal.bytes + lexicon.structure.bytes;
+    lexicon.seal();
+    expect(lexicon.literal.bytes + lexicon.structure.bytes).toBeLessThan(bytes);
+    expect(lexicon.search(query, 8)).toEqual(before);
+    for (let i = 3000; i < 4000; i++) lexicon.upsert(`t${i}`, analyze(text(i)));
+    const scanned = Array.from({ length: 4000 }, (_, i) => ({
+      id: `t${i}`,
+      score: lexicon.literal.score(query.literal, analyze(text(i)).literal),
+    })).sort((a, b) => b.score - a.score || Number(a.id.slice(1)) - Number(b.id.slice(1)));
+    const exhaustive = lexicon.search(query, 5, { exhaustive: true }).literal;
+    expect(exhaustive.map((h) => h.id)).toEqual(scanned.slice(0, 5).map((h) => h.id));
+    exhaustive.forEach((h, i) => {
+      expect(h.score).toBeCloseTo(scanned[i]?.score as number, 10);
+    });
+    expect(lexicon.search(query, 5).literal.map((h) => h.id)).toEqual(scanned.slice(0, 5).map((h) => h.id));
+  });
 });

@@ -154,16 +154,17 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
       return hitsOf(rows).map((h) => ({ id: h.id, similarity: 1 - h.score, vector: h.vector }));
     },
 
-    async texts(bank) {
+    async *texts(bank) {
       const table = await existing(bank);
-      if (!table) return [];
-      const rows = await table.query().select(["id", "text"]).toArrow();
-      const ids = rows.getChild("id");
-      const texts = rows.getChild("text");
-      const out: { id: string; text: string }[] = [];
-      for (let i = 0; i < rows.numRows; i++)
-        out.push({ id: ids?.get(i) as string, text: texts?.get(i) as string });
-      return out;
+      if (!table) return;
+      for await (const batch of table.query().select(["id", "text"])) {
+        const ids = batch.getChild("id");
+        const texts = batch.getChild("text");
+        const out: { id: string; text: string }[] = [];
+        for (let i = 0; i < batch.numRows; i++)
+          out.push({ id: ids?.get(i) as string, text: texts?.get(i) as string });
+        yield out;
+      }
     },
 
     async generation(bank) {

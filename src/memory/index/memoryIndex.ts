@@ -28,8 +28,8 @@ export interface IndexStore {
   upsert(bank: string, rows: IndexRow[]): Promise<void>;
   remove(bank: string, ids: string[]): Promise<void>;
   searchVector(bank: string, vector: Float32Array, limit: number): Promise<VectorHit[]>;
-  /** Every row's id and text: what a bank's lexicon is built from. */
-  texts(bank: string): Promise<{ id: string; text: string }[]>;
+  /** Every row's id and text, a batch at a time: what a bank's lexicon is built from. */
+  texts(bank: string): AsyncIterable<{ id: string; text: string }[]>;
   /**
    * A number that grows with every change to the bank's rows, whichever process made it (as far as the
    * store lets this process see other writers): a lexicon built at one generation is stale at another.

@@ -56,6 +56,8 @@ export const IN_PROCESS_FIT_LIMIT = 50_000;
 const DEFAULT_ANN_THRESHOLD = 10_000;
 // candidates an HNSW search explores (pgvector's default is 40): more finds more of the true neighbours
 const HNSW_EF = 64;
+// rows per page when a bank's texts are read for its lexicon
+const TEXTS_PAGE = 5_000;
 
 /** The in-process state of the Postgres index that can outlive one connection (see `memory` above). */
 export interface PostgresIndexMemory {
@@ -443,11 +445,19 @@ async function openPostgresStore(
       return searchInProcess(bank, state.generation, vector, limit);
     },
 
-    async texts(bank) {
-      return queryRows<{ id: string; text: string }>(
-        db,
-        sql`select memory_id as id, text from memory_index where bank_id = ${bank}`,
-      );
+    async *texts(bank) {
+      // keyset pages over the primary key: a bank of a million is never held as one result
+      let after = "";
+      for (;;) {
+        const page = await queryRows<{ id: string; text: string }>(
+          db,
+          sql`select memory_id as id, text from memory_index
+              where bank_id = ${bank} and memory_id > ${after} order by memory_id limit ${TEXTS_PAGE}`,
+        );
+        if (page.length > 0) yield page;
+        if (page.length < TEXTS_PAGE) return;
+        after = (page.at(-1) as { id: string }).id;
+      }
     },
 
     async generation(bank) {

@@ -32,14 +32,17 @@ export function withLexicon(
   async function load(bank: string): Promise<BankState> {
     // generation first: texts read after it are at least as new, so a stale pairing only causes a re-read
     const generation = await store.generation(bank);
-    const [rows, analyze] = await Promise.all([store.texts(bank), options.analyzer()]);
+    const analyze = await options.analyzer();
     const lexicon = new BankLexicon();
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as { id: string; text: string };
-      lexicon.upsert(row.id, analyze(row.text));
-      // a large bank takes seconds: requests are served meanwhile
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setTimeout(resolve, 0));
+    let built = 0;
+    for await (const rows of store.texts(bank)) {
+      for (const row of rows) {
+        lexicon.upsert(row.id, analyze(row.text));
+        // a large bank takes seconds: requests are served meanwhile
+        if (++built % YIELD_EVERY === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
+    lexicon.seal();
     return { generation, lexicon };
   }
 

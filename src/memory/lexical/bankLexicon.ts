@@ -56,6 +56,12 @@ export class BankLexicon {
     this.tombstones++;
   }
 
+  /** Gives back the room the fields kept for growth: called once a bank is built in one go. */
+  seal(): void {
+    this.literal.seal();
+    this.structure.seal();
+  }
+
   /** A memory's text analyzed, from the last few recalls when it was analyzed there. */
   analyzed(id: string, text: string, analyze: Analyzer): AnalyzedText {
     const kept = this.analyses.get(id);
@@ -71,12 +77,13 @@ export class BankLexicon {
     return analyzed;
   }
 
-  search(query: AnalyzedText, limit: number): LexicalMatches {
+  /** The best `limit` memories of each field for the query (`exhaustive`: every list walked). */
+  search(query: AnalyzedText, limit: number, options: { exhaustive?: boolean } = {}): LexicalMatches {
     const named = (hits: { slot: number; score: number }[]) =>
       hits.map((h) => ({ id: this.ids[h.slot] as string, score: h.score }));
     return {
-      literal: named(this.literal.search(query.literal, limit)),
-      structure: named(this.structure.search(query.structure, limit)),
+      literal: named(this.literal.search(query.literal, limit, options)),
+      structure: named(this.structure.search(query.structure, limit, options)),
     };
   }
 }

@@ -7,16 +7,20 @@ const B = 0.75;
 // a posting packs the document's slot and the term's count in it: slot · 256 + min(count, 255)
 const TF_BITS = 256;
 const MAX_TF = 255;
-// A search first scores every document by the query's rarer terms, those held by at most COMMON_SHARE of
-// the bank's documents (or COMMON_MIN, when more); then completes the score of the best CANDIDATES·limit
-// of them with the common terms, looked up in their lists (sorted by slot) rather than walked. The common
-// lists are what a plain search spends its time on (100k synthetic problems: p50 17 ms walking every
-// list, about 4 ms this way), and each of their terms weighs little (idf ≤ 4 at 2%), yet together they
-// carry a variant's structure: dropping them outright cost the dev set's variant @1 0.91 → 0.73. On the
-// dev set, with the common line at 5%, 2% or 1% of the bank, the figures stay those of a full walk
-// (variant @1 0.912, 0.912, 0.906).
+// A search walks the query's terms rarest first, scoring every document of each list, while the lists
+// are rare (held by at most COMMON_SHARE of the bank, or COMMON_MIN documents) and fit WALK_BUDGET
+// postings together; it then completes the score of the best CANDIDATES·limit documents with the other
+// terms, looked up in their lists (sorted by slot) rather than walked. The common lists are what a plain
+// search spends its time on (a walked posting costs 60–90 ns in a bank of 1M: its score is a cache miss),
+// and each of their terms weighs little, yet together they carry a variant's structure: dropping them
+// outright cost the dev set's variant @1 0.91 → 0.73. On the dev set, with the common line at 5%, 2% or
+// 1% of the bank, the figures stay those of a full walk (variant @1 0.912, 0.912, 0.906). The budget
+// bounds what a large bank costs: GSM8K queries walk 13k postings (p99 38k) per field at 100k and would
+// walk 130k (p99 390k) at 1M; within the budget they agree with an exhaustive search on the best few in
+// nearly every query (`npm run bench:scale` prints the overlap).
 const COMMON_SHARE = 0.02;
 const COMMON_MIN = 500;
+const WALK_BUDGET = 40_000;
 const CANDIDATES = 4;
 
 /** One document's match: its slot in the field and its BM25 score. */
@@ -33,8 +37,8 @@ export interface FieldHit {
  */
 export class Bm25Field {
   private readonly terms = new TermTable();
-  private df = new Int32Array(1 << 12);
-  // each term's postings, in slot order: pool[start .. start + length), room for `capacity`
+  // each term's postings, in slot order: pool[start .. start + length), room for `capacity`; a list's
+  // length is its term's document count (tombstones included)
   private start = new Int32Array(1 << 12);
   private length = new Int32Array(1 << 12);
   private capacity = new Int32Array(1 << 12);
@@ -66,7 +70,7 @@ export class Bm25Field {
   get bytes(): number {
     return (
       this.terms.bytes +
-      this.df.byteLength * 4 +
+      this.start.byteLength * 3 +
       this.pool.byteLength +
       this.lengths.byteLength +
       this.live.byteLength +
@@ -82,8 +86,7 @@ export class Bm25Field {
     for (const [term, count] of terms) {
       length += count;
       const id = this.terms.add(term);
-      if (id >= this.df.length) this.growTerms();
-      this.df[id] = (this.df[id] as number) + 1;
+      if (id >= this.start.length) this.growTerms();
       this.append(id, slot * TF_BITS + Math.min(count, MAX_TF));
     }
     this.lengths[slot] = length;
@@ -103,7 +106,7 @@ export class Bm25Field {
   /** Documents holding the term, tombstones included (they are few; a rebuild drops them). */
   documentFrequency(term: string): number {
     const id = this.terms.find(term);
-    return id < 0 ? 0 : (this.df[id] as number);
+    return id < 0 ? 0 : (this.length[id] as number);
   }
 
   idf(term: string): number {
@@ -136,28 +139,42 @@ export class Bm25Field {
     return score;
   }
 
-  /** The `limit` best live documents for `query` by BM25, best first (ties: lower slot first). */
-  search(query: TermCounts, limit: number): FieldHit[] {
+  /**
+   * The `limit` best live documents for `query` by BM25, best first (ties: lower slot first); `exhaustive`
+   * walks every list (what the bounded search is measured against).
+   */
+  search(query: TermCounts, limit: number, { exhaustive = false } = {}): FieldHit[] {
     if (limit <= 0 || this.documents === 0) return [];
-    const commonAt = Math.max(COMMON_MIN, COMMON_SHARE * this.documents);
-    const rare: number[] = [];
-    const common: number[] = [];
+    const commonAt = exhaustive
+      ? Number.POSITIVE_INFINITY
+      : Math.max(COMMON_MIN, COMMON_SHARE * this.documents);
+    const budget = exhaustive ? Number.POSITIVE_INFINITY : WALK_BUDGET;
+    const ids: number[] = [];
     for (const term of query.keys()) {
       const id = this.terms.find(term);
-      if (id < 0 || this.length[id] === 0) continue;
-      ((this.df[id] as number) > commonAt ? common : rare).push(id);
+      if (id >= 0 && (this.length[id] as number) > 0) ids.push(id);
     }
+    ids.sort((x, y) => (this.length[x] as number) - (this.length[y] as number) || x - y);
     const wanted = Math.max(limit * CANDIDATES, 64);
-    let best = this.walk(rare, wanted);
-    if (best.length < wanted) {
-      // too few documents hold a rare term for the common ones to be skipped: every list is walked
-      return this.walk([...rare, ...common], limit);
+    // rarest first, while within the budget; past it, only until enough documents are scored
+    let walked = 0;
+    let postings = 0;
+    let touched = 0;
+    while (walked < ids.length) {
+      const id = ids[walked] as number;
+      const length = this.length[id] as number;
+      const rare = length <= commonAt && postings + length <= budget;
+      if (!rare && touched >= wanted) break;
+      touched = this.walk(id, touched);
+      postings += length;
+      walked++;
     }
+    if (walked === ids.length) return this.best(touched, limit);
     // the candidates in slot order, each list then searched forward from where the last one was found
-    best.sort((x, y) => x.slot - y.slot);
+    const best = this.best(touched, wanted).sort((x, y) => x.slot - y.slot);
     const norms = this.slotNorms();
-    for (const id of common) {
-      const weight = this.idfOf(this.df[id] as number) * (K1 + 1);
+    for (const id of ids.slice(walked)) {
+      const weight = this.idfOf(this.length[id] as number) * (K1 + 1);
       let from = this.start[id] as number;
       const end = from + (this.length[id] as number);
       for (const hit of best) {
@@ -169,8 +186,15 @@ export class Bm25Field {
         hit.score += (weight * tf) / (tf + (norms[hit.slot] as number));
       }
     }
-    best = best.sort((x, y) => y.score - x.score || x.slot - y.slot).slice(0, limit);
-    return best;
+    return best.sort((x, y) => y.score - x.score || x.slot - y.slot).slice(0, limit);
+  }
+
+  /** Drops the room kept for lists to grow: a bank built in one go holds about half as much after it. */
+  seal(): void {
+    const n = this.terms.size;
+    let held = 0;
+    for (let id = 0; id < n; id++) held += this.length[id] as number;
+    this.relocate(Math.ceil(held * 1.0625) + 1024, (id) => this.length[id] as number);
   }
 
   /** The first position in pool[from, end) whose slot is at least `slot` (galloping, then binary search). */
@@ -195,29 +219,35 @@ export class Bm25Field {
     return high;
   }
 
-  /** BM25 over the given terms' lists, walked whole: the `limit` best live documents, best first. */
-  private walk(ids: number[], limit: number): FieldHit[] {
-    const { scores, touched, live, pool } = this;
+  /** Adds one term's list to the scores; `touched` counts the documents scored so far (returned updated). */
+  private walk(id: number, touched: number): number {
+    const { scores, live, pool } = this;
+    const seen = this.touched;
     const norms = this.slotNorms();
-    let n = 0;
-    for (const id of ids) {
-      const weight = this.idfOf(this.df[id] as number) * (K1 + 1);
-      const from = this.start[id] as number;
-      const to = from + (this.length[id] as number);
-      for (let i = from; i < to; i++) {
-        const packed = pool[i] as number;
-        const slot = packed >>> 8;
-        if (live[slot] !== 1) continue;
-        const tf = packed & 0xff;
-        const score = scores[slot] as number;
-        if (score === 0) touched[n++] = slot;
-        scores[slot] = score + (weight * tf) / (tf + (norms[slot] as number));
-      }
+    const weight = this.idfOf(this.length[id] as number) * (K1 + 1);
+    const from = this.start[id] as number;
+    const to = from + (this.length[id] as number);
+    let n = touched;
+    for (let i = from; i < to; i++) {
+      const packed = pool[i] as number;
+      const slot = packed >>> 8;
+      if (live[slot] !== 1) continue;
+      const tf = packed & 0xff;
+      const score = scores[slot] as number;
+      if (score === 0) seen[n++] = slot;
+      scores[slot] = score + (weight * tf) / (tf + (norms[slot] as number));
     }
+    return n;
+  }
+
+  /** The `limit` best of the `touched` documents scored, best first; the scores are reset for the next search. */
+  private best(touched: number, limit: number): FieldHit[] {
+    const { scores } = this;
+    const seen = this.touched;
     const best: FieldHit[] = [];
     let floor = Number.NEGATIVE_INFINITY;
-    for (let t = 0; t < n; t++) {
-      const slot = touched[t] as number;
+    for (let t = 0; t < touched; t++) {
+      const slot = seen[t] as number;
       const score = scores[slot] as number;
       scores[slot] = 0;
       if (best.length === limit && score <= floor) continue;
@@ -277,18 +307,26 @@ export class Bm25Field {
   /** Makes room for `more` entries at the pool's end, compacting abandoned space first when that suffices. */
   private reserve(more: number): void {
     if (this.used + more <= this.pool.length) return;
-    let live = 0;
+    let held = 0;
     const n = this.terms.size;
-    for (let id = 0; id < n; id++) if ((this.capacity[id] as number) > 0) live += this.capacity[id] as number;
-    const size = Math.max(this.pool.length, Math.ceil((live + more) * 1.5));
+    for (let id = 0; id < n; id++) held += this.capacity[id] as number;
+    this.relocate(
+      Math.max(this.pool.length, Math.ceil((held + more) * 1.25)),
+      (id) => this.capacity[id] as number,
+    );
+  }
+
+  /** Copies every list into a new pool of `size`, each with room for `capacityOf(term)` postings. */
+  private relocate(size: number, capacityOf: (id: number) => number): void {
     const pool = new Int32Array(size);
     let at = 0;
+    const n = this.terms.size;
     for (let id = 0; id < n; id++) {
-      const capacity = this.capacity[id] as number;
-      if (capacity === 0) continue;
+      const capacity = capacityOf(id);
       const start = this.start[id] as number;
       pool.set(this.pool.subarray(start, start + (this.length[id] as number)), at);
       this.start[id] = at;
+      this.capacity[id] = capacity;
       at += capacity;
     }
     this.pool = pool;
@@ -296,13 +334,12 @@ export class Bm25Field {
   }
 
   private growTerms(): void {
-    const size = this.df.length * 2;
+    const size = this.start.length * 2;
     const grow = (a: Int32Array) => {
       const b = new Int32Array(size);
       b.set(a);
       return b;
     };
-    this.df = grow(this.df);
     this.start = grow(this.start);
     this.length = grow(this.length);
     this.capacity = grow(this.capacity);
