@@ -37,6 +37,7 @@ export default defineConfig(async () => {
   return {
     test: {
       reporters: ["default", "./test/support/summaryReporter.ts"],
+      globalSetup: ["./test/support/buildOnce.ts"],
       pool: "forks",
       maxWorkers: 2,
       projects: [

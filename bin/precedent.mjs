@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so `npm install` is the only build step.
-import { register } from "tsx/esm/api";
+// Runs the compiled CLI (dist/, built by `npm install` through the prepare script, or `npm run build`);
+// a checkout without it runs the TypeScript sources through tsx.
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/cli/main.ts");
+const compiled = new URL("../dist/src/cli/main.js", import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("../src/cli/main.ts");
+}

@@ -1,81 +1,68 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError, loadConfig } from "../config.js";
 import { PrecedentError } from "../errors.js";
-import { evalCommand } from "./commands/eval.js";
-import { exportCommand } from "./commands/export.js";
-import { importCommand } from "./commands/import.js";
-import { inspectCommand } from "./commands/inspect.js";
-import { keysCommand } from "./commands/keys.js";
-import { migrateCommand } from "./commands/migrate.js";
-import { recallCommand } from "./commands/recall.js";
-import { reindexCommand } from "./commands/reindex.js";
-import { seedCommand } from "./commands/seed.js";
-import { serveCommand } from "./commands/serve.js";
-import { solveCommand } from "./commands/solve.js";
+import { packageRoot } from "../packageRoot.js";
+import { COMMANDS, EXIT } from "./commands.js";
+import { stylesFor } from "./style.js";
 
-const USAGE = `precedent: retrieval-augmented reasoning with memory
+const indent = (text: string) => text.replace(/^/gm, "  ");
 
-usage: precedent <command> [options]
+const OVERVIEW = `precedent: retrieval-augmented reasoning with memory
 
-  serve                          serve the REST API (PORT, HOST; default http://127.0.0.1:8787)
-  migrate                        apply database migrations
-  seed <bank> --from <source>    import solved problems; source: gsm8k | game24 | file.jsonl | file.csv
-       [--problem-field f] [--answer-field f] [--reasoning-field f] [--verification-field f] [--domain number|game24|choice|text]
-  recall --bank <bank> [--k n] [--json] "question"
-                                 the memories a solve would be shown, with their scores
-  solve --bank <bank> [--samples n] [--k n] [--gold answer] [--no-adaptive] [--json] "question"
-                                 solve with memory (needs PRECEDENT_MODEL and an OpenAI-compatible endpoint)
-  eval --bank <bank> --from <split> [--limit n] [--samples n] [--k n] [--seeds n] [--shuffle]
-       [--no-adaptive] [--out dir] [--discard] [--problem-field f] [--answer-field f]
-                                 compare memory, static and control arms on the same problems;
-                                 split: gsm8k (test) | gsm8k-train | game24 | file.jsonl | file.csv;
-                                 writes result.json and report.html (default ./eval-results/<id>/)
-  inspect <run-id> [--json]      a run: recalls and scores, prompt, samples, vote, verdict, timings
-  export --bank <bank> [--format jsonl|openai] [--min-verification tier] [--out file]
-                                 the bank's verified memories as JSON lines (re-import with seed, or
-                                 fine-tune: openai chat format); default tier: the bank's trust floor
-  export --all [--out file]      every record of the database (a backup, for import)
-  import <file|->                restore a backup into an empty database and rebuild the index
-  reindex [--bank <bank>]        rebuild the search index from the records
-  keys create --scope <scope>... [--name n] | keys list | keys revoke <key-id>
-                                 manage API keys; scopes: admin, bank:<id>:read, bank:<id>:write
+usage: precedent <command> [options]      precedent <command> --help    precedent --version
 
-Configuration comes from the environment (see README.md).`;
+${Object.values(COMMANDS)
+  .map((c) => indent(c.usage))
+  .join("\n")}
 
-const COMMANDS: Record<string, (args: string[], env: ReturnType<typeof loadConfig>) => Promise<number>> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  seed: seedCommand,
-  recall: recallCommand,
-  reindex: reindexCommand,
-  solve: solveCommand,
-  eval: evalCommand,
-  inspect: inspectCommand,
-  export: exportCommand,
-  import: importCommand,
-  keys: keysCommand,
-};
+Configuration comes from the environment (see README.md). Exit codes: 0 done, 1 failed, 2 bad usage or
+input, 3 the embedded database is held by another process.`;
+
+function usageOf(name: string): string {
+  return `usage: precedent ${name} [options]\n\n${indent(COMMANDS[name]?.usage ?? "")}`;
+}
+
+function version(): string {
+  return JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")).version as string;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
-    console.log(USAGE);
-    return name ? 0 : 2;
+  if (!name) {
+    console.error(OVERVIEW);
+    return EXIT.usage;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    console.error(`unknown command "${name}"\n\n${USAGE}`);
-    return 2;
+  if (name === "help" || name === "--help" || name === "-h") {
+    const topic = name === "help" ? args[0] : undefined;
+    console.log(topic && COMMANDS[topic] ? usageOf(topic) : OVERVIEW);
+    return EXIT.ok;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    console.log(`precedent ${version()}`);
+    return EXIT.ok;
+  }
+  const spec = COMMANDS[name];
+  const red = stylesFor(process.stderr).red;
+  if (!spec) {
+    console.error(`${red(`unknown command "${name}"`)}\n\n${OVERVIEW}`);
+    return EXIT.usage;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(usageOf(name));
+    return EXIT.ok;
   }
   try {
+    const command = await spec.load();
     return await command(args, loadConfig());
   } catch (e) {
     if (e instanceof ConfigError || e instanceof PrecedentError) {
-      console.error(`precedent ${name}: ${e.message}`);
-      return e instanceof PrecedentError && e.code === "locked" ? 3 : 2;
+      console.error(red(`precedent ${name}: ${e.message}`));
+      return e instanceof PrecedentError && e.code === "locked" ? EXIT.locked : EXIT.usage;
     }
     if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      console.error(`precedent ${name}: ${e.message}\n\n${USAGE}`);
-      return 2;
+      console.error(`${red(`precedent ${name}: ${e.message}`)}\n\n${usageOf(name)}`);
+      return EXIT.usage;
     }
     throw e;
   }
