@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { createAnalyzer } from "../src/memory/lexical/analyze.js";
 import { BankLexicon } from "../src/memory/lexical/bankLexicon.js";
 import { maskedTokens, tokenize } from "../src/memory/lexical/tokens.js";
-import { loadWordNet } from "../src/memory/lexical/wordnet.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
+import { loadWordNet } from "../src/memory/lexical/wordnet.js";
 
 function lexiconOf(texts: Record<string, string>, analyze = createAnalyzer()) {
   const lexicon = new BankLexicon();
