@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Config } from "./config.js";
 import { type DatabaseHandle, openDatabase } from "./db/client.js";
 import type { Database } from "./db/database.js";
@@ -88,12 +89,14 @@ async function openStores(config: Config, options: { command: string; log?: Logg
             dimensions: embedder.dimensions,
             log,
             analyzer: wordNetAnalyzer,
+            lexiconFiles: join(config.home, "lexicons"),
           })
         : await openLanceIndex({
             uri: config.lanceUri,
             dimensions: embedder.dimensions,
             readConsistencySeconds: config.lanceReadConsistencySeconds,
             analyzer: wordNetAnalyzer,
+            lexiconFiles: join(config.home, "lexicons"),
           });
     const model = config.model ? createModelClient(config.model) : undefined;
     const ctx: Context = {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as lancedb from "@lancedb/lancedb";
@@ -256,6 +256,84 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       expect(result.upserted).toBe(30);
       expect(await ctx.index.count("one")).toBe(30);
       expect(await ctx.index.count("two")).toBe(30);
+    });
+  });
+
+  describe("lexicons kept between processes", () => {
+    const fileOf = (bank: string) =>
+      join(t.ctx().lexiconDir, kind === "lance" ? "lancedb" : "postgres", `${bank}.lexicon`);
+    const query = "Kim has 9 red marbles and buys 11 blue ones";
+    const zebra = (dimensions: number): IndexRow => ({
+      id: "zebra",
+      bank: "small",
+      status: "active",
+      trust: 5,
+      text: "Zebras graze on the savanna.",
+      vector: new Float32Array(dimensions).fill(0.1),
+    });
+    /** the same index opened by another process: it shares the store, not this one's lexicons or files */
+    const otherProcess = () => {
+      const ctx = t.ctx();
+      return kind === "postgres"
+        ? openPostgresIndex({ db: ctx.db, dimensions: ctx.embedder.dimensions, analyzer: wordNetAnalyzer })
+        : openLanceIndex({
+            uri: ctx.lanceDir,
+            dimensions: ctx.embedder.dimensions,
+            analyzer: wordNetAnalyzer,
+          });
+    };
+
+    it("reads a bank's lexicon back from its file at the next start, answering as the one that built it", async () => {
+      const ctx = t.ctx();
+      await seedSmallBank();
+      const built = await ctx.index.lexicon("small");
+      const answer = built.lexicon.search(built.analyze(query), 5);
+      const written = statSync(fileOf("small")).mtimeMs;
+      const restarted = await (await ctx.reopenIndex()).lexicon("small");
+      expect(restarted.lexicon).not.toBe(built.lexicon);
+      expect(restarted.lexicon.search(restarted.analyze(query), 5)).toEqual(answer);
+      expect(restarted.lexicon.fingerprint).toBe(built.lexicon.fingerprint);
+      // read, not built and written again
+      expect(statSync(fileOf("small")).mtimeMs).toBe(written);
+    });
+
+    it("keeps this process's own writes in the file when the index closes", async () => {
+      const ctx = t.ctx();
+      await seedSmallBank();
+      await ctx.index.lexicon("small");
+      await ctx.index.upsert("small", [zebra(ctx.embedder.dimensions)]);
+      await ctx.index.remove("small", [
+        (await ctx.index.ids("small")).find((id) => id !== "zebra") as string,
+      ]);
+      const restarted = await (await ctx.reopenIndex()).lexicon("small");
+      expect(restarted.lexicon.size).toBe(30);
+      expect(restarted.lexicon.search(restarted.analyze("zebras"), 1).literal[0]?.id).toBe("zebra");
+    });
+
+    it("builds the lexicon again when another process changed the bank since the file was written", async () => {
+      const ctx = t.ctx();
+      await seedSmallBank();
+      await ctx.index.lexicon("small");
+      await ctx.index.close();
+      const other = await otherProcess();
+      await other.upsert("small", [zebra(ctx.embedder.dimensions)]);
+      await other.close();
+      const restarted = await (await ctx.reopenIndex()).lexicon("small");
+      expect(restarted.lexicon.size).toBe(31);
+      expect(restarted.lexicon.search(restarted.analyze("zebras"), 1).literal[0]?.id).toBe("zebra");
+    });
+
+    it("builds the lexicon again from a file that is damaged or cut short", async () => {
+      const ctx = t.ctx();
+      await seedSmallBank();
+      const built = await ctx.index.lexicon("small");
+      const answer = built.lexicon.search(built.analyze(query), 5);
+      const whole = readFileSync(fileOf("small"));
+      for (const damaged of [whole.subarray(0, whole.length - 100), Buffer.from("not a lexicon")]) {
+        writeFileSync(fileOf("small"), damaged);
+        const restarted = await (await ctx.reopenIndex()).lexicon("small");
+        expect(restarted.lexicon.search(restarted.analyze(query), 5)).toEqual(answer);
+      }
     });
   });
 

@@ -10,7 +10,7 @@ import { loadWordNet } from "../src/memory/lexical/wordnet.js";
 
 function lexiconOf(texts: Record<string, string>, analyze = createAnalyzer()) {
   const lexicon = new BankLexicon();
-  for (const [id, text] of Object.entries(texts)) lexicon.upsert(id, analyze(text));
+  for (const [id, text] of Object.entries(texts)) lexicon.upsert(id, text, analyze(text));
   return { lexicon, search: (q: string, limit = 10) => lexicon.search(analyze(q), limit) };
 }
 
@@ -151,12 +151,12 @@ describe("BM25 over a bank's lexicon", () => {
     const { lexicon, search } = lexiconOf({ a: "zebra stripes", b: "lion mane" });
     lexicon.remove("a");
     expect(search("zebra").literal).toEqual([]);
-    lexicon.upsert("b", createAnalyzer()("zebra hooves"));
+    lexicon.upsert("b", "zebra hooves", createAnalyzer()("zebra hooves"));
     expect(search("lion").literal).toEqual([]);
     expect(search("zebra").literal.map((h) => h.id)).toEqual(["b"]);
     expect(lexicon.size).toBe(1);
     expect(lexicon.worn).toBe(false);
-    for (let i = 0; i < 100; i++) lexicon.upsert(`n${i}`, createAnalyzer()(`note ${i}`));
+    for (let i = 0; i < 100; i++) lexicon.upsert(`n${i}`, `note ${i}`, createAnalyzer()(`note ${i}`));
     for (let i = 0; i < 90; i++) lexicon.remove(`n${i}`);
     expect(lexicon.worn).toBe(true);
   });
@@ -171,7 +171,7 @@ describe("the lexicon at scale", () => {
     );
     const lexicon = new BankLexicon();
     texts.forEach((t, i) => {
-      lexicon.upsert(`t${i}`, analyze(t));
+      lexicon.upsert(`t${i}`, t, analyze(t));
     });
     const query = analyze("crate 1234 holds 12 red marbles on shelf 4");
     const scanned = texts
@@ -187,14 +187,14 @@ describe("the lexicon at scale", () => {
     const text = (i: number) =>
       `Shelf ${i % 41} has ${i % 13} jars of ${["jam", "honey", "salt"][i % 3]}; tray ${i}.`;
     const lexicon = new BankLexicon();
-    for (let i = 0; i < 3000; i++) lexicon.upsert(`t${i}`, analyze(text(i)));
+    for (let i = 0; i < 3000; i++) lexicon.upsert(`t${i}`, text(i), analyze(text(i)));
     const query = analyze("tray 2999 has 9 jars of salt on shelf 6");
     const before = lexicon.search(query, 8);
     const bytes = lexicon.literal.bytes + lexicon.structure.bytes;
     lexicon.seal();
     expect(lexicon.literal.bytes + lexicon.structure.bytes).toBeLessThan(bytes);
     expect(lexicon.search(query, 8)).toEqual(before);
-    for (let i = 3000; i < 4000; i++) lexicon.upsert(`t${i}`, analyze(text(i)));
+    for (let i = 3000; i < 4000; i++) lexicon.upsert(`t${i}`, text(i), analyze(text(i)));
     const scanned = Array.from({ length: 4000 }, (_, i) => ({
       id: `t${i}`,
       score: lexicon.literal.score(query.literal, analyze(text(i)).literal),

@@ -24,6 +24,8 @@ export type IndexKind = (typeof INDEX_KINDS)[number];
 export interface TestContext extends Context {
   indexKind: IndexKind;
   lanceDir: string;
+  /** where the index keeps the banks' lexicons between processes */
+  lexiconDir: string;
   /** reopens the index (for the context's current embedder), as a restarted process would */
   reopenIndex(): Promise<MemoryIndex>;
   close(): Promise<void>;
@@ -38,18 +40,20 @@ export async function createTestContext(
   options: { embedder?: Embedder; annThreshold?: number; index?: IndexKind } = {},
 ): Promise<TestContext> {
   const lanceDir = mkdtempSync(join(tmpdir(), "precedent-lance-"));
+  const lexiconDir = mkdtempSync(join(tmpdir(), "precedent-lexicons-"));
   const embedder = options.embedder ?? createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
   const indexKind = options.index ?? "lance";
   const db = database.handle.db;
   if (indexKind === "postgres") await db.execute(sql`truncate memory_index, memory_index_banks`);
   const open = (dimensions: number) =>
     indexKind === "postgres"
-      ? openPostgresIndex({ db, dimensions, analyzer: wordNetAnalyzer })
+      ? openPostgresIndex({ db, dimensions, analyzer: wordNetAnalyzer, lexiconFiles: lexiconDir })
       : openLanceIndex({
           uri: lanceDir,
           dimensions,
           annThreshold: options.annThreshold,
           analyzer: wordNetAnalyzer,
+          lexiconFiles: lexiconDir,
         });
   const ctx: TestContext = {
     db,
@@ -58,6 +62,7 @@ export async function createTestContext(
     log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
     indexKind,
     lanceDir,
+    lexiconDir,
     async reopenIndex() {
       await ctx.index.close();
       ctx.index = await open(ctx.embedder.dimensions);
@@ -66,6 +71,7 @@ export async function createTestContext(
     async close() {
       await ctx.index.close();
       rmSync(lanceDir, { recursive: true, force: true });
+      rmSync(lexiconDir, { recursive: true, force: true });
     },
   };
   await checkIndex({ ctx });

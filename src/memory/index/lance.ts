@@ -16,6 +16,8 @@ export interface LanceIndexOptions {
   readConsistencySeconds?: number;
   /** how the banks' lexicons analyze texts (loaded once, on the first search) */
   analyzer: () => Promise<Analyzer>;
+  /** where the banks' lexicons are kept between processes (unset: built again by each process) */
+  lexiconFiles?: string;
 }
 
 // Below this a flat scan is fast enough (a flat scan costs about 1 ms per 1,000 rows of 384 floats);
@@ -75,7 +77,10 @@ function hitsOf(table: ArrowTable) {
 
 /** The embedded LanceDB index: one table per bank (rows and vectors), on disk or an object store. */
 export async function openLanceIndex(options: LanceIndexOptions): Promise<MemoryIndex> {
-  return withLexicon(await openLanceStore(options), { analyzer: options.analyzer });
+  return withLexicon(await openLanceStore(options), {
+    analyzer: options.analyzer,
+    files: options.lexiconFiles,
+  });
 }
 
 async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {

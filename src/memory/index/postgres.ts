@@ -47,6 +47,8 @@ export interface PostgresIndexOptions {
   memory?: PostgresIndexMemory;
   /** how the banks' lexicons analyze texts (loaded once, on the first search) */
   analyzer: () => Promise<Analyzer>;
+  /** where the banks' lexicons are kept between processes (unset: built again by each process) */
+  lexiconFiles?: string;
 }
 
 /** Bank size up to which scoring vectors in process is fit (see above); past it a warning is logged once. */
@@ -185,7 +187,11 @@ function bankLiteral(bank: string): string {
 export async function openPostgresIndex(options: PostgresIndexOptions): Promise<MemoryIndex> {
   const memory = options.memory ?? createPostgresIndexMemory();
   const store = await openPostgresStore(options, memory);
-  return withLexicon(store, { analyzer: options.analyzer, memory: memory.lexicons });
+  return withLexicon(store, {
+    analyzer: options.analyzer,
+    memory: memory.lexicons,
+    files: options.lexiconFiles,
+  });
 }
 
 async function openPostgresStore(

@@ -1,5 +1,8 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { Analyzer } from "../lexical/analyze.js";
-import { BankLexicon } from "../lexical/bankLexicon.js";
+import { BankLexicon, TextFingerprint } from "../lexical/bankLexicon.js";
+import { readLexiconFile, writeLexiconFile } from "../lexical/lexiconFile.js";
 import { generationLoader } from "./generationLoader.js";
 import type { IndexStore, LexiconView, MemoryIndex } from "./memoryIndex.js";
 
@@ -9,6 +12,8 @@ const YIELD_EVERY = 500;
 interface BankState {
   generation: number;
   lexicon: BankLexicon;
+  /** changed by this process's writes since it was built or read from its file */
+  changed: boolean;
 }
 
 /** What outlives one index object (a Worker opens its index per request): the banks' lexicons. */
@@ -18,32 +23,70 @@ export function createLexiconMemory(): LexiconMemory {
   return new Map();
 }
 
+export interface LexiconOptions {
+  analyzer: () => Promise<Analyzer>;
+  memory?: LexiconMemory;
+  /**
+   * A folder where each bank's lexicon is kept between processes: written once built and when the index
+   * closes after writes, read back at the next start when it holds exactly the store's texts (same
+   * fingerprint) and was built by the same analyzer.
+   */
+  files?: string;
+}
+
+const yieldToRequests = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 /**
  * A store with each bank's lexicon kept in process: built from the store's texts on a bank's first
- * search, updated in place by this process's own writes, and rebuilt when the store's generation shows a
- * write this process did not make (another replica's) or when removals have worn it.
+ * search (or read from its file), updated in place by this process's own writes, and rebuilt when the
+ * store's generation shows a write this process did not make (another replica's) or when removals have
+ * worn it.
  */
-export function withLexicon(
-  store: IndexStore,
-  options: { analyzer: () => Promise<Analyzer>; memory?: LexiconMemory },
-): MemoryIndex {
+export function withLexicon(store: IndexStore, options: LexiconOptions): MemoryIndex {
   const banks = options.memory ?? createLexiconMemory();
+  const fileOf = (bank: string) =>
+    options.files ? join(options.files, store.kind, `${encodeURIComponent(bank)}.lexicon`) : undefined;
+
+  /** The fingerprint of the store's texts for a bank, read a batch at a time. */
+  async function storedFingerprint(bank: string): Promise<string> {
+    const texts = new TextFingerprint();
+    for await (const rows of store.texts(bank)) for (const row of rows) texts.add(row.id, row.text);
+    return texts.value;
+  }
+
+  async function fromFile(bank: string, analyze: Analyzer): Promise<BankLexicon | undefined> {
+    const file = fileOf(bank);
+    const saved = file ? await readLexiconFile(file) : undefined;
+    if (!saved || saved.analyzer !== analyze.id) return undefined;
+    if (saved.fingerprint !== (await storedFingerprint(bank))) return undefined;
+    // a file cut short or unreadable is only a cache: the lexicon is built again
+    return saved.load().catch(() => undefined);
+  }
+
+  async function save(bank: string, lexicon: BankLexicon, analyze: Analyzer): Promise<void> {
+    const file = fileOf(bank);
+    // a lexicon that cannot be kept is built again at the next start: nothing is lost
+    if (file) await writeLexiconFile(file, lexicon, analyze.id).catch(() => {});
+  }
 
   async function load(bank: string): Promise<BankState> {
     // generation first: texts read after it are at least as new, so a stale pairing only causes a re-read
     const generation = await store.generation(bank);
     const analyze = await options.analyzer();
+    const kept = await fromFile(bank, analyze);
+    if (kept) return { generation, lexicon: kept, changed: false };
     const lexicon = new BankLexicon();
     let built = 0;
     for await (const rows of store.texts(bank)) {
       for (const row of rows) {
-        lexicon.upsert(row.id, analyze(row.text));
+        lexicon.upsert(row.id, row.text, analyze(row.text));
         // a large bank takes seconds: requests are served meanwhile
-        if (++built % YIELD_EVERY === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+        if (++built % YIELD_EVERY === 0) await yieldToRequests();
       }
     }
     lexicon.seal();
-    return { generation, lexicon };
+    if (built > 0) await save(bank, lexicon, analyze);
+    return { generation, lexicon, changed: false };
   }
 
   const loadAsOf = generationLoader(load);
@@ -86,6 +129,17 @@ export function withLexicon(
     }
   }
 
+  /** Keeps the lexicons this process changed, where they still hold exactly what the store holds. */
+  async function saveChanged(): Promise<void> {
+    if (!options.files) return;
+    const analyze = await options.analyzer();
+    for (const [bank, state] of banks) {
+      if (!state.changed || (await store.generation(bank).catch(() => -1)) !== state.generation) continue;
+      await save(bank, state.lexicon, analyze);
+      state.changed = false;
+    }
+  }
+
   return {
     ...store,
 
@@ -96,7 +150,8 @@ export function withLexicon(
         () => store.upsert(bank, rows),
         async (state) => {
           const analyze = await options.analyzer();
-          for (const row of rows) state.lexicon.upsert(row.id, analyze(row.text));
+          for (const row of rows) state.lexicon.upsert(row.id, row.text, analyze(row.text));
+          state.changed = true;
         },
         "one",
       );
@@ -109,6 +164,7 @@ export function withLexicon(
         () => store.remove(bank, ids),
         (state) => {
           for (const id of ids) state.lexicon.remove(id);
+          state.changed = true;
         },
         "one",
       );
@@ -129,6 +185,8 @@ export function withLexicon(
     async drop(bank) {
       banks.delete(bank);
       await store.drop(bank);
+      const file = fileOf(bank);
+      if (file) await rm(file, { force: true });
     },
 
     async healthy(bank) {
@@ -138,6 +196,7 @@ export function withLexicon(
     },
 
     async close() {
+      await saveChanged();
       if (!options.memory) banks.clear();
       await store.close();
     },

@@ -17,8 +17,15 @@ export interface AnalyzedText {
   values: TermCounts;
 }
 
-/** Turns a text into its lexical fields. */
-export type Analyzer = (text: string) => AnalyzedText;
+/** Turns a text into its lexical fields; `id` names what it does, so a lexicon built by another is not reused. */
+export interface Analyzer {
+  (text: string): AnalyzedText;
+  readonly id: string;
+}
+
+// Raised with any change to what an analysis gives (tokens, masks, pairs): lexicons kept in files by an
+// earlier version are then built again.
+const ANALYSIS_VERSION = 1;
 
 /** An analyzer; nouns are generalized to their kinds when a `generalize` is given. */
 export function createAnalyzer(generalize?: Generalize): Analyzer {
@@ -33,7 +40,7 @@ export function createAnalyzer(generalize?: Generalize): Analyzer {
     const kind = kindOf(t.masked);
     return kind === undefined ? t.masked : `~${kind}`;
   };
-  return (text) => {
+  const analyze = (text: string): AnalyzedText => {
     const tokens = tokenize(text);
     const values: TermCounts = new Map();
     for (const t of tokens) if (t.kind === "number" || t.kind === "name") add(values, t.literal);
@@ -43,6 +50,9 @@ export function createAnalyzer(generalize?: Generalize): Analyzer {
       values,
     };
   };
+  return Object.assign(analyze, {
+    id: `analysis-${ANALYSIS_VERSION}${generalize ? `+${generalize.id}` : ""}`,
+  });
 }
 
 function add(counts: TermCounts, term: string): void {

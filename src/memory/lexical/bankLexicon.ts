@@ -1,5 +1,6 @@
 import type { AnalyzedText, Analyzer } from "./analyze.js";
-import { Bm25Field } from "./bm25.js";
+import { Bm25Field, type FieldParts } from "./bm25.js";
+import { hashes } from "./termTable.js";
 
 /** A memory's match in one field. */
 export interface LexicalHit {
@@ -13,20 +14,80 @@ export interface LexicalMatches {
   structure: LexicalHit[];
 }
 
+/** What a bank's lexicon is made of, as written to a file (src/memory/lexical/lexiconFile.ts). */
+export interface LexiconParts {
+  /** each slot's memory id, removed ones included */
+  ids: string[];
+  tombstones: number;
+  /** two 32-bit hashes of each slot's id and text, and their sums over the live slots */
+  textHashes: Int32Array<ArrayBuffer>;
+  fingerprint: [number, number];
+  literal: FieldParts;
+  structure: FieldParts;
+}
+
 // analyses of recently recalled memories kept for the next recall (about 8 KB each)
 const ANALYSES_KEPT = 2048;
+
+/** Sums of the texts' hashes, kept as each text comes and goes: two texts sets with the same sums are the same. */
+export class TextFingerprint {
+  a = 0;
+  b = 0;
+  count = 0;
+
+  add(id: string, text: string): [number, number] {
+    const h = hashes(`${id}\n${text}`);
+    this.a = (this.a + h[0]) | 0;
+    this.b = (this.b + h[1]) | 0;
+    this.count++;
+    return h;
+  }
+
+  subtract(a: number, b: number): void {
+    this.a = (this.a - a) | 0;
+    this.b = (this.b - b) | 0;
+    this.count--;
+  }
+
+  /** The fingerprint as one string: the count and both sums. */
+  get value(): string {
+    return `${this.count}:${(this.a >>> 0).toString(16)}:${(this.b >>> 0).toString(16)}`;
+  }
+}
 
 /** The lexical index of one bank: its memories' literal and structure fields, in process. */
 export class BankLexicon {
   private readonly analyses = new Map<string, { text: string; analyzed: AnalyzedText }>();
-  readonly literal = new Bm25Field();
-  readonly structure = new Bm25Field();
-  private readonly ids: string[] = [];
+  readonly literal: Bm25Field;
+  readonly structure: Bm25Field;
+  private readonly ids: string[];
   private readonly slots = new Map<string, number>();
-  private tombstones = 0;
+  private tombstones: number;
+  private textHashes: Int32Array<ArrayBuffer>;
+  private readonly texts = new TextFingerprint();
+
+  constructor(parts?: LexiconParts) {
+    this.literal = parts ? Bm25Field.fromParts(parts.literal) : new Bm25Field();
+    this.structure = parts ? Bm25Field.fromParts(parts.structure) : new Bm25Field();
+    this.ids = parts?.ids ?? [];
+    this.tombstones = parts?.tombstones ?? 0;
+    this.textHashes = parts?.textHashes ?? new Int32Array(2048);
+    if (parts) {
+      const live = parts.literal.live;
+      for (let slot = 0; slot < this.ids.length; slot++)
+        if (live[slot] === 1) this.slots.set(this.ids[slot] as string, slot);
+      [this.texts.a, this.texts.b] = parts.fingerprint;
+      this.texts.count = this.slots.size;
+    }
+  }
 
   get size(): number {
     return this.slots.size;
+  }
+
+  /** Changes with any text added, changed or removed: equal to `TextFingerprint.value` over the same texts. */
+  get fingerprint(): string {
+    return this.texts.value;
   }
 
   /** True once removed documents are a fifth of what the fields hold: time to rebuild from the index. */
@@ -38,13 +99,22 @@ export class BankLexicon {
     return this.slots.has(id);
   }
 
-  upsert(id: string, text: AnalyzedText): void {
+  /** Adds or replaces a memory: its text (for the fingerprint) and its analysis. */
+  upsert(id: string, text: string, analyzed: AnalyzedText): void {
     this.remove(id);
     const slot = this.ids.length;
     this.ids.push(id);
     this.slots.set(id, slot);
-    this.literal.add(slot, text.literal);
-    this.structure.add(slot, text.structure);
+    this.literal.add(slot, analyzed.literal);
+    this.structure.add(slot, analyzed.structure);
+    if (2 * slot + 2 > this.textHashes.length) {
+      const grown = new Int32Array(Math.max(2048, this.textHashes.length * 2));
+      grown.set(this.textHashes);
+      this.textHashes = grown;
+    }
+    const [a, b] = this.texts.add(id, text);
+    this.textHashes[2 * slot] = a;
+    this.textHashes[2 * slot + 1] = b;
   }
 
   remove(id: string): void {
@@ -53,6 +123,7 @@ export class BankLexicon {
     this.slots.delete(id);
     this.literal.remove(slot);
     this.structure.remove(slot);
+    this.texts.subtract(this.textHashes[2 * slot] as number, this.textHashes[2 * slot + 1] as number);
     this.tombstones++;
   }
 
@@ -60,6 +131,19 @@ export class BankLexicon {
   seal(): void {
     this.literal.seal();
     this.structure.seal();
+  }
+
+  /** The lexicon's arrays, sealed, for a file. */
+  parts(): LexiconParts {
+    const slots = this.ids.length;
+    return {
+      ids: this.ids,
+      tombstones: this.tombstones,
+      textHashes: this.textHashes.subarray(0, 2 * slots),
+      fingerprint: [this.texts.a, this.texts.b],
+      literal: this.literal.parts(slots),
+      structure: this.structure.parts(slots),
+    };
   }
 
   /** A memory's text analyzed, from the last few recalls when it was analyzed there. */

@@ -1,5 +1,5 @@
 import type { TermCounts } from "./analyze.js";
-import { TermTable } from "./termTable.js";
+import { TermTable, type TermTableParts } from "./termTable.js";
 
 // Robertson/Spärck Jones defaults (also Lucene's and LanceDB's)
 const K1 = 1.2;
@@ -23,6 +23,18 @@ const COMMON_MIN = 500;
 const WALK_BUDGET = 40_000;
 const CANDIDATES = 4;
 
+/** What a field is made of, as written to a file: the term table, the lists, and each slot's length and liveness. */
+export interface FieldParts {
+  documents: number;
+  totalLength: number;
+  terms: TermTableParts;
+  start: Int32Array<ArrayBuffer>;
+  length: Int32Array<ArrayBuffer>;
+  pool: Int32Array<ArrayBuffer>;
+  lengths: Float32Array<ArrayBuffer>;
+  live: Uint8Array<ArrayBuffer>;
+}
+
 /** One document's match: its slot in the field and its BM25 score. */
 export interface FieldHit {
   slot: number;
@@ -36,7 +48,7 @@ export interface FieldHit {
  * the owner rebuilds the field.
  */
 export class Bm25Field {
-  private readonly terms = new TermTable();
+  private readonly terms: TermTable;
   // each term's postings, in slot order: pool[start .. start + length), room for `capacity`; a list's
   // length is its term's document count (tombstones included)
   private start = new Int32Array(1 << 12);
@@ -56,6 +68,41 @@ export class Bm25Field {
   // idf by term while the document count stays the same: a recall asks for the same terms many times
   private readonly idfs = new Map<string, number>();
   private idfsAt = -1;
+
+  constructor(terms = new TermTable()) {
+    this.terms = terms;
+  }
+
+  /** The field's arrays for `slots` slots, sealed (each list exactly as long as it is). */
+  parts(slots: number): FieldParts {
+    this.seal();
+    return {
+      documents: this.documents,
+      totalLength: this.totalLength,
+      terms: this.terms.parts(),
+      start: this.start,
+      length: this.length,
+      pool: this.pool.subarray(0, this.used),
+      lengths: this.lengths.subarray(0, slots),
+      live: this.live.subarray(0, slots),
+    };
+  }
+
+  /** A field as `parts` gave it. */
+  static fromParts(parts: FieldParts): Bm25Field {
+    const field = new Bm25Field(TermTable.fromParts(parts.terms));
+    field.documents = parts.documents;
+    field.totalLength = parts.totalLength;
+    field.start = parts.start;
+    field.length = parts.length;
+    field.capacity = parts.length.slice();
+    field.pool = parts.pool;
+    field.used = parts.pool.length;
+    field.growDocuments(parts.lengths.length);
+    field.lengths.set(parts.lengths);
+    field.live.set(parts.live);
+    return field;
+  }
 
   /** Documents currently searchable. */
   get size(): number {

@@ -9,6 +9,20 @@ export class TermTable {
   private ids = new Int32Array(1 << 12);
   private count = 0;
 
+  /** The table's arrays, to be written to a file and read back by `fromParts`. */
+  parts(): TermTableParts {
+    return { count: this.count, first: this.first, second: this.second, ids: this.ids };
+  }
+
+  static fromParts(parts: TermTableParts): TermTable {
+    const table = new TermTable();
+    table.count = parts.count;
+    table.first = parts.first;
+    table.second = parts.second;
+    table.ids = parts.ids;
+    return table;
+  }
+
   get size(): number {
     return this.count;
   }
@@ -64,8 +78,16 @@ export class TermTable {
   }
 }
 
+/** What a term table is made of. */
+export interface TermTableParts {
+  count: number;
+  first: Int32Array<ArrayBuffer>;
+  second: Int32Array<ArrayBuffer>;
+  ids: Int32Array<ArrayBuffer>;
+}
+
 /** Two independent 32-bit hashes of a string (FNV-1a with two seeds, murmur3's finalizer on each). */
-function hashes(s: string): [number, number] {
+export function hashes(s: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
   for (let i = 0; i < s.length; i++) {
