@@ -1,9 +1,6 @@
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { Database } from "./database.js";
-import { withPreparedStatements } from "./pglitePrepared.js";
-import { connectPostgres } from "./postgres.js";
 import * as schema from "./schema.js";
 
 export type DatabaseTarget =
@@ -20,9 +17,15 @@ export interface DatabaseHandle {
 
 /** Opens PGlite (a data directory, or in memory when none is given) or a postgres.js pool. */
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  // each driver is loaded only by the processes that use it
   if (target.kind === "pglite") {
+    const [{ PGlite: Embedded }, { drizzle: drizzlePglite }, { withPreparedStatements }] = await Promise.all([
+      import("@electric-sql/pglite"),
+      import("drizzle-orm/pglite"),
+      import("./pglitePrepared.js"),
+    ]);
     if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
-    const client = target.dataDir ? new PGlite(target.dataDir) : new PGlite();
+    const client = target.dataDir ? new Embedded(target.dataDir) : new Embedded();
     await client.waitReady;
     const db = drizzlePglite({
       client: withPreparedStatements(client) as unknown as PGlite,
@@ -31,6 +34,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     // one process owns an embedded database: there is nobody to take turns with
     return { db, kind: "pglite", exclusive: (_key, fn) => fn(), close: () => client.close() };
   }
+  const { connectPostgres } = await import("./postgres.js");
   const { db, client, close } = connectPostgres(target.url, { max: target.max });
   return {
     db,

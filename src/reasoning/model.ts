@@ -1,9 +1,10 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { createModelGate, type ModelGate } from "./modelGate.js";
 
 /** The chat model a solve samples from: any OpenAI-compatible endpoint. */
 export interface ModelClient {
-  client: OpenAI;
+  /** the SDK's client, loaded on the first solve: commands that only recall never load the SDK */
+  client(): Promise<OpenAI>;
   name: string;
   /** every request to the model passes through it: at most `gate.limit` at once, the rest queue */
   gate: ModelGate;
@@ -26,15 +27,22 @@ export function createModelClient(options: {
   maxRetries?: number;
   concurrency?: number;
 }): ModelClient {
+  let client: Promise<OpenAI> | undefined;
   return {
     name: options.name,
-    client: new OpenAI({
-      baseURL: options.baseURL,
-      // local servers (Ollama, vLLM, llama.cpp) take any key; the SDK insists on one
-      apiKey: options.apiKey ?? "unused",
-      timeout: options.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS,
-      maxRetries: options.maxRetries ?? DEFAULT_MODEL_MAX_RETRIES,
-    }),
+    client() {
+      client ??= import("openai").then(
+        ({ default: SDK }) =>
+          new SDK({
+            baseURL: options.baseURL,
+            // local servers (Ollama, vLLM, llama.cpp) take any key; the SDK insists on one
+            apiKey: options.apiKey ?? "unused",
+            timeout: options.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS,
+            maxRetries: options.maxRetries ?? DEFAULT_MODEL_MAX_RETRIES,
+          }),
+      );
+      return client;
+    },
     gate: createModelGate(options.concurrency ?? DEFAULT_MODEL_CONCURRENCY),
   };
 }

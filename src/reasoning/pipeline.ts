@@ -144,7 +144,7 @@ export async function solve({ ctx, bank, query, options = {}, onEvent }: SolveIn
   let sampling: Awaited<ReturnType<typeof sampleChains>>;
   try {
     sampling = await sampleChains({
-      client: model.client,
+      client: await model.client(),
       model: model.name,
       gate: model.gate,
       messages: prompt,
