@@ -26,6 +26,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PRECEDENT_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   PRECEDENT_API_KEY: z.string().min(1).optional(),
+  PRECEDENT_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(120),
   PRECEDENT_DATA_DIR: z.string().min(1).optional(),
@@ -59,6 +60,8 @@ export interface Config {
   embedder: EmbedderConfig;
   http: { port: number; host: string };
   adminToken?: string;
+  /** a bearer token that may read GET /metrics and nothing else (a Prometheus scraper's) */
+  metricsToken?: string;
   /** requests per minute (and burst) each API key may make; perMinute 0: unlimited */
   rateLimit: { perMinute: number; burst: number };
   /** what CLI commands present to a running server: PRECEDENT_API_KEY, else the admin token */
@@ -149,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedder: embedderSettings(e),
     http: { port: e.PORT, host: e.HOST },
     adminToken: e.PRECEDENT_ADMIN_TOKEN,
+    metricsToken: e.PRECEDENT_METRICS_TOKEN,
     rateLimit: rateLimitSettings(e),
     clientToken: e.PRECEDENT_API_KEY ?? e.PRECEDENT_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,

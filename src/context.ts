@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Config } from "./config.js";
+import type { Metrics } from "./metrics/metrics.js";
 import { type DatabaseHandle, openDatabase } from "./db/client.js";
 import type { Database } from "./db/database.js";
 import { acquireHomeLock, type HomeLock } from "./db/homeLock.js";
@@ -30,6 +31,8 @@ export interface Context {
   indexer?: BackgroundIndexer;
   /** crash tests only (PRECEDENT_FAULT): stops the process at a point of a solve's write-back */
   fault?: FaultHook;
+  /** the process's Prometheus metrics (GET /metrics); the app creates them when the context has none */
+  metrics?: Metrics;
 }
 
 export interface OpenContext extends Context {

@@ -22,6 +22,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = await openContext(config, { command: "serve" });
   const app = createApp(ctx, {
     adminToken: config.adminToken,
+    metricsToken: config.metricsToken,
     rateLimiter: createRateLimiter(config.rateLimit),
   });
   let server: ServerType | undefined;

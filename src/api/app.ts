@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import type { Context } from "../context.js";
+import { createMetrics } from "../metrics/metrics.js";
 import { inspectorRoutes } from "../inspector/routes.js";
 import { type AuthOptions, createAuthentication } from "./auth.js";
 import { formatBytes, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "./limits.js";
@@ -15,6 +16,7 @@ import { chatCompletionRoutes } from "./routes/chatCompletions.js";
 import { docsRoutes, OPENAPI_PATH } from "./routes/docs.js";
 import { exportRoutes } from "./routes/export.js";
 import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes, requestMetrics } from "./routes/metrics.js";
 import { keyRoutes } from "./routes/keys.js";
 import { memoryRoutes } from "./routes/memories.js";
 import { problemRoutes } from "./routes/problems.js";
@@ -23,6 +25,8 @@ import { runRoutes } from "./routes/runs.js";
 import { solveRoutes } from "./routes/solve.js";
 
 export interface AppOptions extends AuthOptions {
+  /** a token that may read GET /metrics and nothing else */
+  metricsToken?: string;
   /** holds each API key to its request allowance (default: DEFAULT_RATE_LIMIT, counted by this app) */
   rateLimiter?: RateLimiter;
 }
@@ -30,17 +34,20 @@ export interface AppOptions extends AuthOptions {
 /** The HTTP application: the same for the Node server, tests (app.request) and other runtimes. */
 export function createApp(ctx: Context, options: AppOptions = {}) {
   const auth = createAuthentication(ctx, options);
+  ctx.metrics ??= createMetrics({ db: ctx.db, gate: () => ctx.model?.gate });
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) return problemResponse(c, validationProblem(result.error, result.target));
     },
   });
+  app.use(requestMetrics(ctx.metrics));
   app.use(requestId());
   app.use(requestLog(ctx.log));
   app.use("/v1/*", auth.middleware);
   app.use("/v1/*", rateLimit(options.rateLimiter ?? createRateLimiter(DEFAULT_RATE_LIMIT)));
   app.use("/v1/*", requestGuard());
   app.route("/", healthRoutes(ctx));
+  app.route("/", metricsRoutes(ctx.metrics, auth, options.metricsToken));
   app.route("/v1", bankRoutes(ctx));
   app.route("/v1", problemRoutes(ctx));
   app.route("/v1", recallRoutes(ctx));

@@ -79,7 +79,13 @@ export interface SolveInput {
  * thought (adaptive) → vote → verify → write back → credit the recalled memories → persist the run.
  * Returns the answer with its verification, or an honest `unknown` verdict when nothing could verify it.
  */
-export async function solve({ ctx, bank, query, options = {}, onEvent }: SolveInput): Promise<SolveResult> {
+export async function solve(input: SolveInput): Promise<SolveResult> {
+  const result = await solveOnce(input);
+  input.ctx.metrics?.solved(result.status, result.timings);
+  return result;
+}
+
+async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput): Promise<SolveResult> {
   const opts = solveOptionsSchema.parse(options);
   const model = ctx.model;
   if (!model) {
@@ -181,6 +187,7 @@ export async function solve({ ctx, bank, query, options = {}, onEvent }: SolveIn
     return resultOf(run, run.error as string, undefined);
   }
   t = lap("sampleMs", t);
+  ctx.metrics?.sampled({ requests: sampling.requests, samples: sampling.samples.length, usage: sampling.usage });
 
   const tally = vote(sampling.samples, domain);
   onEvent?.({ type: "vote", vote: tally });
