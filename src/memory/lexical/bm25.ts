@@ -333,7 +333,8 @@ export class Bm25Field {
     const length = this.length[id] as number;
     const capacity = this.capacity[id] as number;
     if (length === capacity) {
-      const grown = Math.max(2, capacity * 2);
+      // lists grow by half: a bank built in one go holds less unused room before it is sealed
+      const grown = Math.max(4, Math.ceil(capacity * 1.5));
       // first: a compaction moves every list
       this.reserve(grown);
       const start = this.start[id] as number;

@@ -40,7 +40,8 @@ export class TermTable {
 
   /** The term's id, added (as the next id) when it is new. */
   add(term: string): number {
-    if ((this.count + 1) * 2 > this.ids.length) this.grow();
+    // at most 3/4 full: linear probing still finds a term in about 2.5 probes
+    if ((this.count + 1) * 4 > this.ids.length * 3) this.grow();
     const [a, b] = hashes(term);
     const mask = this.ids.length - 1;
     for (let i = a & mask; ; i = (i + 1) & mask) {
