@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Config } from "./config.js";
-import type { Metrics } from "./metrics/metrics.js";
 import { type DatabaseHandle, openDatabase } from "./db/client.js";
 import type { Database } from "./db/database.js";
 import { acquireHomeLock, type HomeLock } from "./db/homeLock.js";
@@ -16,6 +15,7 @@ import { openPostgresIndex } from "./memory/index/postgres.js";
 import { type BackgroundIndexer, startBackgroundIndexer } from "./memory/indexer.js";
 import { wordNetAnalyzer } from "./memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "./memory/reconcile.js";
+import type { Metrics } from "./metrics/metrics.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
 import { storageFailureMessage, storageFailureOf } from "./storageFailure.js";
 

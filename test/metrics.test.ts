@@ -17,7 +17,8 @@ afterEach(async () => {
   await fake.close();
 });
 
-const bearer = (token?: string): RequestInit => (token ? { headers: { authorization: `Bearer ${token}` } } : {});
+const bearer = (token?: string): RequestInit =>
+  token ? { headers: { authorization: `Bearer ${token}` } } : {};
 
 /** The value of one sample of the scrape (`name{labels} value`), 0 when absent. */
 function sample(text: string, name: string, labels = ""): number {

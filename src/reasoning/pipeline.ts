@@ -187,7 +187,11 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
     return resultOf(run, run.error as string, undefined);
   }
   t = lap("sampleMs", t);
-  ctx.metrics?.sampled({ requests: sampling.requests, samples: sampling.samples.length, usage: sampling.usage });
+  ctx.metrics?.sampled({
+    requests: sampling.requests,
+    samples: sampling.samples.length,
+    usage: sampling.usage,
+  });
 
   const tally = vote(sampling.samples, domain);
   onEvent?.({ type: "vote", vote: tally });

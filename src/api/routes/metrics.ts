@@ -34,7 +34,8 @@ export function metricsRoutes(metrics: Metrics, auth: Authentication, metricsTok
     createRoute({
       method: "get",
       path: "/metrics",
-      summary: "Prometheus metrics: request and solve-stage latency, model requests and tokens, queue, index lag",
+      summary:
+        "Prometheus metrics: request and solve-stage latency, model requests and tokens, queue, index lag",
       description:
         "Needs an admin key or PRECEDENT_METRICS_TOKEN (open on a server with no keys). Counters start at 0 with the process.",
       responses: {
