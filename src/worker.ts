@@ -9,6 +9,7 @@ import { createEmbedder } from "./memory/embed/createEmbedder.js";
 import { createPostgresIndexMemory, openPostgresIndex } from "./memory/index/postgres.js";
 import { createAnalyzer } from "./memory/lexical/analyze.js";
 import { reconcileIndex } from "./memory/reconcile.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
 import { type WorkerBindings, workerSettings } from "./worker/settings.js";
 
@@ -61,6 +62,8 @@ export default {
     if (settings.model && !modelClient) modelClient = createModelClient(settings.model);
     const model = settings.model ? modelClient : undefined;
     const ctx: Context = { db: connection.db, index, embedder, log, model };
+    // workerd has no process to measure (no process.cpuUsage)
+    ctx.metrics = createMetrics({ db: ctx.db, gate: () => model?.gate, processMetrics: false });
     rateLimiter ??= createRateLimiter(settings.rateLimit);
     const app = createApp(ctx, { adminToken: settings.adminToken, rateLimiter });
     const response = await app.fetch(request);

@@ -33,9 +33,14 @@ export interface Metrics {
  * samples and tokens, and, read when scraped, the model gate's queue and the index lag (memories whose
  * last change is committed but not yet searchable).
  */
-export function createMetrics(sources: { db: Database; gate?: () => ModelGate | undefined }): Metrics {
+export function createMetrics(sources: {
+  db: Database;
+  gate?: () => ModelGate | undefined;
+  /** the process's own figures (CPU, memory, event loop); off where the runtime has no such process (Workers) */
+  processMetrics?: boolean;
+}): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (sources.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const requests = new Histogram({
     name: "precedent_http_request_duration_seconds",
     help: "HTTP requests by route pattern, method and status",
