@@ -9,19 +9,24 @@ const TF_BITS = 256;
 const MAX_TF = 255;
 // A search walks the query's terms rarest first, scoring every document of each list, while the lists
 // are rare (held by at most COMMON_SHARE of the bank, or COMMON_MIN documents) and fit WALK_BUDGET
-// postings together; it then completes the score of the best CANDIDATES·limit documents with the other
-// terms, looked up in their lists (sorted by slot) rather than walked. The common lists are what a plain
-// search spends its time on (a walked posting costs 60–90 ns in a bank of 1M: its score is a cache miss),
-// and each of their terms weighs little, yet together they carry a variant's structure: dropping them
-// outright cost the dev set's variant @1 0.91 → 0.73. On the dev set, with the common line at 5%, 2% or
-// 1% of the bank, the figures stay those of a full walk (variant @1 0.912, 0.912, 0.906). The budget
-// bounds what a large bank costs: GSM8K queries walk 13k postings (p99 38k) per field at 100k and would
-// walk 130k (p99 390k) at 1M; within the budget they agree with an exhaustive search on the best few in
-// nearly every query (`npm run bench:scale` prints the overlap).
+// postings together; it then completes the score of the best max(CANDIDATES·limit, MIN_CANDIDATES)
+// documents with the other terms, looked up in their lists (sorted by slot) rather than walked. The
+// common lists are what a plain search spends its time on (a walked posting costs 60–90 ns in a bank of
+// 1M: its score is a cache miss), and each of their terms weighs little, yet together they carry a
+// variant's structure: dropping them outright cost the dev set's variant @1 0.91 → 0.73. On the dev set,
+// with the common line at 5%, 2% or 1% of the bank, the figures stay those of a full walk (variant @1
+// 0.912, 0.912, 0.906). The budget bounds what a large bank costs: GSM8K queries walk 13k postings (p99
+// 38k) per field at 100k and would walk 130k (p99 390k) at 1M. How many candidates are completed matters
+// more than the budget: at 100k synthetic memories, of an exhaustive search's best 8 per field, 64
+// candidates find 0.785, 256 find 0.915, 1024 0.975 (both fields: 2.6, 3.6, 6.7 ms); a budget of 20k,
+// 40k or 80k moves that by at most 0.016.
 const COMMON_SHARE = 0.02;
 const COMMON_MIN = 500;
 const WALK_BUDGET = 40_000;
 const CANDIDATES = 4;
+const MIN_CANDIDATES = 256;
+// (start · TERMS_LIMIT + term id) stays an exact double while the pool holds fewer than 2^29 postings
+const TERMS_LIMIT = 2 ** 24;
 
 /** What a field is made of, as written to a file: the term table, the lists, and each slot's length and liveness. */
 export interface FieldParts {
@@ -202,7 +207,7 @@ export class Bm25Field {
       if (id >= 0 && (this.length[id] as number) > 0) ids.push(id);
     }
     ids.sort((x, y) => (this.length[x] as number) - (this.length[y] as number) || x - y);
-    const wanted = Math.max(limit * CANDIDATES, 64);
+    const wanted = Math.max(limit * CANDIDATES, MIN_CANDIDATES);
     // rarest first, while within the budget; past it, only until enough documents are scored
     let walked = 0;
     let postings = 0;
@@ -238,10 +243,27 @@ export class Bm25Field {
 
   /** Drops the room kept for lists to grow: a bank built in one go holds about half as much after it. */
   seal(): void {
+    // in place, lists in the order they lie in the pool, each moved down to where the last one ended: a
+    // new pool would briefly hold every posting twice (at 1M memories, half a gigabyte at the peak)
     const n = this.terms.size;
-    let held = 0;
-    for (let id = 0; id < n; id++) held += this.length[id] as number;
-    this.relocate(Math.ceil(held * 1.0625) + 1024, (id) => this.length[id] as number);
+    if (n >= TERMS_LIMIT || this.used >= 2 ** 29) {
+      this.relocate(this.used, (id) => this.length[id] as number);
+      return;
+    }
+    const byStart = new Float64Array(n);
+    for (let id = 0; id < n; id++) byStart[id] = (this.start[id] as number) * TERMS_LIMIT + id;
+    byStart.sort();
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const id = (byStart[i] as number) % TERMS_LIMIT;
+      const start = this.start[id] as number;
+      const length = this.length[id] as number;
+      if (start !== at) this.pool.copyWithin(at, start, start + length);
+      this.start[id] = at;
+      this.capacity[id] = length;
+      at += length;
+    }
+    this.used = at;
   }
 
   /** The first position in pool[from, end) whose slot is at least `slot` (galloping, then binary search). */
