@@ -61,6 +61,8 @@ export class Bm25Field {
   private capacity = new Int32Array(1 << 12);
   private pool = new Int32Array(1 << 16);
   private used = 0;
+  // the lists lie end to end from the pool's start (sealed, and no posting added since)
+  private listsPacked = false;
   private lengths = new Float32Array(1024);
   private live = new Uint8Array(1024);
   private scores = new Float64Array(1024);
@@ -103,6 +105,7 @@ export class Bm25Field {
     field.capacity = parts.length.slice();
     field.pool = parts.pool;
     field.used = parts.pool.length;
+    field.listsPacked = true;
     field.growDocuments(parts.lengths.length);
     field.lengths.set(parts.lengths);
     field.live.set(parts.live);
@@ -241,8 +244,13 @@ export class Bm25Field {
     return best.sort((x, y) => y.score - x.score || x.slot - y.slot).slice(0, limit);
   }
 
-  /** Drops the room kept for lists to grow: a bank built in one go holds about half as much after it. */
+  /**
+   * Packs the lists end to end at the pool's start (each list's room for growth goes), so the used part
+   * of the pool holds exactly the postings: what a lexicon file stores. A no-op until a list grows again.
+   */
   seal(): void {
+    if (this.listsPacked) return;
+    this.listsPacked = true;
     // in place, lists in the order they lie in the pool, each moved down to where the last one ended: a
     // new pool would briefly hold every posting twice (at 1M memories, half a gigabyte at the peak)
     const n = this.terms.size;
@@ -352,6 +360,7 @@ export class Bm25Field {
 
   /** Appends a posting to a term's list, moving the list to the pool's end (doubled) when it is full. */
   private append(id: number, posting: number): void {
+    this.listsPacked = false;
     const length = this.length[id] as number;
     const capacity = this.capacity[id] as number;
     if (length === capacity) {
