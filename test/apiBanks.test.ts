@@ -28,6 +28,8 @@ interface Stats {
     byVerdict: Record<string, number>;
     byStatus: Record<string, number>;
     accuracy: number | null;
+    groundTruth: { successes: number; n: number; rate: number; low: number; high: number };
+    consensusRate: number | null;
   };
 }
 
@@ -68,6 +70,8 @@ describe("bank stats", () => {
         byVerdict: { correct: 0, incorrect: 0, unknown: 0 },
         byStatus: { completed: 0, failed: 0, memory_hit: 0 },
         accuracy: null,
+        groundTruth: { successes: 0, n: 0, rate: 0, low: 0, high: 1 },
+        consensusRate: null,
       },
     });
   });
@@ -97,6 +101,8 @@ describe("bank stats", () => {
         byVerdict: { correct: 2, incorrect: 1, unknown: 1 },
         byStatus: { completed: 3, failed: 0, memory_hit: 1 },
         accuracy: 2 / 3,
+        groundTruth: expect.objectContaining({ successes: 2, n: 3 }),
+        consensusRate: 0,
       },
     });
 
@@ -115,6 +121,31 @@ describe("bank stats", () => {
     });
     expect(after.runs.byVerdict).toEqual({ correct: 3, incorrect: 1, unknown: 0 });
     expect(after.runs.accuracy).toBe(3 / 4);
+    expect(after.runs.groundTruth).toMatchObject({ successes: 3, n: 4 });
+  });
+
+  it("counts no accuracy from runs that only agreement among samples accepted, and says so apart", async () => {
+    const app = await appWithBank();
+    // a model wrong more often than not yet unanimous: every run passes consensus, none is checked
+    fake.setBehavior({ kind: "fixed", content: "The total is 54.\n#### 54" });
+    for (const query of [
+      "Ivy has 7 cups of 8 nuts. How many nuts?",
+      "Jo has 9 rows of 6 cans. How many cans?",
+    ]) {
+      expect((await solve(app, { query })).verdict).toBe("correct");
+    }
+    const stats = await statsOf(app);
+    expect(stats.runs.byVerdict.correct).toBe(2);
+    expect(stats.runs.accuracy).toBeNull();
+    expect(stats.runs.groundTruth.n).toBe(0);
+    expect(stats.runs.consensusRate).toBe(1);
+    // feedback is ground truth: the refuted run counts, the other still does not
+    const runs = (await (await app.request("/v1/banks/arith/runs")).json()) as { runs: { id: string }[] };
+    await app.request(`/v1/runs/${runs.runs[0]?.id}/feedback`, post({ correct: false, answer: "56" }));
+    const after = await statsOf(app);
+    expect(after.runs.accuracy).toBe(0);
+    expect(after.runs.groundTruth).toMatchObject({ successes: 0, n: 1 });
+    expect(after.runs.consensusRate).toBe(0.5);
   });
 
   it("counts only the bank's own memories and runs", async () => {

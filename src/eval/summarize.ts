@@ -1,3 +1,4 @@
+import { accuracyOf } from "../reasoning/accuracy.js";
 import { ARMS, type ArmName, type ArmOutcome } from "./arms.js";
 import type { EvalProblem } from "./sources.js";
 import {
@@ -9,7 +10,6 @@ import {
   pairedSignTest,
   quantile,
   standardDeviation,
-  wilsonInterval,
 } from "./statistics.js";
 
 /** One problem at one position of one repetition, with what every arm did on it. */
@@ -106,8 +106,9 @@ function bySeed(records: readonly EvalRecord[]): EvalRecord[][] {
 export function summarizeArm(arm: ArmName, records: readonly EvalRecord[]): ArmSummary {
   const repetitions = bySeed(records);
   const outcomes = records.map((r) => r.arms[arm]);
+  // eval knows every problem's gold answer: each outcome is judged against ground truth
   const perSeed = repetitions.map((rs) =>
-    wilsonInterval(rs.filter((r) => r.arms[arm].correct).length, rs.length),
+    accuracyOf(rs.filter((r) => r.arms[arm].correct).length, rs.length),
   );
   const rates = perSeed.map((p) => p.rate);
   const n = repetitions[0]?.length ?? 0;
@@ -128,7 +129,7 @@ export function summarizeArm(arm: ArmName, records: readonly EvalRecord[]): ArmS
       sd: round(standardDeviation(rates)),
       min: round(Math.min(...rates)),
       max: round(Math.max(...rates)),
-      pooled: wilsonInterval(outcomes.filter((o) => o.correct).length, outcomes.length),
+      pooled: accuracyOf(outcomes.filter((o) => o.correct).length, outcomes.length),
       perSeed,
     },
     samplesPerProblem: round(mean(outcomes.map((o) => o.samples)), 2),

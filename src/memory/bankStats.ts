@@ -1,6 +1,8 @@
-import { count, eq } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
 import type { Context } from "../context.js";
 import { memories, runs } from "../db/schema.js";
+import type { Proportion } from "../eval/statistics.js";
+import { accuracyOf, knowsTheAnswer } from "../reasoning/accuracy.js";
 import { RUN_STATUSES, RUN_VERDICTS } from "../reasoning/runs.js";
 import { MEMORY_STATUSES, VERIFICATIONS } from "./trust.js";
 
@@ -15,8 +17,18 @@ export interface BankStats {
     total: number;
     byVerdict: Record<string, number>;
     byStatus: Record<string, number>;
-    /** correct / (correct + incorrect): unknown verdicts count neither way; null before any verdict */
+    /**
+     * correct / judged over the runs judged against ground truth (gold, a checker, feedback); null before
+     * any was. Verdicts reached by agreement among samples alone do not count: see `consensusRate`
+     */
     accuracy: number | null;
+    /** the runs behind `accuracy`: how many were right of how many judged, with the 95% Wilson interval */
+    groundTruth: Proportion;
+    /**
+     * the share of completed runs whose answer was accepted on agreement among its samples alone (no
+     * ground truth); null before any completed run
+     */
+    consensusRate: number | null;
   };
 }
 
@@ -27,6 +39,9 @@ function tally(keys: readonly string[], rows: { key: string; n: number }[]): Rec
   return out;
 }
 
+// spelled out: drizzle writes a bare "id" in a select list, which inside the subquery is feedback's own
+const hadFeedback = sql<boolean>`exists (select 1 from feedback where feedback.run_id = runs.id)`;
+
 /** Counts a bank's memories (by status and verification) and runs (by verdict and status) in SQL. */
 export async function bankStats({ ctx, bankId }: { ctx: Context; bankId: string }): Promise<BankStats> {
   const [memoryGroups, runGroups] = await Promise.all([
@@ -36,17 +51,33 @@ export async function bankStats({ ctx, bankId }: { ctx: Context; bankId: string 
       .where(eq(memories.bankId, bankId))
       .groupBy(memories.status, memories.verification),
     ctx.db
-      .select({ verdict: runs.verdict, status: runs.status, n: count() })
+      .select({
+        verdict: runs.verdict,
+        status: runs.status,
+        verification: runs.verification,
+        hadFeedback: hadFeedback.mapWith(Boolean),
+        n: count(),
+      })
       .from(runs)
       .where(eq(runs.bankId, bankId))
-      .groupBy(runs.verdict, runs.status),
+      .groupBy(runs.verdict, runs.status, runs.verification, hadFeedback),
   ]);
   const byVerdict = tally(
     RUN_VERDICTS,
     runGroups.map((g) => ({ key: g.verdict, n: g.n })),
   );
-  const correct = byVerdict.correct ?? 0;
-  const judged = correct + (byVerdict.incorrect ?? 0);
+  let correct = 0;
+  let judged = 0;
+  let consensus = 0;
+  let completed = 0;
+  for (const g of runGroups) {
+    if (g.status === "completed") completed += g.n;
+    if (g.verdict === "unknown") continue;
+    if (knowsTheAnswer(g.verification, g.hadFeedback)) {
+      judged += g.n;
+      if (g.verdict === "correct") correct += g.n;
+    } else if (g.verification === "consensus" && g.status === "completed") consensus += g.n;
+  }
   return {
     memories: {
       total: memoryGroups.reduce((sum, g) => sum + g.n, 0),
@@ -67,6 +98,8 @@ export async function bankStats({ ctx, bankId }: { ctx: Context; bankId: string 
         runGroups.map((g) => ({ key: g.status, n: g.n })),
       ),
       accuracy: judged === 0 ? null : correct / judged,
+      groundTruth: accuracyOf(correct, judged),
+      consensusRate: completed === 0 ? null : consensus / completed,
     },
   };
 }

@@ -15,10 +15,23 @@ const bankStatsSchema = z
       total: z.number().int(),
       byVerdict: counts,
       byStatus: counts,
-      accuracy: z
-        .number()
-        .nullable()
-        .openapi({ description: "correct / (correct + incorrect); null before any run was judged" }),
+      accuracy: z.number().nullable().openapi({
+        description:
+          "correct / judged over the runs judged against ground truth (gold, a checker, feedback); null before any was. Agreement among samples alone does not count",
+      }),
+      groundTruth: z
+        .object({
+          successes: z.number().int(),
+          n: z.number().int(),
+          rate: z.number(),
+          low: z.number(),
+          high: z.number(),
+        })
+        .openapi({ description: "the runs behind accuracy: right of judged, with the 95% Wilson interval" }),
+      consensusRate: z.number().nullable().openapi({
+        description:
+          "share of completed runs whose answer was accepted on agreement among its samples alone (no ground truth)",
+      }),
     }),
   })
   .openapi("BankStats");

@@ -38,7 +38,19 @@ export const BankPage: FC<{ bank: Bank; stats: BankStats; runs: RunPage; verdict
         {Object.entries(stats.runs.byVerdict)
           .map(([v, n]) => `${n} ${v}`)
           .join(" · ")}
-        ), accuracy of verified runs {formatPercent(stats.runs.accuracy)}
+        )
+      </dd>
+      <dt>accuracy</dt>
+      <dd data-figure="accuracy">
+        {stats.runs.groundTruth.n === 0
+          ? "no run judged against ground truth yet (gold, a checker or feedback)"
+          : `${formatPercent(stats.runs.accuracy)} of ${stats.runs.groundTruth.n} judged against ground truth ` +
+            `(95% interval ${formatPercent(stats.runs.groundTruth.low)}–${formatPercent(stats.runs.groundTruth.high)})`}
+      </dd>
+      <dt>consensus rate</dt>
+      <dd data-figure="consensus">
+        {formatPercent(stats.runs.consensusRate)} of completed runs accepted on agreement among samples alone
+        (not accuracy: no ground truth)
       </dd>
     </dl>
 

@@ -20,7 +20,8 @@ export const BanksPage: FC<{ banks: { bank: Bank; stats: BankStats }[] }> = ({ b
             <th class="num">quarantined</th>
             <th class="num">retired</th>
             <th class="num">runs</th>
-            <th class="num">accuracy of verified runs</th>
+            <th class="num">accuracy (ground truth)</th>
+            <th class="num">consensus rate</th>
           </tr>
         </thead>
         <tbody>
@@ -35,7 +36,13 @@ export const BanksPage: FC<{ banks: { bank: Bank; stats: BankStats }[] }> = ({ b
               <td class="num">{stats.memories.byStatus.quarantined ?? 0}</td>
               <td class="num">{stats.memories.byStatus.retired ?? 0}</td>
               <td class="num">{stats.runs.total}</td>
-              <td class="num">{formatPercent(stats.runs.accuracy)}</td>
+              <td class="num">
+                {formatPercent(stats.runs.accuracy)}
+                {stats.runs.groundTruth.n > 0 ? (
+                  <span class="muted small"> of {stats.runs.groundTruth.n}</span>
+                ) : null}
+              </td>
+              <td class="num">{formatPercent(stats.runs.consensusRate)}</td>
             </tr>
           ))}
         </tbody>
