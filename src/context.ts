@@ -17,6 +17,7 @@ import { wordNetAnalyzer } from "./memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "./memory/reconcile.js";
 import type { Metrics } from "./metrics/metrics.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
+import { createShadowRunner, type ShadowRunner } from "./reasoning/shadowRunner.js";
 import { storageFailureMessage, storageFailureOf } from "./storageFailure.js";
 
 /** Everything a service function needs, passed in rather than imported, so tests can build their own. */
@@ -33,6 +34,8 @@ export interface Context {
   fault?: FaultHook;
   /** the process's Prometheus metrics (GET /metrics); the app creates them when the context has none */
   metrics?: Metrics;
+  /** runs banks' shadow solves (shadowRate, ablationRate) off the request path; without one none are made */
+  shadows?: ShadowRunner;
 }
 
 export interface OpenContext extends Context {
@@ -112,7 +115,8 @@ async function openStores(config: Config, options: { command: string; log?: Logg
     };
     await checkIndex({ ctx });
     ctx.indexer = startBackgroundIndexer(ctx);
-    const indexer = ctx.indexer;
+    ctx.shadows = createShadowRunner({ log });
+    const { indexer, shadows } = ctx;
     const opened = handle;
     const openedIndex = index;
     return {
@@ -120,6 +124,7 @@ async function openStores(config: Config, options: { command: string; log?: Logg
       config,
       lock,
       async close() {
+        await shadows.close();
         await indexer.close();
         await openedIndex.close();
         await opened.close();

@@ -16,6 +16,7 @@ import { chatCompletionRoutes } from "./routes/chatCompletions.js";
 import { docsRoutes, OPENAPI_PATH } from "./routes/docs.js";
 import { exportRoutes } from "./routes/export.js";
 import { healthRoutes } from "./routes/health.js";
+import { impactRoutes } from "./routes/impact.js";
 import { keyRoutes } from "./routes/keys.js";
 import { memoryRoutes } from "./routes/memories.js";
 import { metricsRoutes, requestMetrics } from "./routes/metrics.js";
@@ -53,6 +54,7 @@ export function createApp(ctx: Context, options: AppOptions = {}) {
   app.route("/v1", recallRoutes(ctx));
   app.route("/v1", solveRoutes(ctx));
   app.route("/v1", runRoutes(ctx));
+  app.route("/v1", impactRoutes(ctx));
   app.route("/v1", memoryRoutes(ctx));
   app.route("/v1", exportRoutes(ctx));
   app.route("/v1", keyRoutes(ctx, auth));

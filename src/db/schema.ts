@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   index,
@@ -93,10 +94,16 @@ export const runs = pgTable(
     timings: jsonb("timings").notNull().default({}),
     usage: jsonb("usage").notNull().default({}),
     model: text("model"),
+    /**
+     * a shadow run answers its run's query again off the request path, to measure what memory does:
+     * `control` without recalled examples, `ablation` with one of them withheld (params.withheld)
+     */
+    shadowOf: text("shadow_of").references((): AnyPgColumn => runs.id, { onDelete: "cascade" }),
+    shadowKind: text("shadow_kind"),
     seq: bigserial("seq", { mode: "number" }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("runs_bank_seq").on(t.bankId, t.seq)],
+  (t) => [index("runs_bank_seq").on(t.bankId, t.seq), index("runs_shadow_of").on(t.shadowOf)],
 );
 
 /** A memory recalled by a run, with the scores that put it there. */

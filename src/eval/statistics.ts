@@ -51,6 +51,26 @@ export function mcnemarExact(b: number, c: number): number {
   return Math.min(1, 2 * binomialHalfCdf(Math.min(b, c), n));
 }
 
+/**
+ * The difference of two paired proportions, (b − c) / n over n pairs of which b favour the first arm and c
+ * the second, with a 95% Agresti–Min interval (a half pair added to each discordant cell and n + 2 pairs:
+ * unlike the plain Wald interval it keeps its coverage with few pairs and all of them on one side).
+ */
+export function pairedDifference(
+  b: number,
+  c: number,
+  n: number,
+  z = Z95,
+): { difference: number; low: number; high: number } {
+  if (n === 0) return { difference: 0, low: -1, high: 1 };
+  const b1 = b + 0.5;
+  const c1 = c + 0.5;
+  const n1 = n + 2;
+  const d = (b1 - c1) / n1;
+  const half = (z * Math.sqrt(Math.max(0, b1 + c1 - (b1 - c1) ** 2 / n1))) / n1;
+  return { difference: (b - c) / n, low: Math.max(-1, d - half), high: Math.min(1, d + half) };
+}
+
 export interface PairedTest {
   /** problems on which the first arm scored higher / lower / the same */
   aBetter: number;

@@ -1,4 +1,4 @@
-import { count, eq, sql } from "drizzle-orm";
+import { and, count, eq, isNull, sql } from "drizzle-orm";
 import type { Context } from "../context.js";
 import { memories, runs } from "../db/schema.js";
 import type { Proportion } from "../eval/statistics.js";
@@ -59,7 +59,8 @@ export async function bankStats({ ctx, bankId }: { ctx: Context; bankId: string 
         n: count(),
       })
       .from(runs)
-      .where(eq(runs.bankId, bankId))
+      // a shadow run is a measurement (GET /v1/banks/{bank}/impact), not the bank's traffic
+      .where(and(eq(runs.bankId, bankId), isNull(runs.shadowOf)))
       .groupBy(runs.verdict, runs.status, runs.verification, hadFeedback),
   ]);
   const byVerdict = tally(

@@ -25,6 +25,15 @@ export const bankSettingsSchema = z
     writeBackTier: verificationSchema.default("checker"),
     /** the least `match` (0..1) a memory needs to be recalled; unset: 0.5 (see src/memory/lexical/match.ts) */
     matchFloor: z.number().min(0).max(1).optional(),
+    /**
+     * the share of solves that also answer their query again without recalled examples, off the request
+     * path (a shadow control run): what the bank's memory adds, measured on its own traffic
+     */
+    shadowRate: z.number().min(0).max(1).default(0),
+    /** the share of solves that also answer again with one recalled example withheld: each memory's effect */
+    ablationRate: z.number().min(0).max(1).default(0),
+    /** the most shadow runs the bank makes in 24 hours: the model cost that measuring may add */
+    shadowBudget: z.number().int().min(0).max(1_000_000).default(1_000),
   })
   .strict();
 export type BankSettings = z.infer<typeof bankSettingsSchema>;

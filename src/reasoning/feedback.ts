@@ -8,6 +8,7 @@ import { creditRecalls } from "../memory/credit.js";
 import { feedbackDecisionOf } from "../memory/feedbackDecision.js";
 import { INDEXABLE_FIELDS, indexAfterWrite } from "../memory/reconcile.js";
 import { trustOf } from "../memory/trust.js";
+import { judgeShadows, retireIfHarmful } from "./impact.js";
 
 export const feedbackInputSchema = z
   .object({
@@ -66,8 +67,10 @@ async function decideFeedback({ ctx, runId, input, keyId }: FeedbackRequest): Pr
   await ctx.db
     .insert(feedback)
     .values({ runId, verdict, answer: input.answer ?? null, keyId: keyId ?? null });
-  const credited = run.verdict === "unknown" && run.status !== "failed";
+  const credited = run.verdict === "unknown" && run.status !== "failed" && !run.shadowOf;
   await ctx.db.update(runs).set({ verdict }).where(eq(runs.id, runId));
+  const withheld = await judgeShadows({ ctx, run, correct: input.correct, answer: input.answer });
+  for (const memoryId of withheld) await retireIfHarmful({ ctx, bankId: run.bankId, memoryId });
 
   if (credited) {
     const recalled = await ctx.db

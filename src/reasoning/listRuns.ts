@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Context } from "../context.js";
 import { runs } from "../db/schema.js";
 import { decodeSeqCursor, encodeSeqCursor } from "../db/seqCursor.js";
@@ -68,6 +68,8 @@ export async function listRuns({
     .where(
       and(
         eq(runs.bankId, bankId),
+        // shadow runs are read through their run and the bank's impact, not listed as traffic
+        isNull(runs.shadowOf),
         verdict ? eq(runs.verdict, verdict) : undefined,
         after === undefined ? undefined : lt(runs.seq, after),
       ),

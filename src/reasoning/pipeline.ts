@@ -7,12 +7,13 @@ import { atomically } from "../memory/atomically.js";
 import type { Bank } from "../memory/banks.js";
 import { creditRecalls, type RunOutcome } from "../memory/credit.js";
 import { problemHash } from "../memory/problemHash.js";
-import { type RecallResult, recallAnalogues } from "../memory/recall.js";
+import { type RecalledMemory, type RecallResult, recallAnalogues } from "../memory/recall.js";
 import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
 import { buildPrompt } from "./prompt.js";
-import { type RunRecord, saveRun } from "./runs.js";
+import { type RunRecord, type ShadowKind, saveRun } from "./runs.js";
 import { type ChainSample, sampleChains } from "./sample.js";
+import { type ShadowableRun, scheduleShadows } from "./shadow.js";
 import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
 import { vote } from "./vote.js";
 
@@ -60,6 +61,7 @@ export interface SolveResult {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+const NO_TIMINGS = { embedMs: 0, searchMs: 0, rerankMs: 0 };
 
 // Adaptive sampling stops a unanimous vote after its first batch of 4, so consensus must be able to speak
 // on 4 samples; 70% agreement over at least 4 (i.e. 3 of 4) measured 0.885 precision on real GSM8K samples.
@@ -80,12 +82,26 @@ export interface SolveInput {
  * Returns the answer with its verification, or an honest `unknown` verdict when nothing could verify it.
  */
 export async function solve(input: SolveInput): Promise<SolveResult> {
-  const result = await solveOnce(input);
+  const { result, shadowable } = await solveOnce(input);
   input.ctx.metrics?.solved(result.status, result.timings);
+  if (shadowable) scheduleShadows({ ...input, run: shadowable });
   return result;
 }
 
-async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput): Promise<SolveResult> {
+/** A shadow solve's plan: the run it shadows and the examples it shows (none, or all but the withheld one). */
+export interface ShadowPlan {
+  of: string;
+  kind: ShadowKind;
+  memories: RecalledMemory[];
+  withheld?: string;
+  gold?: string;
+}
+
+/** Solves once; a shadow solve (`shadow`) shows the plan's examples, and writes back and credits nothing. */
+export async function solveOnce(
+  { ctx, bank, query, options = {}, onEvent }: SolveInput,
+  shadow?: ShadowPlan,
+): Promise<{ result: SolveResult; shadowable?: ShadowableRun }> {
   const opts = solveOptionsSchema.parse(options);
   const model = ctx.model;
   if (!model) {
@@ -104,11 +120,21 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
   };
 
   let t = performance.now();
-  const recall = await recallAnalogues({ ctx, bank, query, options: { k: opts.k } });
+  const recall: RecallResult = shadow
+    ? { memories: shadow.memories, abstained: false, considered: 0, matchFloor: 0, timings: NO_TIMINGS }
+    : await recallAnalogues({ ctx, bank, query, options: { k: opts.k } });
   t = lap("recallMs", t);
   onEvent?.({ type: "recalled", recall });
-  const recalls = recall.memories.map((m) => ({ memoryId: m.id, rank: m.rank, scores: m.scores }));
-  const params = { ...opts, k: opts.k ?? bank.settings.k, samples: opts.samples ?? bank.settings.samples };
+  // a shadow's examples are in its prompt; only a run's own recall is recorded (and credited)
+  const recalls = shadow
+    ? []
+    : recall.memories.map((m) => ({ memoryId: m.id, rank: m.rank, scores: m.scores }));
+  const params = {
+    ...opts,
+    k: opts.k ?? bank.settings.k,
+    samples: opts.samples ?? bank.settings.samples,
+    ...(shadow?.withheld ? { withheld: shadow.withheld } : {}),
+  };
   const base = {
     id: runId,
     bankId: bank.id,
@@ -117,10 +143,12 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
     params,
     model: model.name,
     recalls,
+    ...(shadow ? { shadow: { of: shadow.of, kind: shadow.kind } } : {}),
   };
+  const credited = shadow ? [] : recall.memories.map((m) => m.id);
 
   const hit = recall.memories.find((m) => m.exact && m.trust >= trustOf(bank.settings.writeBackTier));
-  if (hit && opts.reuseMemory && opts.gold === undefined) {
+  if (hit && !shadow && opts.reuseMemory && opts.gold === undefined) {
     const run: RunRecord = {
       ...base,
       prompt: [],
@@ -141,7 +169,9 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
       await creditRecalls({ ctx: tx, memoryIds: [hit.id], outcome: "unknown", recalled: true });
       await saveRun(tx.db, run);
     });
-    return resultOf(run, "answered from memory: the same problem with a trusted answer", undefined);
+    return {
+      result: resultOf(run, "answered from memory: the same problem with a trusted answer", undefined),
+    };
   }
 
   const prompt = buildPrompt(domain, recall.memories, query);
@@ -176,15 +206,10 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
       samples: [],
     };
     await atomically(ctx, async (tx) => {
-      await creditRecalls({
-        ctx: tx,
-        memoryIds: recall.memories.map((m) => m.id),
-        outcome: "unknown",
-        recalled: true,
-      });
+      await creditRecalls({ ctx: tx, memoryIds: credited, outcome: "unknown", recalled: true });
       await saveRun(tx.db, run);
     });
-    return resultOf(run, run.error as string, undefined);
+    return { result: resultOf(run, run.error as string, undefined) };
   }
   t = lap("sampleMs", t);
   ctx.metrics?.sampled({
@@ -195,7 +220,9 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
 
   const tally = vote(sampling.samples, domain);
   onEvent?.({ type: "vote", vote: tally });
-  const gold = opts.gold ?? recall.memories.find((m) => m.exact && m.verification === "gold")?.answer;
+  const gold = shadow
+    ? shadow.gold
+    : (opts.gold ?? recall.memories.find((m) => m.exact && m.verification === "gold")?.answer);
   const verified = verifyAnswer({
     domain,
     query,
@@ -216,6 +243,7 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
   const { written, run } = await atomically(ctx, async (tx) => {
     let written: WriteBackResult | undefined;
     if (
+      !shadow &&
       opts.writeBack &&
       chosen?.answer !== undefined &&
       chosen.answerCanonical !== undefined &&
@@ -245,7 +273,7 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
       });
       ctx.fault?.("after-memory-row");
     }
-    await creditRecalls({ ctx: tx, memoryIds: recall.memories.map((m) => m.id), outcome, recalled: true });
+    await creditRecalls({ ctx: tx, memoryIds: credited, outcome, recalled: true });
     t = lap("writeBackMs", t);
     const run: RunRecord = {
       ...base,
@@ -271,7 +299,10 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
     ctx.fault?.("after-run-row");
     return { written, run };
   });
-  return resultOf(run, verified.reason, written);
+  return {
+    result: resultOf(run, verified.reason, written),
+    shadowable: shadow ? undefined : { runId, params, gold, memories: recall.memories },
+  };
 }
 
 function samplingFacts(sampling: Awaited<ReturnType<typeof sampleChains>>) {

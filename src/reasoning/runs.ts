@@ -18,6 +18,9 @@ export type RunSample = ChainSample;
 export const RUN_VERDICTS = ["correct", "incorrect", "unknown"] as const;
 /** How a run ended. */
 export const RUN_STATUSES = ["completed", "failed", "memory_hit"] as const;
+/** What a shadow run leaves out of its run's prompt: every recalled example, or one of them. */
+export const SHADOW_KINDS = ["control", "ablation"] as const;
+export type ShadowKind = (typeof SHADOW_KINDS)[number];
 
 /** Everything a solve did, as stored and as returned when inspected. */
 export interface RunRecord {
@@ -42,6 +45,10 @@ export interface RunRecord {
   model?: string;
   recalls: RunRecall[];
   samples: RunSample[];
+  /** set on a shadow run: the run it answered again, and how (params.withheld: the example left out) */
+  shadow?: { of: string; kind: ShadowKind };
+  /** the shadow runs made of this run, when it is read back */
+  shadows?: { id: string; kind: ShadowKind }[];
 }
 
 /**
@@ -102,6 +109,8 @@ export async function saveRun(db: Database, run: RunRecord): Promise<void> {
       timings: run.timings,
       usage: run.usage,
       model: run.model ?? null,
+      shadowOf: run.shadow?.of ?? null,
+      shadowKind: run.shadow?.kind ?? null,
     });
 }
 
@@ -125,6 +134,11 @@ export async function getRun(db: Database, id: string): Promise<RunRecord | unde
     .from(runSamples)
     .where(eq(runSamples.runId, id))
     .orderBy(asc(runSamples.index));
+  const shadows = await db
+    .select({ id: runs.id, kind: runs.shadowKind })
+    .from(runs)
+    .where(eq(runs.shadowOf, id))
+    .orderBy(asc(runs.seq));
   return {
     id: row.id,
     bankId: row.bankId,
@@ -166,5 +180,7 @@ export async function getRun(db: Database, id: string): Promise<RunRecord | unde
       confidence: s.confidence ?? undefined,
       tokens: s.tokens,
     })),
+    ...(row.shadowOf ? { shadow: { of: row.shadowOf, kind: row.shadowKind as ShadowKind } } : {}),
+    shadows: shadows.map((s) => ({ id: s.id, kind: s.kind as ShadowKind })),
   };
 }

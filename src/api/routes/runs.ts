@@ -5,7 +5,7 @@ import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
-import { findRunBank, getRun, RUN_STATUSES, RUN_VERDICTS } from "../../reasoning/runs.js";
+import { findRunBank, getRun, RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runs.js";
 import { principalOf, requireBankAccess } from "../auth.js";
 import { bankParamSchema, pageQuerySchema, problemResponses, recallScoresSchema } from "../schemas.js";
 
@@ -40,6 +40,17 @@ const runSchema = z
         tokens: z.number().int(),
       }),
     ),
+    shadow: z
+      .object({ of: z.string(), kind: z.enum(SHADOW_KINDS) })
+      .optional()
+      .openapi({
+        description:
+          "on a shadow run: the run it answered again off the request path, without its examples (control) or with one withheld (ablation, params.withheld)",
+      }),
+    shadows: z
+      .array(z.object({ id: z.string(), kind: z.enum(SHADOW_KINDS) }))
+      .optional()
+      .openapi({ description: "the shadow runs made of this run (the bank's shadowRate and ablationRate)" }),
   })
   .passthrough()
   .openapi("Run");
