@@ -7,6 +7,8 @@ export const FAULT_POINTS = [
   "after-run-row",
   "before-index-upsert",
   "during-index-upsert",
+  // a shadow solve (off the request path) that has its samples and has not stored its run
+  "during-shadow",
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

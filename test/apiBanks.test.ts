@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import { createApiKey } from "../src/auth/apiKeys.js";
+import { bankChangeSchema, bankSettingsSchema } from "../src/memory/banks.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
@@ -181,5 +182,37 @@ describe("bank stats", () => {
     const allowed = await app.request("/v1/banks/arith", as(reader.token));
     expect(allowed.status).toBe(200);
     expect(((await allowed.json()) as { stats: Stats }).stats.memories.total).toBe(1);
+  });
+});
+
+describe("changing a bank", () => {
+  it("replaces the settings given and keeps the others; a bad value is a 400 naming it and changes nothing", async () => {
+    const app = await appWithBank();
+    const patch = (body: unknown) => app.request("/v1/banks/arith", { ...post(body), method: "PATCH" });
+    const changed = await patch({ settings: { shadowRate: 0.05, k: 6 }, description: "sums" });
+    expect(changed.status).toBe(200);
+    const bank = (await changed.json()) as { description: string; settings: Record<string, unknown> };
+    expect(bank.description).toBe("sums");
+    expect(bank.settings).toMatchObject({ shadowRate: 0.05, k: 6, samples: 8, ablationRate: 0 });
+    const bad = await patch({ settings: { ablationRate: 2 } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain("settings.ablationRate");
+    const unknown = await patch({ settings: { shadowRatio: 0.5 } });
+    expect(unknown.status).toBe(400);
+    const read = (await (await app.request("/v1/banks/arith")).json()) as {
+      settings: Record<string, unknown>;
+    };
+    expect(read.settings).toMatchObject({ shadowRate: 0.05, k: 6, ablationRate: 0 });
+    expect(
+      (await app.request("/v1/banks/nope", { ...post({ settings: { k: 2 } }), method: "PATCH" })).status,
+    ).toBe(404);
+  });
+
+  it("names every setting a bank has as one a change may give", () => {
+    const settings = Object.keys(bankSettingsSchema.shape).sort();
+    const changeable = Object.keys(
+      (bankChangeSchema.shape.settings.unwrap() as unknown as { shape: Record<string, unknown> }).shape,
+    ).sort();
+    expect(changeable).toEqual(settings);
   });
 });

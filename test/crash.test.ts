@@ -100,8 +100,10 @@ async function storesOf(env: Record<string, string>) {
   }
 }
 
+const WRITE_BACK_POINTS = FAULT_POINTS.filter((p) => p !== "during-shadow");
+
 describe("a server killed at each step of a solve's write-back", () => {
-  it.each(FAULT_POINTS)(
+  it.each(WRITE_BACK_POINTS)(
     "restarts with every committed memory indexed once and no run half-written (%s)",
     async (point) => {
       const place = await cliEnvironment();
@@ -150,4 +152,50 @@ describe("a server killed at each step of a solve's write-back", () => {
       }
     },
   );
+});
+
+describe("a server killed during a shadow solve", () => {
+  it("keeps the answered run whole and leaves no shadow run, half-written or credited", async () => {
+    const place = await cliEnvironment();
+    try {
+      const env = { ...place.env, PRECEDENT_MODEL: "fake-model", OPENAI_BASE_URL: fake.url };
+      const doomed = await serve({ ...env, PRECEDENT_FAULT: "during-shadow" });
+      const json = (body: unknown) => ({
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const created = await fetch(
+        `${doomed.url}/v1/banks`,
+        json({ id: "arith", domain: "number", settings: { shadowRate: 1 } }),
+      );
+      expect(created.status).toBe(201);
+      const imported = await fetch(`${doomed.url}/v1/banks/arith/problems`, json(SEEDED));
+      expect(imported.status).toBeLessThan(300);
+      // the answer goes out before the shadow starts; the shadow then dies with the process
+      const answered = await solveThrough(doomed.url);
+      expect(answered.status).toBe(200);
+      const stopped = await exited(doomed.server, 30_000);
+      expect(stopped.signal).toBe("SIGKILL");
+
+      const stores = await storesOf(place.env);
+      expect(stores.runs).toHaveLength(1);
+      expect(stores.runs[0]?.samples).toBeGreaterThan(0);
+      expect(stores.runs[0]?.recalls).toBeGreaterThan(0);
+      expect(stores.credit?.recalled).toBe(stores.credit?.recalls);
+      const config = loadConfig({ ...process.env, ...place.env });
+      const handle = await openDatabase(config.database);
+      try {
+        const [shadows] = await queryRows<{ n: number }>(
+          handle.db,
+          sql`select count(*)::int as n from runs where shadow_of is not null`,
+        );
+        expect(shadows?.n).toBe(0);
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await place.drop();
+    }
+  });
 });

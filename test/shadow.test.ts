@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
+import { formatImpact } from "../src/cli/commands/impact.js";
 import { memories, runs } from "../src/db/schema.js";
 import type { NewBank } from "../src/memory/banks.js";
 import { trustOf } from "../src/memory/trust.js";
@@ -70,7 +71,7 @@ const IGNORING: ChatBehavior = { ...PROMPT_INDEPENDENT, answerFor, wrongAnswer }
 describe("shadow control runs", () => {
   it("report a lift whose interval excludes 0 for a model that same-family examples help", async () => {
     fake.setBehavior(HELPED);
-    const { solve, impact } = await served(
+    const { app, solve, impact } = await served(
       { id: "helped", domain: "number", settings: { shadowRate: 1 } },
       SEEDED,
     );
@@ -83,6 +84,14 @@ describe("shadow control runs", () => {
     expect(control.lift.low).toBeGreaterThan(0);
     expect(control.pValue).toBeLessThan(0.05);
     expect(control.curve).toHaveLength(TRAFFIC.length);
+    // the inspector's bank page and the CLI's text say the same
+    const html = await (await app.request("/banks/helped")).text();
+    expect(html).toContain('data-panel="impact"');
+    expect(html).toContain(`Lift +${(100 * (control.lift.difference as number)).toFixed(1)} points`);
+    expect(html).toContain(`data-points="${TRAFFIC.length}"`);
+    const text = formatImpact("helped", { control, memories: [] });
+    expect(text).toContain(`${TRAFFIC.length} judged against ground truth`);
+    expect(text).toContain(`lift +${(100 * (control.lift.difference as number)).toFixed(1)} points`);
   });
 
   it("report an interval that covers 0 for a model that ignores the prompt", async () => {
@@ -169,6 +178,11 @@ describe("shadow control runs", () => {
     expect(shadow.shadow).toEqual({ of: run.runId, kind: "control" });
     expect(shadow.recalls).toEqual([]);
     expect(shadow.writtenMemoryId).toBeUndefined();
+    const page = await (await app.request(`/runs/${run.runId}`)).text();
+    expect(page).toContain(`href="/runs/${read.shadows[0]?.id}"`);
+    const shadowPage = await (await app.request(`/runs/${read.shadows[0]?.id}`)).text();
+    expect(shadowPage).toContain('data-field="shadow-of"');
+    expect(shadowPage).toContain(`href="/runs/${run.runId}"`);
   });
 
   it("stop at the bank's budget of shadow runs per 24 hours", async () => {
@@ -225,7 +239,7 @@ describe("leave-one-out credit", () => {
         return `#### ${right ? answer : answer + 1}`;
       },
     });
-    const { ctx, impact, solve } = await served(
+    const { ctx, app, impact, solve } = await served(
       { id: "ablate", domain: "number", settings: { ablationRate: 1, k: 2, matchFloor: 0 } },
       [
         { problem: misleading, answer: "3" },
@@ -254,6 +268,8 @@ describe("leave-one-out credit", () => {
     expect(effectOf(helpfulId)?.high).toBeGreaterThan(0);
     expect(byProblem.get(misleading)?.status).toBe("retired");
     expect(byProblem.get(helpful)?.status).toBe("active");
+    const page = await (await app.request(`/banks/ablate/memories/${misleadingId}`)).text();
+    expect(page).toMatch(/-\d+\.\d points of accuracy when shown rather than withheld/);
   });
 });
 

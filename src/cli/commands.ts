@@ -48,6 +48,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "inspect <run-id> [--json]      a run: recalls and scores, prompt, samples, vote, verdict, timings",
     load: async () => (await import("./commands/inspect.js")).inspectCommand,
   },
+  impact: {
+    usage: `impact --bank <bank> [--json]  does memory help? the lift over shadow control runs and each
+                               memory's effect from ablations (the bank's shadowRate, ablationRate)`,
+    load: async () => (await import("./commands/impact.js")).impactCommand,
+  },
   export: {
     usage: `export --bank <bank> [--format jsonl|openai] [--min-verification tier] [--out file]
                                the bank's verified memories as JSON lines (re-import with seed, or

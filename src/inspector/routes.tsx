@@ -9,6 +9,7 @@ import { bankStats } from "../memory/bankStats.js";
 import { bankIdSchema, getBank, listBanks } from "../memory/banks.js";
 import { getMemory, listMemories } from "../memory/browseMemories.js";
 import { MEMORY_STATUSES } from "../memory/trust.js";
+import { bankImpact, memoryEffect } from "../reasoning/impact.js";
 import { listRuns } from "../reasoning/listRuns.js";
 import { RUN_VERDICTS } from "../reasoning/runs.js";
 import { loadRunView } from "./loadRun.js";
@@ -86,11 +87,12 @@ export function inspectorRoutes(ctx: Context, auth: Authentication) {
     requireBankAccess(c, bankId, "read");
     const bank = await getBank(ctx.db, bankId);
     const verdict = oneOf(RUN_VERDICTS, c.req.query("verdict"));
-    const [stats, runs] = await Promise.all([
+    const [stats, impact, runs] = await Promise.all([
       bankStats({ ctx, bankId }),
+      bankImpact({ ctx, bankId }),
       listRuns({ ctx, bankId, verdict, cursor: c.req.query("cursor") || undefined }),
     ]);
-    return c.html(<BankPage bank={bank} stats={stats} runs={runs} verdict={verdict} />);
+    return c.html(<BankPage bank={bank} stats={stats} impact={impact} runs={runs} verdict={verdict} />);
   });
 
   app.get("/banks/:bank/memories", signedIn, async (c) => {
@@ -107,7 +109,8 @@ export function inspectorRoutes(ctx: Context, auth: Authentication) {
     const bankId = bankParam(c.req.param("bank"));
     requireBankAccess(c, bankId, "read");
     const memory = await getMemory({ ctx, bankId, id: c.req.param("id") });
-    return c.html(<MemoryPage memory={memory} />);
+    const effect = await memoryEffect({ ctx, bankId, memoryId: memory.id });
+    return c.html(<MemoryPage memory={memory} effect={effect} />);
   });
 
   app.get("/runs/:id", signedIn, async (c) => {

@@ -87,6 +87,44 @@ export async function createBank(db: Database, input: NewBank): Promise<Bank> {
   return toBank(row);
 }
 
+const settings = bankSettingsSchema.shape;
+
+/** What may change of a bank after it was created: its description and any of its settings. */
+export const bankChangeSchema = z
+  .object({
+    description: z.string().max(2000).optional(),
+    settings: z
+      .object({
+        // each setting as bankSettingsSchema has it, without its default: one a change omits stays as it is
+        k: settings.k.unwrap().optional(),
+        samples: settings.samples.unwrap().optional(),
+        trustFloor: settings.trustFloor.unwrap().optional(),
+        writeBackTier: settings.writeBackTier.unwrap().optional(),
+        matchFloor: settings.matchFloor,
+        shadowRate: settings.shadowRate.unwrap().optional(),
+        ablationRate: settings.ablationRate.unwrap().optional(),
+        shadowBudget: settings.shadowBudget.unwrap().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type BankChange = z.infer<typeof bankChangeSchema>;
+
+/** Changes a bank's description or settings (the settings given replace those, the rest stay); not_found if none. */
+export async function updateBank(db: Database, id: string, change: BankChange): Promise<Bank> {
+  const { description, settings } = bankChangeSchema.parse(change);
+  const bank = await getBank(db, id);
+  const next = bankSettingsSchema.parse({ ...bank.settings, ...settings });
+  const [row] = await db
+    .update(banks)
+    .set({ settings: next, ...(description === undefined ? {} : { description }) })
+    .where(eq(banks.id, id))
+    .returning();
+  if (!row) throw new PrecedentError("not_found", `bank "${id}" does not exist`, "bank");
+  return toBank(row);
+}
+
 /** The bank with this id, created with `domain` when missing; a conflict if it exists with another domain. */
 export async function ensureBank(db: Database, input: NewBank): Promise<{ bank: Bank; created: boolean }> {
   const existing = await findBank(db, input.id);

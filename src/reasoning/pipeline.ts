@@ -212,6 +212,7 @@ export async function solveOnce(
     return { result: resultOf(run, run.error as string, undefined) };
   }
   t = lap("sampleMs", t);
+  if (shadow) ctx.fault?.("during-shadow");
   ctx.metrics?.sampled({
     requests: sampling.requests,
     samples: sampling.samples.length,

@@ -2,7 +2,14 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { canAccessBank } from "../../auth/scopes.js";
 import type { Context } from "../../context.js";
 import { bankStats } from "../../memory/bankStats.js";
-import { createBank, getBank, listBanks, newBankSchema } from "../../memory/banks.js";
+import {
+  bankChangeSchema,
+  createBank,
+  getBank,
+  listBanks,
+  newBankSchema,
+  updateBank,
+} from "../../memory/banks.js";
 import { principalOf, requireAdmin, requireBankAccess } from "../auth.js";
 import { bankParamSchema, bankSchema, problemResponses, serializeBank } from "../schemas.js";
 
@@ -55,6 +62,27 @@ export function bankRoutes(ctx: Context) {
     async (c) => {
       requireAdmin(c);
       return c.json(serializeBank(await createBank(ctx.db, c.req.valid("json"))), 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/banks/{bank}",
+      summary:
+        "Change a bank's description or settings (k, samples, tiers, matchFloor, shadowRate, ablationRate, shadowBudget)",
+      request: {
+        params: bankParamSchema,
+        body: { content: { "application/json": { schema: bankChangeSchema } }, required: true },
+      },
+      responses: {
+        200: { description: "the bank as changed", content: { "application/json": { schema: bankSchema } } },
+        ...problemResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      const { bank } = c.req.valid("param");
+      return c.json(serializeBank(await updateBank(ctx.db, bank, c.req.valid("json"))), 200);
     },
   );
   app.openapi(

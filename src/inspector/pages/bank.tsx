@@ -1,18 +1,21 @@
 import type { FC } from "hono/jsx";
 import type { BankStats } from "../../memory/bankStats.js";
 import type { Bank } from "../../memory/banks.js";
+import type { BankImpact } from "../../reasoning/impact.js";
 import type { RunPage } from "../../reasoning/listRuns.js";
 import { RUN_VERDICTS } from "../../reasoning/runs.js";
 import { excerpt, formatDate, formatMs, formatPercent } from "../format.js";
 import { Layout, Verdict } from "../layout.js";
+import { ImpactPanel } from "./impactPanel.js";
 
 /** A bank: its figures, a search box over its memories and its runs, newest first. */
-export const BankPage: FC<{ bank: Bank; stats: BankStats; runs: RunPage; verdict?: string }> = ({
-  bank,
-  stats,
-  runs,
-  verdict,
-}) => (
+export const BankPage: FC<{
+  bank: Bank;
+  stats: BankStats;
+  impact: BankImpact;
+  runs: RunPage;
+  verdict?: string;
+}> = ({ bank, stats, impact, runs, verdict }) => (
   <Layout title={bank.id}>
     <h1>
       Bank {bank.id} <span class="tag">{bank.domain}</span>
@@ -53,6 +56,8 @@ export const BankPage: FC<{ bank: Bank; stats: BankStats; runs: RunPage; verdict
         (not accuracy: no ground truth)
       </dd>
     </dl>
+
+    <ImpactPanel bankId={bank.id} impact={impact} />
 
     <h2>Memories</h2>
     <form class="search" method="get" action={`/banks/${bank.id}/memories`}>

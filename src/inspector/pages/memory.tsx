@@ -1,10 +1,13 @@
 import type { FC } from "hono/jsx";
 import type { MemoryDetail } from "../../memory/browseMemories.js";
+import type { MemoryEffect } from "../../reasoning/impact.js";
 import { formatDate, formatScore } from "../format.js";
 import { Layout, Verdict } from "../layout.js";
 
 /** One memory: what it says, how it was verified, how it has fared and the runs that recalled it. */
-export const MemoryPage: FC<{ memory: MemoryDetail }> = ({ memory: m }) => (
+const formatSigned = (x: number | null) => (x === null ? "–" : `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`);
+
+export const MemoryPage: FC<{ memory: MemoryDetail; effect: MemoryEffect }> = ({ memory: m, effect }) => (
   <Layout title={m.id}>
     <h1>
       Memory <code>{m.id}</code>
@@ -47,6 +50,15 @@ export const MemoryPage: FC<{ memory: MemoryDetail }> = ({ memory: m }) => (
       <dt>utility</dt>
       <dd>
         prior {formatScore(m.utility.prior)} · verified {formatScore(m.utility.verified)}
+      </dd>
+      <dt>effect</dt>
+      <dd data-field="effect">
+        {effect.difference === null
+          ? effect.withheld === 0
+            ? "not yet withheld by an ablation shadow (the bank's ablationRate)"
+            : `withheld by ${effect.withheld} ablation shadows, none judged against ground truth yet`
+          : `${formatSigned(effect.difference)} points of accuracy when shown rather than withheld ` +
+            `(95% interval ${formatSigned(effect.low)} to ${formatSigned(effect.high)}, ${effect.judged} judged pairs)`}
       </dd>
       <dt>created</dt>
       <dd>{formatDate(m.createdAt)}</dd>

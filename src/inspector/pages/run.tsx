@@ -63,6 +63,30 @@ export const RunPage: FC<{ view: RunView }> = ({ view: { run, recalled } }) => {
             <dd>{run.error}</dd>
           </>
         ) : null}
+        {run.shadow ? (
+          <>
+            <dt>shadow of</dt>
+            <dd data-field="shadow-of">
+              <a href={`/runs/${run.shadow.of}`}>{run.shadow.of}</a> ·{" "}
+              {run.shadow.kind === "control"
+                ? "the same query without recalled examples (a control)"
+                : `the same query with memory ${String(run.params.withheld)} withheld (an ablation)`}
+            </dd>
+          </>
+        ) : null}
+        {run.shadows && run.shadows.length > 0 ? (
+          <>
+            <dt>shadow runs</dt>
+            <dd data-field="shadows">
+              {run.shadows.map((s, i) => (
+                <>
+                  {i > 0 ? " · " : ""}
+                  <a href={`/runs/${s.id}`}>{s.id}</a> ({s.kind})
+                </>
+              ))}
+            </dd>
+          </>
+        ) : null}
         <dt>memory written</dt>
         <dd>
           {run.writtenMemoryId ? (
