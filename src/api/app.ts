@@ -22,6 +22,7 @@ import { metricsRoutes, requestMetrics } from "./routes/metrics.js";
 import { problemRoutes } from "./routes/problems.js";
 import { recallRoutes } from "./routes/recall.js";
 import { runRoutes } from "./routes/runs.js";
+import { solutionRoutes } from "./routes/solutions.js";
 import { solveRoutes } from "./routes/solve.js";
 
 export interface AppOptions extends AuthOptions {
@@ -52,6 +53,7 @@ export function createApp(ctx: Context, options: AppOptions = {}) {
   app.route("/v1", problemRoutes(ctx));
   app.route("/v1", recallRoutes(ctx));
   app.route("/v1", solveRoutes(ctx));
+  app.route("/v1", solutionRoutes(ctx));
   app.route("/v1", runRoutes(ctx));
   app.route("/v1", memoryRoutes(ctx));
   app.route("/v1", exportRoutes(ctx));

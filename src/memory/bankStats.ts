@@ -15,7 +15,7 @@ export interface BankStats {
     total: number;
     byVerdict: Record<string, number>;
     byStatus: Record<string, number>;
-    /** correct / (correct + incorrect): unknown verdicts count neither way; null before any verdict */
+    /** correct / (correct + incorrect) over solves (not remembered solutions): unknown verdicts count neither way; null before any verdict */
     accuracy: number | null;
   };
 }
@@ -45,8 +45,10 @@ export async function bankStats({ ctx, bankId }: { ctx: Context; bankId: string 
     RUN_VERDICTS,
     runGroups.map((g) => ({ key: g.verdict, n: g.n })),
   );
-  const correct = byVerdict.correct ?? 0;
-  const judged = correct + (byVerdict.incorrect ?? 0);
+  // accuracy is the solver's: a solution an agent remembered was not solved here
+  const solved = runGroups.filter((g) => g.status !== "remembered");
+  const correct = solved.reduce((sum, g) => sum + (g.verdict === "correct" ? g.n : 0), 0);
+  const judged = correct + solved.reduce((sum, g) => sum + (g.verdict === "incorrect" ? g.n : 0), 0);
   return {
     memories: {
       total: memoryGroups.reduce((sum, g) => sum + g.n, 0),

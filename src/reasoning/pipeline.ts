@@ -11,7 +11,7 @@ import { type RecallResult, recallAnalogues } from "../memory/recall.js";
 import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
 import { buildPrompt } from "./prompt.js";
-import { type RunRecord, saveRun } from "./runs.js";
+import { type RunRecord, type SOLVE_STATUSES, saveRun } from "./runs.js";
 import { type ChainSample, sampleChains } from "./sample.js";
 import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
 import { vote } from "./vote.js";
@@ -43,9 +43,12 @@ export type SolveEvent =
   | { type: "vote"; vote: ReturnType<typeof vote> }
   | { type: "verified"; verification: VerificationOutcome };
 
+/** A run a solve stores. */
+type SolveRun = RunRecord & { status: (typeof SOLVE_STATUSES)[number] };
+
 export interface SolveResult {
   runId: string;
-  status: RunRecord["status"];
+  status: SolveRun["status"];
   answer?: string;
   answerCanonical?: string;
   confidence?: number;
@@ -121,7 +124,7 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
 
   const hit = recall.memories.find((m) => m.exact && m.trust >= trustOf(bank.settings.writeBackTier));
   if (hit && opts.reuseMemory && opts.gold === undefined) {
-    const run: RunRecord = {
+    const run: SolveRun = {
       ...base,
       prompt: [],
       answer: hit.answer,
@@ -162,7 +165,7 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
       onSample: (sample) => onEvent?.({ type: "sample", sample }),
     });
   } catch (e) {
-    const run: RunRecord = {
+    const run: SolveRun = {
       ...base,
       prompt,
       votes: {},
@@ -247,7 +250,7 @@ async function solveOnce({ ctx, bank, query, options = {}, onEvent }: SolveInput
     }
     await creditRecalls({ ctx: tx, memoryIds: recall.memories.map((m) => m.id), outcome, recalled: true });
     t = lap("writeBackMs", t);
-    const run: RunRecord = {
+    const run: SolveRun = {
       ...base,
       prompt,
       answer: chosen?.answer ?? tally.winner?.display,
@@ -292,7 +295,7 @@ function reasoningOf(text: string): string {
   return lines.join("\n").trim();
 }
 
-function resultOf(run: RunRecord, reason: string, written: WriteBackResult | undefined): SolveResult {
+function resultOf(run: SolveRun, reason: string, written: WriteBackResult | undefined): SolveResult {
   return {
     runId: run.id,
     status: run.status,
