@@ -196,7 +196,7 @@ describe("MCP over Streamable HTTP (a listening server's /mcp)", () => {
 
   behavesLikeRest(() => target);
 
-  it("needs no session state: a second client's calls and a restarted connection are answered alike", async () => {
+  it("answers a second client alike: no state is kept between requests", async () => {
     const second = await connectHttp(server.url);
     try {
       const banks = structured(await second.callTool({ name: "list_banks", arguments: {} }));
