@@ -69,7 +69,7 @@ describe("bank stats", () => {
       runs: {
         total: 0,
         byVerdict: { correct: 0, incorrect: 0, unknown: 0 },
-        byStatus: { completed: 0, failed: 0, memory_hit: 0 },
+        byStatus: { completed: 0, failed: 0, memory_hit: 0, remembered: 0 },
         accuracy: null,
         groundTruth: { successes: 0, n: 0, rate: 0, low: 0, high: 1 },
         consensusRate: null,
@@ -100,7 +100,7 @@ describe("bank stats", () => {
       runs: {
         total: 4,
         byVerdict: { correct: 2, incorrect: 1, unknown: 1 },
-        byStatus: { completed: 3, failed: 0, memory_hit: 1 },
+        byStatus: { completed: 3, failed: 0, memory_hit: 1, remembered: 0 },
         accuracy: 2 / 3,
         groundTruth: expect.objectContaining({ successes: 2, n: 3 }),
         consensusRate: 0,

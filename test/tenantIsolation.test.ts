@@ -14,6 +14,8 @@ type Need = "read" | "write";
 /** Every route that touches one bank's data, with a valid request: the test below fails if one is missing. */
 const BANK_ROUTES: Record<string, { need: Need; body?: unknown }> = {
   "GET /v1/banks/{bank}": { need: "read" },
+  "PATCH /v1/banks/{bank}": { need: "write", body: { settings: { k: 3 } } },
+  "GET /v1/banks/{bank}/impact": { need: "read" },
   "GET /v1/banks/{bank}/export": { need: "read" },
   "GET /v1/banks/{bank}/memories": { need: "read" },
   "GET /v1/banks/{bank}/memories/{id}": { need: "read" },
@@ -22,6 +24,14 @@ const BANK_ROUTES: Record<string, { need: Need; body?: unknown }> = {
   "POST /v1/banks/{bank}/problems": { need: "write", body: [{ problem: "What is 5 + 8?", answer: "13" }] },
   "POST /v1/banks/{bank}/recall": { need: "read", body: { query: "How many melons are in 3 crates of 4?" } },
   "GET /v1/banks/{bank}/runs": { need: "read" },
+  "POST /v1/banks/{bank}/solutions": {
+    need: "write",
+    body: {
+      problem: "Beta has 2 crates of 5 melons. How many melons?",
+      reasoning: "2 * 5 = 10",
+      answer: "10",
+    },
+  },
   "POST /v1/banks/{bank}/solve": {
     need: "write",
     body: { query: "How many melons in 2 crates of 3?", samples: 1 },

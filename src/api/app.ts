@@ -2,7 +2,9 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import type { Context } from "../context.js";
 import { inspectorRoutes } from "../inspector/routes.js";
+import { MCP_PATH, mcpRoutes } from "../mcp/http.js";
 import { createMetrics } from "../metrics/metrics.js";
+import { VERSION } from "../version.js";
 import { type AuthOptions, createAuthentication } from "./auth.js";
 import { formatBytes, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "./limits.js";
 import { openAIErrorResponse } from "./openai/errors.js";
@@ -23,6 +25,7 @@ import { metricsRoutes, requestMetrics } from "./routes/metrics.js";
 import { problemRoutes } from "./routes/problems.js";
 import { recallRoutes } from "./routes/recall.js";
 import { runRoutes } from "./routes/runs.js";
+import { solutionRoutes } from "./routes/solutions.js";
 import { solveRoutes } from "./routes/solve.js";
 
 export interface AppOptions extends AuthOptions {
@@ -44,27 +47,33 @@ export function createApp(ctx: Context, options: AppOptions = {}) {
   app.use(requestMetrics(ctx.metrics));
   app.use(requestId());
   app.use(requestLog(ctx.log));
+  const limit = rateLimit(options.rateLimiter ?? createRateLimiter(DEFAULT_RATE_LIMIT));
   app.use("/v1/*", auth.middleware);
-  app.use("/v1/*", rateLimit(options.rateLimiter ?? createRateLimiter(DEFAULT_RATE_LIMIT)));
+  app.use("/v1/*", limit);
   app.use("/v1/*", requestGuard());
+  // MCP answers with the same keys, scopes and allowance as /v1; its tools refuse bad input themselves
+  app.use(MCP_PATH, auth.middleware);
+  app.use(MCP_PATH, limit);
   app.route("/", healthRoutes(ctx));
   app.route("/", metricsRoutes(ctx.metrics, auth, options.metricsToken));
   app.route("/v1", bankRoutes(ctx));
   app.route("/v1", problemRoutes(ctx));
   app.route("/v1", recallRoutes(ctx));
   app.route("/v1", solveRoutes(ctx));
+  app.route("/v1", solutionRoutes(ctx));
   app.route("/v1", runRoutes(ctx));
   app.route("/v1", impactRoutes(ctx));
   app.route("/v1", memoryRoutes(ctx));
   app.route("/v1", exportRoutes(ctx));
   app.route("/v1", keyRoutes(ctx, auth));
   app.route("/v1", chatCompletionRoutes(ctx));
+  app.route("/", mcpRoutes(ctx));
   app.route("/", inspectorRoutes(ctx, auth));
   const documentConfig = {
     openapi: "3.1.0",
     info: {
       title: "precedent",
-      version: "0.1.0",
+      version: VERSION,
       description:
         "Retrieval-augmented reasoning with memory. Request bodies are capped at " +
         `${formatBytes(MAX_JSON_BODY_BYTES)} (bulk problem import: ${formatBytes(MAX_IMPORT_BODY_BYTES)}); ` +

@@ -7,7 +7,7 @@ import { formatBytes, maxBodyBytes } from "./limits.js";
 const TEXT_MEDIA = /^(application\/([\w.-]+\+)?json|application\/(x-)?ndjson|application\/jsonl|text\/.*)?$/i;
 
 /** The path of the first string (or key) holding a NUL character, walked without recursion. */
-function findNul(root: unknown): string | undefined {
+export function findNul(root: unknown): string | undefined {
   const stack: { value: unknown; path: string[] }[] = [{ value: root, path: [] }];
   for (let item = stack.pop(); item; item = stack.pop()) {
     const { value, path } = item;

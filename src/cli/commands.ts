@@ -16,6 +16,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: "serve                          serve the REST API (PORT, HOST; default http://127.0.0.1:8787)",
     load: async () => (await import("./commands/serve.js")).serveCommand,
   },
+  mcp: {
+    usage: `mcp                            an MCP server on stdin/stdout (for Claude Desktop, Cursor, …); goes
+                               through a running server on the embedded database, as the CLI does`,
+    load: async () => (await import("./commands/mcp.js")).mcpCommand,
+  },
   migrate: {
     usage: "migrate                        apply database migrations",
     load: async () => (await import("./commands/migrate.js")).migrateCommand,

@@ -87,7 +87,7 @@ export const runs = pgTable(
     verificationDetail: jsonb("verification_detail").notNull().default({}),
     /** correct | incorrect | unknown: what the deciding verifier (or later feedback) concluded */
     verdict: text("verdict").notNull().default("unknown"),
-    /** completed | failed | memory_hit */
+    /** completed | failed | memory_hit | remembered */
     status: text("status").notNull(),
     error: text("error"),
     writtenMemoryId: text("written_memory_id"),

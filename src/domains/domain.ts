@@ -19,6 +19,11 @@ export interface Domain {
   extractAnswer(chainOfThought: string): string | undefined;
   /** Whether two canonical answers are the same answer. */
   equal(a: string, b: string): boolean;
+  /**
+   * What the domain's checker can say of an answer on its own: decide it right or wrong (Game of 24), only
+   * refute a chain (the arithmetic annotations of number problems), or nothing.
+   */
+  checker: "decides" | "refutes" | "none";
 }
 
 const sameText = (a: string, b: string) => a === b;
@@ -31,6 +36,7 @@ const domains: Record<DomainName, Domain> = {
     canonicalize: canonicalNumber,
     extractAnswer: extractNumber,
     equal: numbersEqual,
+    checker: "refutes",
   },
   game24: {
     name: "game24",
@@ -41,6 +47,7 @@ const domains: Record<DomainName, Domain> = {
     extractAnswer: extractGame24Expression,
     // different expressions can both be right, but as answers to vote on they are different answers
     equal: sameText,
+    checker: "decides",
   },
   choice: {
     name: "choice",
@@ -49,6 +56,7 @@ const domains: Record<DomainName, Domain> = {
     canonicalize: canonicalChoice,
     extractAnswer: extractChoice,
     equal: sameText,
+    checker: "none",
   },
   text: {
     name: "text",
@@ -56,6 +64,7 @@ const domains: Record<DomainName, Domain> = {
     canonicalize: canonicalText,
     extractAnswer: extractText,
     equal: sameText,
+    checker: "none",
   },
 };
 

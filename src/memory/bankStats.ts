@@ -19,7 +19,7 @@ export interface BankStats {
     byStatus: Record<string, number>;
     /**
      * correct / judged over the runs judged against ground truth (gold, a checker, feedback); null before
-     * any was. Verdicts reached by agreement among samples alone do not count: see `consensusRate`
+     * any was. Verdicts reached by agreement among samples alone do not count: see `consensusRate`. Remembered solutions (an agent's own) are not the solver's and count neither way
      */
     accuracy: number | null;
     /** the runs behind `accuracy`: how many were right of how many judged, with the 95% Wilson interval */
@@ -72,6 +72,8 @@ export async function bankStats({ ctx, bankId }: { ctx: Context; bankId: string 
   let consensus = 0;
   let completed = 0;
   for (const g of runGroups) {
+    // accuracy is the solver's: a solution an agent remembered was not solved here
+    if (g.status === "remembered") continue;
     if (g.status === "completed") completed += g.n;
     if (g.verdict === "unknown") continue;
     if (knowsTheAnswer(g.verification, g.hadFeedback)) {

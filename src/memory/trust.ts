@@ -13,5 +13,6 @@ export function trustOf(verification: Verification): number {
 export const MEMORY_STATUSES = ["active", "quarantined", "retired"] as const;
 export type MemoryStatus = (typeof MEMORY_STATUSES)[number];
 
-export const MEMORY_SOURCES = ["seed", "run", "import"] as const;
+/** Where a memory came from: a seeded dataset, a solve, a bulk import, or an agent that solved it itself. */
+export const MEMORY_SOURCES = ["seed", "run", "import", "agent"] as const;
 export type MemorySource = (typeof MEMORY_SOURCES)[number];

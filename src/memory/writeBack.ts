@@ -8,7 +8,7 @@ import { feedbackDecisionOf } from "./feedbackDecision.js";
 import { problemHash } from "./problemHash.js";
 import { INDEXABLE_FIELDS, indexAfterWrite } from "./reconcile.js";
 import { insertMemories } from "./store.js";
-import { trustOf, type Verification } from "./trust.js";
+import { type MemorySource, trustOf, type Verification } from "./trust.js";
 
 /** Cosine similarity from which two problems with the same numbers and answer are one problem reworded. */
 const NEAR_DUPLICATE_SIMILARITY = 0.97;
@@ -21,7 +21,12 @@ export interface WriteBackInput {
   verification: Verification;
   verificationDetail: Record<string, unknown>;
   runId: string;
-  model: string;
+  /** the model that wrote the solution; absent when an agent found it (see metadata) */
+  model?: string;
+  /** who produced it: a solve (default) or an agent */
+  source?: MemorySource;
+  /** provenance kept with a new memory, e.g. the agent's key id and client */
+  metadata?: Record<string, unknown>;
   /** the bank's memories nearest to the problem with their cosine similarity, when a recall already
    * found them; otherwise the index is searched */
   neighbours?: { id: string; similarity: number }[];
@@ -38,7 +43,7 @@ function numbersOf(text: string): string {
 }
 
 /**
- * Stores a run's solution as a memory. Verified at or above the bank's write-back tier it is active;
+ * Stores a run's (or an agent's) solution as a memory. Verified at or above the bank's write-back tier it is active;
  * below it is quarantined (never recalled until a checker or feedback promotes it). The same problem
  * already in the bank (same normalized text, or a near-duplicate: same numbers, same answer, almost the
  * same vector) gains support instead of a copy; a stronger verification promotes it.
@@ -68,14 +73,14 @@ export async function writeBack({
       answer: input.answer,
       answerCanonical: input.answerCanonical,
       problemHash: hash,
-      source: "run",
+      source: input.source ?? "run",
       runId: input.runId,
-      model: input.model,
+      model: input.model ?? null,
       verification: input.verification,
       verificationDetail: input.verificationDetail,
       trust,
       status,
-      metadata: {},
+      metadata: input.metadata ?? {},
     },
   ]);
   if (!inserted) {

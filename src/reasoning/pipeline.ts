@@ -11,7 +11,7 @@ import { type RecalledMemory, type RecallResult, recallAnalogues } from "../memo
 import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
 import { buildPrompt } from "./prompt.js";
-import { type RunRecord, type ShadowKind, saveRun } from "./runs.js";
+import { type RunRecord, type ShadowKind, type SOLVE_STATUSES, saveRun } from "./runs.js";
 import { type ChainSample, sampleChains } from "./sample.js";
 import { type ShadowableRun, scheduleShadows } from "./shadow.js";
 import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
@@ -44,9 +44,12 @@ export type SolveEvent =
   | { type: "vote"; vote: ReturnType<typeof vote> }
   | { type: "verified"; verification: VerificationOutcome };
 
+/** A run a solve stores. */
+type SolveRun = RunRecord & { status: (typeof SOLVE_STATUSES)[number] };
+
 export interface SolveResult {
   runId: string;
-  status: RunRecord["status"];
+  status: SolveRun["status"];
   answer?: string;
   answerCanonical?: string;
   confidence?: number;
@@ -149,7 +152,7 @@ export async function solveOnce(
 
   const hit = recall.memories.find((m) => m.exact && m.trust >= trustOf(bank.settings.writeBackTier));
   if (hit && !shadow && opts.reuseMemory && opts.gold === undefined) {
-    const run: RunRecord = {
+    const run: SolveRun = {
       ...base,
       prompt: [],
       answer: hit.answer,
@@ -192,7 +195,7 @@ export async function solveOnce(
       onSample: (sample) => onEvent?.({ type: "sample", sample }),
     });
   } catch (e) {
-    const run: RunRecord = {
+    const run: SolveRun = {
       ...base,
       prompt,
       votes: {},
@@ -276,7 +279,7 @@ export async function solveOnce(
     }
     await creditRecalls({ ctx: tx, memoryIds: credited, outcome, recalled: true });
     t = lap("writeBackMs", t);
-    const run: RunRecord = {
+    const run: SolveRun = {
       ...base,
       prompt,
       answer: chosen?.answer ?? tally.winner?.display,
@@ -324,7 +327,7 @@ function reasoningOf(text: string): string {
   return lines.join("\n").trim();
 }
 
-function resultOf(run: RunRecord, reason: string, written: WriteBackResult | undefined): SolveResult {
+function resultOf(run: SolveRun, reason: string, written: WriteBackResult | undefined): SolveResult {
   return {
     runId: run.id,
     status: run.status,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import type { ChatSolve } from "../../reasoning/chatCompletion.js";
+import { SOLVE_STATUSES } from "../../reasoning/runs.js";
 import { recallScoresSchema } from "../schemas.js";
 import { RECALLED_HEADER, RUN_ID_HEADER } from "./request.js";
 
@@ -10,7 +11,7 @@ export const precedentExtensionSchema = z
   .object({
     runId: z.string(),
     bank: z.string(),
-    status: z.enum(["completed", "failed", "memory_hit"]),
+    status: z.enum(SOLVE_STATUSES),
     answer: z.string().optional(),
     answerCanonical: z.string().optional(),
     confidence: z.number().optional(),

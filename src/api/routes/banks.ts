@@ -1,21 +1,14 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { canAccessBank } from "../../auth/scopes.js";
+import { visibleBanks } from "../../auth/access.js";
 import type { Context } from "../../context.js";
 import { bankStats } from "../../memory/bankStats.js";
-import {
-  bankChangeSchema,
-  createBank,
-  getBank,
-  listBanks,
-  newBankSchema,
-  updateBank,
-} from "../../memory/banks.js";
+import { bankChangeSchema, createBank, getBank, newBankSchema, updateBank } from "../../memory/banks.js";
 import { principalOf, requireAdmin, requireBankAccess } from "../auth.js";
 import { bankParamSchema, bankSchema, problemResponses, serializeBank } from "../schemas.js";
 
 const counts = z.record(z.string(), z.number().int());
 
-const bankStatsSchema = z
+export const bankStatsSchema = z
   .object({
     memories: z.object({ total: z.number().int(), byStatus: counts, byVerification: counts }),
     runs: z.object({
@@ -43,7 +36,7 @@ const bankStatsSchema = z
   })
   .openapi("BankStats");
 
-const bankWithStatsSchema = bankSchema.extend({ stats: bankStatsSchema }).openapi("BankWithStats");
+export const bankWithStatsSchema = bankSchema.extend({ stats: bankStatsSchema }).openapi("BankWithStats");
 
 /** Creating, listing and reading banks (one with its figures). */
 export function bankRoutes(ctx: Context) {
@@ -80,8 +73,10 @@ export function bankRoutes(ctx: Context) {
       },
     }),
     async (c) => {
-      requireAdmin(c);
       const { bank } = c.req.valid("param");
+      // a key of another bank learns nothing of this one (404); of this bank's keys, only admin may change it
+      requireBankAccess(c, bank, "write");
+      requireAdmin(c);
       return c.json(serializeBank(await updateBank(ctx.db, bank, c.req.valid("json"))), 200);
     },
   );
@@ -98,8 +93,7 @@ export function bankRoutes(ctx: Context) {
       },
     }),
     async (c) => {
-      const principal = principalOf(c);
-      const visible = (await listBanks(ctx.db)).filter((b) => canAccessBank(principal, b.id, "read"));
+      const visible = await visibleBanks(ctx.db, principalOf(c));
       return c.json({ banks: visible.map(serializeBank) }, 200);
     },
   );

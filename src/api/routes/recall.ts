@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { accessibleBank } from "../../auth/access.js";
 import type { Context } from "../../context.js";
-import { getBank } from "../../memory/banks.js";
 import { recallAnalogues } from "../../memory/recall.js";
-import { requireBankAccess } from "../auth.js";
+import { principalOf } from "../auth.js";
 import { bankParamSchema, kSchema, problemResponses, querySchema, recalledMemorySchema } from "../schemas.js";
 
 export const recallRequestSchema = z
@@ -46,8 +46,7 @@ export function recallRoutes(ctx: Context) {
       },
     }),
     async (c) => {
-      requireBankAccess(c, c.req.valid("param").bank, "read");
-      const bank = await getBank(ctx.db, c.req.valid("param").bank);
+      const bank = await accessibleBank(ctx.db, principalOf(c), c.req.valid("param").bank, "read");
       const { query, ...options } = c.req.valid("json");
       const result = await recallAnalogues({ ctx, bank, query, options });
       return c.json({ bank: bank.id, ...result }, 200);

@@ -1,15 +1,15 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { canAccessBank } from "../../auth/scopes.js";
+import { keyIdOf, readableRun, writableRunBank } from "../../auth/access.js";
 import type { Context } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
-import { findRunBank, getRun, RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runs.js";
+import { RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runs.js";
 import { principalOf, requireBankAccess } from "../auth.js";
 import { bankParamSchema, pageQuerySchema, problemResponses, recallScoresSchema } from "../schemas.js";
 
-const runSchema = z
+export const runSchema = z
   .object({
     id: z.string(),
     bankId: z.string(),
@@ -55,9 +55,12 @@ const runSchema = z
   .passthrough()
   .openapi("Run");
 
-const runIdParamSchema = z.object({ id: z.string().regex(/^run_[0-9a-z]+$/, "must be a run id (run_…)") });
+/** A run id as solve and remember return it. */
+export const runIdSchema = z.string().regex(/^run_[0-9a-z]+$/, "must be a run id (run_…)");
 
-const feedbackResultSchema = z
+const runIdParamSchema = z.object({ id: runIdSchema });
+
+export const feedbackResultSchema = z
   .object({
     runId: z.string(),
     verdict: z.enum(["correct", "incorrect"]),
@@ -135,8 +138,8 @@ export function runRoutes(ctx: Context) {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const run = await getRun(ctx.db, id);
-      if (!run || !canAccessBank(principalOf(c), run.bankId, "read")) throw runNotFound(id);
+      const run = await readableRun(ctx.db, principalOf(c), id);
+      if (!run) throw runNotFound(id);
       return c.json(run, 200);
     },
   );
@@ -160,10 +163,14 @@ export function runRoutes(ctx: Context) {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const bankId = await findRunBank(ctx.db, id);
-      if (!bankId || !canAccessBank(principalOf(c), bankId, "read")) throw runNotFound(id);
-      requireBankAccess(c, bankId, "write");
-      const result = await applyFeedback({ ctx, runId: id, input: c.req.valid("json") });
+      const principal = principalOf(c);
+      if (!(await writableRunBank(ctx.db, principal, id))) throw runNotFound(id);
+      const result = await applyFeedback({
+        ctx,
+        runId: id,
+        input: c.req.valid("json"),
+        keyId: keyIdOf(principal),
+      });
       return c.json(result, 200);
     },
   );

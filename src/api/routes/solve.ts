@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { accessibleBank } from "../../auth/access.js";
 import type { Context } from "../../context.js";
-import { getBank } from "../../memory/banks.js";
 import { solve, solveOptionsSchema } from "../../reasoning/pipeline.js";
-import { requireBankAccess } from "../auth.js";
+import { SOLVE_STATUSES } from "../../reasoning/runs.js";
+import { principalOf } from "../auth.js";
 import {
   bankParamSchema,
   kSchema,
@@ -23,7 +24,7 @@ const numbers = z.record(z.string(), z.number());
 export const solveResponseSchema = z
   .object({
     runId: z.string(),
-    status: z.enum(["completed", "failed", "memory_hit"]),
+    status: z.enum(SOLVE_STATUSES),
     answer: z.string().optional(),
     answerCanonical: z.string().optional(),
     confidence: z.number().optional(),
@@ -67,8 +68,7 @@ export function solveRoutes(ctx: Context) {
       },
     }),
     async (c) => {
-      requireBankAccess(c, c.req.valid("param").bank, "write");
-      const bank = await getBank(ctx.db, c.req.valid("param").bank);
+      const bank = await accessibleBank(ctx.db, principalOf(c), c.req.valid("param").bank, "write");
       const { query, ...options } = c.req.valid("json");
       if (wantsEventStream(c)) {
         return streamSolve(c, ctx.log, (onEvent) => solve({ ctx, bank, query, options, onEvent }));

@@ -1,0 +1,83 @@
+import {
+  ErrorCode,
+  McpError,
+  type Resource,
+  type ResourceTemplate,
+} from "@modelcontextprotocol/sdk/types.js";
+import { runIdSchema } from "../api/routes/runs.js";
+import { serializeBank } from "../api/schemas.js";
+import { accessibleBank, readableRun, visibleBanks } from "../auth/access.js";
+import type { Principal } from "../auth/scopes.js";
+import type { Context } from "../context.js";
+import { PrecedentError } from "../errors.js";
+import { bankStats } from "../memory/bankStats.js";
+import { bankIdSchema } from "../memory/banks.js";
+import { problemOf } from "./errors.js";
+
+const JSON_TYPE = "application/json";
+const bankUri = (id: string) => `precedent://banks/${id}`;
+
+/** A bank with its figures and a run with everything, by URI (MCP resources). */
+export const RESOURCE_TEMPLATES: ResourceTemplate[] = [
+  {
+    uriTemplate: "precedent://banks/{bank}",
+    name: "bank",
+    title: "A bank with its figures",
+    description: "memories by status and verification, runs by verdict, accuracy of its solves",
+    mimeType: JSON_TYPE,
+  },
+  {
+    uriTemplate: "precedent://runs/{runId}",
+    name: "run",
+    title: "A run with everything",
+    description: "recalled memories and scores, the exact prompt, every sample, the vote and the verdict",
+    mimeType: JSON_TYPE,
+  },
+];
+
+/** The banks the principal may read, each as the resource of its figures. */
+export async function listResources(ctx: Context, principal: Principal): Promise<Resource[]> {
+  return (await visibleBanks(ctx.db, principal)).map((b) => ({
+    uri: bankUri(b.id),
+    name: b.id,
+    title: `bank ${b.id} (${b.domain})`,
+    description: b.description || undefined,
+    mimeType: JSON_TYPE,
+  }));
+}
+
+async function resourceBody(ctx: Context, principal: Principal, uri: string): Promise<unknown> {
+  const bank = /^precedent:\/\/banks\/([^/]+)$/.exec(uri)?.[1];
+  if (bank !== undefined && bankIdSchema.safeParse(bank).success) {
+    const found = await accessibleBank(ctx.db, principal, bank, "read");
+    return { ...serializeBank(found), stats: await bankStats({ ctx, bankId: bank }) };
+  }
+  const runId = /^precedent:\/\/runs\/([^/]+)$/.exec(uri)?.[1];
+  if (runId !== undefined && runIdSchema.safeParse(runId).success) {
+    const run = await readableRun(ctx.db, principal, runId);
+    if (run) return run;
+  }
+  throw new PrecedentError("not_found", `no resource "${uri}"`, "uri");
+}
+
+/**
+ * The resource's contents as JSON; a resource the principal may not read does not exist for it. A failure
+ * is a JSON-RPC error whose data is the problem REST would answer.
+ */
+export async function readResource(ctx: Context, principal: Principal, uri: string, requestId: string) {
+  try {
+    const body = await resourceBody(ctx, principal, uri);
+    return { uri, mimeType: JSON_TYPE, text: JSON.stringify(body) };
+  } catch (e) {
+    const problem = problemOf(e, requestId);
+    if (problem.status === 500) ctx.log.error({ err: e, uri, requestId }, "MCP resource failed");
+    // -32002: the code MCP gives a resource that is not found
+    const code =
+      problem.status === 404
+        ? -32002
+        : problem.status === 500
+          ? ErrorCode.InternalError
+          : ErrorCode.InvalidParams;
+    throw new McpError(code, problem.detail, problem);
+  }
+}
