@@ -185,6 +185,33 @@ describe("shadow control runs", () => {
     expect(shadowPage).toContain(`href="/runs/${run.runId}"`);
   });
 
+  it("share the model's concurrency limit with user solves", async () => {
+    const slow = await startFakeOpenAI({ behavior: HELPED, latencyMs: 40 });
+    try {
+      const ctx = t.ctx();
+      ctx.model = createModelClient({ name: "fake-model", baseURL: slow.url, maxRetries: 0, concurrency: 2 });
+      ctx.shadows = createShadowRunner({ log: ctx.log, random: seededRng("shadows", "gated") });
+      await bankWithProblems(ctx, { id: "gated", domain: "number", settings: { shadowRate: 1 } }, SEEDED);
+      const app = createApp(ctx);
+      await Promise.all(
+        TRAFFIC.slice(0, 6).map((p) =>
+          app.request(
+            "/v1/banks/gated/solve",
+            post({ query: p.problem, gold: p.answer, samples: 2, batchSize: 1, adaptive: false }),
+          ),
+        ),
+      );
+      await ctx.shadows.drained();
+      const shadows = (
+        await ctx.db.select({ of: runs.shadowOf }).from(runs).where(eq(runs.bankId, "gated"))
+      ).filter((r) => r.of !== null);
+      expect(shadows).toHaveLength(6);
+      expect(slow.maxInFlight()).toBe(2);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("stop at the bank's budget of shadow runs per 24 hours", async () => {
     fake.setBehavior(HELPED);
     const { ctx, solve } = await served(
