@@ -117,6 +117,9 @@ describe("shadow control runs", () => {
       const [a, b] = [await shadowed.solve(body), await plain.solve(body)];
       expect(a.answer).toBe(b.answer);
       expect(a.verdict).toBe(b.verdict);
+      // both banks' next recalls see the memory this one wrote, whatever the indexer's timing
+      await shadowed.ctx.indexer?.flush();
+      await plain.ctx.indexer?.flush();
     }
     await shadowed.ctx.shadows?.drained();
     const memoryFigures = async (bankId: string) =>

@@ -94,6 +94,8 @@ export const runs = pgTable(
     timings: jsonb("timings").notNull().default({}),
     usage: jsonb("usage").notNull().default({}),
     model: text("model"),
+    /** how the model was prompted and what the strategy produced (StrategyRecord); {} before strategies */
+    strategy: jsonb("strategy").notNull().default({}),
     /**
      * a shadow run answers its run's query again off the request path, to measure what memory does:
      * `control` without recalled examples, `ablation` with one of them withheld (params.withheld)

@@ -56,9 +56,9 @@ export function armSolveOptions(arm: ArmName, settings: ArmSettings, gold: strin
     gold,
     reuseMemory: false,
   };
-  if (arm === "memory") return { ...shared, k: settings.k, writeBack: true };
-  if (arm === "static") return { ...shared, k: settings.k, writeBack: false };
-  return { ...shared, k: 0, writeBack: false };
+  if (arm === "memory") return { ...shared, k: settings.k, writeBack: true, strategy: "exemplars" };
+  if (arm === "static") return { ...shared, k: settings.k, writeBack: false, strategy: "exemplars" };
+  return { ...shared, k: 0, writeBack: false, strategy: "plain" };
 }
 
 /**

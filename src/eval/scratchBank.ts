@@ -61,7 +61,9 @@ export async function copyBank({
     id,
     domain: from.domain,
     description: `evaluation copy of ${from.id}`,
-    settings: from.settings,
+    // an arm measures its own strategy: a recall that finds nothing shows nothing (no fallback), and no
+    // shadow runs are made of the arm's solves
+    settings: { ...from.settings, fallbackStrategy: "plain", shadowRate: 0, ablationRate: 0 },
   });
   const result = await importProblems({ ctx, bank, rows: activeMemoryRows(ctx, from.id), source: "import" });
   // the counters are not in the index, so updating the records is enough

@@ -4,6 +4,7 @@ import type { Database } from "../db/database.js";
 import { banks } from "../db/schema.js";
 import { type DomainName, domainSchema } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
+import { strategySchema } from "../reasoning/strategy.js";
 import { verificationSchema } from "./trust.js";
 
 export const bankIdSchema = z
@@ -25,6 +26,10 @@ export const bankSettingsSchema = z
     writeBackTier: verificationSchema.default("checker"),
     /** the least `match` (0..1) a memory needs to be recalled; unset: 0.5 (see src/memory/lexical/match.ts) */
     matchFloor: z.number().min(0).max(1).optional(),
+    /** how solves prompt the model: exemplars, step-back, analogical or plain (src/reasoning/strategy.ts) */
+    strategy: strategySchema.default("exemplars"),
+    /** what an `exemplars` solve does when recall finds nothing to show */
+    fallbackStrategy: strategySchema.default("analogical"),
     /**
      * the share of solves that also answer their query again without recalled examples, off the request
      * path (a shadow control run): what the bank's memory adds, measured on its own traffic
@@ -101,6 +106,8 @@ export const bankChangeSchema = z
         trustFloor: settings.trustFloor.unwrap().optional(),
         writeBackTier: settings.writeBackTier.unwrap().optional(),
         matchFloor: settings.matchFloor,
+        strategy: settings.strategy.unwrap().optional(),
+        fallbackStrategy: settings.fallbackStrategy.unwrap().optional(),
         shadowRate: settings.shadowRate.unwrap().optional(),
         ablationRate: settings.ablationRate.unwrap().optional(),
         shadowBudget: settings.shadowBudget.unwrap().optional(),

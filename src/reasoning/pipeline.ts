@@ -10,10 +10,25 @@ import { problemHash } from "../memory/problemHash.js";
 import { type RecalledMemory, type RecallResult, recallAnalogues } from "../memory/recall.js";
 import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
-import { buildPrompt } from "./prompt.js";
-import { type RunRecord, type ShadowKind, type SOLVE_STATUSES, saveRun } from "./runs.js";
+import {
+  type RunRecord,
+  type ShadowKind,
+  type SOLVE_STATUSES,
+  type StrategyRecord,
+  saveRun,
+} from "./runs.js";
 import { type ChainSample, sampleChains } from "./sample.js";
 import { type ShadowableRun, scheduleShadows } from "./shadow.js";
+import {
+  type Abstraction,
+  type Strategy,
+  showsExamples,
+  splitAnalogies,
+  stepBack,
+  strategyFor,
+  strategyPrompt,
+  strategySchema,
+} from "./strategy.js";
 import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
 import { vote } from "./vote.js";
 
@@ -33,6 +48,8 @@ export const solveOptionsSchema = z
     reuseMemory: z.boolean().default(true),
     /** store the solution as a memory (evaluation control arms turn this off) */
     writeBack: z.boolean().default(true),
+    /** how to prompt (default: the bank's strategy; see src/reasoning/strategy.ts) */
+    strategy: strategySchema.optional(),
   })
   .strict();
 export type SolveOptions = z.input<typeof solveOptionsSchema>;
@@ -65,6 +82,14 @@ export interface SolveResult {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 const NO_TIMINGS = { embedMs: 0, searchMs: 0, rerankMs: 0 };
+// what a strategy without worked examples recalls: nothing, and nothing is credited
+const NOTHING_RECALLED: RecallResult = {
+  memories: [],
+  abstained: false,
+  considered: 0,
+  matchFloor: 0,
+  timings: NO_TIMINGS,
+};
 
 // Adaptive sampling stops a unanimous vote after its first batch of 4, so consensus must be able to speak
 // on 4 samples; 70% agreement over at least 4 (i.e. 3 of 4) measured 0.885 precision on real GSM8K samples.
@@ -123,17 +148,29 @@ export async function solveOnce(
   };
 
   let t = performance.now();
+  // a control shadow is the query alone; an ablation shows what is left of the run's examples
+  const asked: Strategy = shadow
+    ? shadow.memories.length > 0
+      ? "exemplars"
+      : "plain"
+    : (opts.strategy ?? bank.settings.strategy);
   const recall: RecallResult = shadow
     ? { memories: shadow.memories, abstained: false, considered: 0, matchFloor: 0, timings: NO_TIMINGS }
-    : await recallAnalogues({ ctx, bank, query, options: { k: opts.k } });
+    : showsExamples(asked)
+      ? await recallAnalogues({ ctx, bank, query, options: { k: opts.k } })
+      : NOTHING_RECALLED;
   t = lap("recallMs", t);
   onEvent?.({ type: "recalled", recall });
   // a shadow's examples are in its prompt; only a run's own recall is recorded (and credited)
   const recalls = shadow
     ? []
     : recall.memories.map((m) => ({ memoryId: m.id, rank: m.rank, scores: m.scores }));
+  const strategy = shadow
+    ? asked
+    : strategyFor(asked, bank.settings.fallbackStrategy, recall.memories.length, opts.k ?? bank.settings.k);
   const params = {
     ...opts,
+    strategy,
     k: opts.k ?? bank.settings.k,
     samples: opts.samples ?? bank.settings.samples,
     ...(shadow?.withheld ? { withheld: shadow.withheld } : {}),
@@ -177,11 +214,23 @@ export async function solveOnce(
     };
   }
 
-  const prompt = buildPrompt(domain, recall.memories, query);
+  const strategyRecord: StrategyRecord = { name: strategy, asked, fallback: strategy !== asked };
+  let prompt = strategyPrompt({ domain, strategy, examples: recall.memories, query });
   t = lap("promptMs", t);
 
   let sampling: Awaited<ReturnType<typeof sampleChains>>;
   try {
+    if (strategy === "step-back") {
+      const abstraction = await stepBack({
+        client: await model.client(),
+        model: model.name,
+        gate: model.gate,
+        query,
+      });
+      strategyRecord.abstraction = abstraction;
+      prompt = strategyPrompt({ domain, strategy, examples: recall.memories, query, abstraction });
+      t = lap("stepBackMs", t);
+    }
     sampling = await sampleChains({
       client: await model.client(),
       model: model.name,
@@ -207,6 +256,7 @@ export async function solveOnce(
       timings: { ...timings, totalMs: round(performance.now() - started) },
       usage: {},
       samples: [],
+      strategy: strategyRecord,
     };
     await atomically(ctx, async (tx) => {
       await creditRecalls({ ctx: tx, memoryIds: credited, outcome: "unknown", recalled: true });
@@ -216,6 +266,12 @@ export async function solveOnce(
   }
   t = lap("sampleMs", t);
   if (shadow) ctx.fault?.("during-shadow");
+  if (strategy === "analogical") {
+    strategyRecord.analogies = sampling.samples.flatMap((sample) => {
+      const { analogies } = splitAnalogies(sample.text);
+      return analogies ? [{ sample: sample.index, text: analogies }] : [];
+    });
+  }
   ctx.metrics?.sampled({
     requests: sampling.requests,
     samples: sampling.samples.length,
@@ -258,7 +314,8 @@ export async function solveOnce(
         bank,
         input: {
           problem: query,
-          reasoning: reasoningOf(chosen.text),
+          // the problems an analogical chain made up for itself are its scaffolding, not the solution
+          reasoning: reasoningOf(splitAnalogies(chosen.text).solution),
           answer: chosen.answer,
           answerCanonical: chosen.answerCanonical,
           verification: verified.verification,
@@ -296,8 +353,9 @@ export async function solveOnce(
       status: "completed",
       writtenMemoryId: written?.memoryId,
       timings: { ...timings, totalMs: round(performance.now() - started) },
-      usage: sampling.usage,
+      usage: usageWith(sampling.usage, strategyRecord.abstraction),
       samples: sampling.samples.map((s) => ({ ...s, tokens: s.tokens })),
+      strategy: strategyRecord,
     };
     await saveRun(tx.db, run);
     ctx.fault?.("after-run-row");
@@ -306,6 +364,15 @@ export async function solveOnce(
   return {
     result: resultOf(run, verified.reason, written),
     shadowable: shadow ? undefined : { runId, params, gold, memories: recall.memories },
+  };
+}
+
+/** The run's token usage: the chains', and the step-back call's when there was one. */
+function usageWith(usage: { promptTokens: number; completionTokens: number }, abstraction?: Abstraction) {
+  if (!abstraction) return usage;
+  return {
+    promptTokens: usage.promptTokens + abstraction.promptTokens,
+    completionTokens: usage.completionTokens + abstraction.completionTokens,
   };
 }
 

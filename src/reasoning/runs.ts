@@ -3,6 +3,7 @@ import type { Database } from "../db/database.js";
 import { runRecalls, runSamples, runs } from "../db/schema.js";
 import { RECALL_SIGNALS, type RecallScores } from "../memory/recall.js";
 import type { ChainSample } from "./sample.js";
+import type { Abstraction, Strategy } from "./strategy.js";
 
 /** A recalled memory as a run records it. */
 export interface RunRecall {
@@ -23,6 +24,18 @@ export const RUN_STATUSES = [...SOLVE_STATUSES, "remembered"] as const;
 /** What a shadow run leaves out of its run's prompt: every recalled example, or one of them. */
 export const SHADOW_KINDS = ["control", "ablation"] as const;
 export type ShadowKind = (typeof SHADOW_KINDS)[number];
+
+/** A run's strategy: the one used, the one asked for (they differ when recall found nothing to show), and its products. */
+export interface StrategyRecord {
+  name: Strategy;
+  asked: Strategy;
+  /** true when the asked strategy gave way to the bank's fallbackStrategy */
+  fallback: boolean;
+  /** step-back: the principle the model stated first, and its tokens */
+  abstraction?: Abstraction;
+  /** analogical: the problems each chain wrote and solved for itself before the question */
+  analogies?: { sample: number; text: string }[];
+}
 
 /** Everything a solve did, as stored and as returned when inspected. */
 export interface RunRecord {
@@ -47,6 +60,8 @@ export interface RunRecord {
   model?: string;
   recalls: RunRecall[];
   samples: RunSample[];
+  /** how the model was prompted (src/reasoning/strategy.ts), with what the strategy produced on the way */
+  strategy?: StrategyRecord;
   /** set on a shadow run: the run it answered again, and how (params.withheld: the example left out) */
   shadow?: { of: string; kind: ShadowKind };
   /** the shadow runs made of this run, when it is read back */
@@ -111,6 +126,7 @@ export async function saveRun(db: Database, run: RunRecord): Promise<void> {
       timings: run.timings,
       usage: run.usage,
       model: run.model ?? null,
+      strategy: run.strategy ?? {},
       shadowOf: run.shadow?.of ?? null,
       shadowKind: run.shadow?.kind ?? null,
     });
@@ -182,6 +198,9 @@ export async function getRun(db: Database, id: string): Promise<RunRecord | unde
       confidence: s.confidence ?? undefined,
       tokens: s.tokens,
     })),
+    ...(row.strategy && "name" in (row.strategy as object)
+      ? { strategy: row.strategy as StrategyRecord }
+      : {}),
     ...(row.shadowOf ? { shadow: { of: row.shadowOf, kind: row.shadowKind as ShadowKind } } : {}),
     shadows: shadows.map((s) => ({ id: s.id, kind: s.kind as ShadowKind })),
   };

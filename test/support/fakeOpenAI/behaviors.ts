@@ -35,6 +35,21 @@ export type ChatBehavior =
       accuracyWithout: number;
       wrongAnswer?(question: string, rng: Rng): string;
     }
+  | {
+      /**
+       * A model each prompting strategy helps on its own families: asked to step back, it states
+       * `principleFor(question)`; a chain given that principle, one asked to write its own analogous
+       * problems first, or one shown a worked example of the question's family, is right with that help's
+       * accuracy when the family is among those the help works for, else with `plain`.
+       */
+      kind: "strategyAware";
+      answerFor(question: string): string;
+      family(question: string): string;
+      principleFor(question: string): string;
+      accuracy: { plain: number; withExample: number; withPrinciple: number; withAnalogies: number };
+      helpedBy: { example: string[]; principle: string[]; analogies: string[] };
+      wrongAnswer?(question: string, rng: Rng): string;
+    }
   | { kind: "replay"; file?: string }
   | { kind: "script"; respond(request: ChatRequest, sampleIndex: number, rng: Rng): string | Sample };
 
@@ -137,6 +152,44 @@ function replaying(file: string): Sampler {
   };
 }
 
+const systemText = (request: ChatRequest) =>
+  request.messages
+    .filter((m) => m.role === "system")
+    .map(messageText)
+    .join("\n");
+
+function strategyAware(behavior: Extract<ChatBehavior, { kind: "strategyAware" }>): Sampler {
+  return (request, _sampleIndex, rng) => {
+    const system = systemText(request);
+    const [question = "", principle] = lastUserText(request).split("\n\nPrinciple: ");
+    if (system.includes("step back from it")) {
+      return { content: behavior.principleFor(question), confidence: 0.9 };
+    }
+    const family = behavior.family(question);
+    const { accuracy, helpedBy } = behavior;
+    const examples = userTexts(request).slice(0, -1);
+    const analogical = system.includes("# Relevant problems:");
+    let p = accuracy.plain;
+    if (principle && helpedBy.principle.includes(family)) p = accuracy.withPrinciple;
+    else if (analogical && helpedBy.analogies.includes(family)) p = accuracy.withAnalogies;
+    else if (helpedBy.example.includes(family) && examples.some((e) => behavior.family(e) === family)) {
+      p = accuracy.withExample;
+    }
+    const correct = rng() < p;
+    const right = behavior.answerFor(question);
+    const answer = correct
+      ? right
+      : (behavior.wrongAnswer?.(question, rng) ?? defaultWrongAnswer(right, rng));
+    const chain = gsm8kChain(question, answer);
+    return {
+      content: analogical
+        ? `# Relevant problems:\n1. A problem like this one, solved: ${family}.\n# Solution:\n${chain}`
+        : chain,
+      confidence: confidenceFor(correct, rng),
+    };
+  };
+}
+
 /** A fresh sampler for a behaviour (a replay starts its cycle over). */
 export function createSampler(behavior: ChatBehavior): Sampler {
   switch (behavior.kind) {
@@ -152,6 +205,8 @@ export function createSampler(behavior: ChatBehavior): Sampler {
           ? behavior.accuracyWithExample
           : behavior.accuracyWithout;
       });
+    case "strategyAware":
+      return strategyAware(behavior);
     case "replay":
       return replaying(behavior.file ?? GSM8K_MODEL_SOLUTIONS);
     case "script":

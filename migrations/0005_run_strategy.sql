@@ -1,0 +1,1 @@
+ALTER TABLE "runs" ADD COLUMN "strategy" jsonb DEFAULT '{}'::jsonb NOT NULL;
