@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
+import { formatRun } from "../src/cli/formatRun.js";
 import { memories } from "../src/db/schema.js";
 import type { NewBank } from "../src/memory/banks.js";
 import { createModelClient } from "../src/reasoning/model.js";
@@ -79,7 +80,7 @@ describe("prompting strategies", () => {
 
   it("step-back asks for the principle in one extra call, keeps it with its tokens, and adds it to the examples", async () => {
     fake.setBehavior(MODEL);
-    const { solve } = await served({ id: "sb", domain: "number" });
+    const { app, solve } = await served({ id: "sb", domain: "number" });
     const p = TRAFFIC[2] as Problem; // pencils
     const { run, requests } = await solve({
       query: p.problem,
@@ -99,12 +100,17 @@ describe("prompting strategies", () => {
     expect(last).toContain("Principle: Principle: for pencils");
     // it composes with recall: the worked examples are there too
     expect(userTurns(run.prompt).length).toBeGreaterThan(1);
+    // the inspector and `precedent inspect` show the principle
+    const page = await (await app.request(`/runs/${run.id}`)).text();
+    expect(page).toContain('data-field="abstraction"');
+    expect(page).toContain("combine the given amounts");
+    expect(formatRun(run as RunRecord)).toMatch(/strategy +step-back\n.*principle +Principle: for pencils/s);
     expect(run.usage.completionTokens).toBeGreaterThan(run.samples.reduce((sum, s) => sum + s.tokens, 0) - 1);
   });
 
   it("analogical shows no recalled example, keeps each chain's own problems in the run, and never stores them", async () => {
     fake.setBehavior(MODEL);
-    const { ctx, solve } = await served({ id: "an", domain: "number" });
+    const { ctx, app, solve } = await served({ id: "an", domain: "number" });
     const p = TRAFFIC[3] as Problem; // cookies
     const before = await ctx.db.select().from(memories).where(eq(memories.bankId, "an"));
     const { run } = await solve({
@@ -123,6 +129,9 @@ describe("prompting strategies", () => {
     const after = await ctx.db.select().from(memories).where(eq(memories.bankId, "an"));
     expect(after.length - before.length).toBeLessThanOrEqual(1);
     for (const m of after) expect(m.reasoning).not.toContain("Relevant problems");
+    const page = await (await app.request(`/runs/${run.id}`)).text();
+    expect(page.match(/data-field="analogies"/g)).toHaveLength(4);
+    expect(formatRun(run as RunRecord)).toContain("own #0");
   });
 
   it("plain sends the question alone and recalls nothing", async () => {

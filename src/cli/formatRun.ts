@@ -130,6 +130,20 @@ function voteLine(run: RunRecord): string {
   return facts.join(" · ");
 }
 
+/** The strategy a run used, and what it produced: the step-back principle, or each chain's own problems. */
+function strategyLines(run: RunRecord, width: number): string[] {
+  const st = run.strategy;
+  if (!st) return [];
+  const lines = [
+    `${"strategy".padEnd(width)}${st.name}${st.fallback ? ` (fallback: recall found nothing for ${st.asked})` : ""}`,
+  ];
+  if (st.abstraction) {
+    lines.push(...labelled("principle", preview(st.abstraction.text, 4), width + 1));
+  }
+  for (const a of st.analogies ?? []) lines.push(...labelled(`own #${a.sample}`, preview(a.text, 3), width));
+  return lines;
+}
+
 /** A run, readably: what was asked and answered, why it was trusted, and everything the solve did. */
 export function formatRun(run: RunRecord): string {
   const detail = detailSchema.safeParse(run.verificationDetail ?? {});
@@ -145,6 +159,7 @@ export function formatRun(run: RunRecord): string {
   ];
   if (run.error) head.push(`${"error".padEnd(width)}${run.error}`);
   head.push(`${"params".padEnd(width)}${keyValues(run.params)}`);
+  head.push(...strategyLines(run, width));
   const tail = [
     `${"vote".padEnd(width)}${voteLine(run)}`,
     `${"written".padEnd(width)}${run.writtenMemoryId ? `memory ${run.writtenMemoryId}` : "no memory"}`,

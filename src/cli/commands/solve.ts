@@ -4,6 +4,7 @@ import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { type SolveResult, solve } from "../../reasoning/pipeline.js";
+import { STRATEGIES, type Strategy, strategySchema } from "../../reasoning/strategy.js";
 
 /** `precedent solve --bank B "question"`: recall, sample, vote, verify, write back; prints the outcome. */
 export async function solveCommand(args: string[], config: Config): Promise<number> {
@@ -15,6 +16,7 @@ export async function solveCommand(args: string[], config: Config): Promise<numb
       k: { type: "string" },
       samples: { type: "string" },
       gold: { type: "string" },
+      strategy: { type: "string" },
       "no-adaptive": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     },
@@ -33,6 +35,7 @@ export async function solveCommand(args: string[], config: Config): Promise<numb
         k: values.k === undefined ? undefined : Number(values.k),
         samples: values.samples === undefined ? undefined : Number(values.samples),
         gold: values.gold,
+        strategy: values.strategy === undefined ? undefined : parseStrategy(values.strategy),
         adaptive: !values["no-adaptive"],
       },
     });
@@ -41,6 +44,18 @@ export async function solveCommand(args: string[], config: Config): Promise<numb
   } finally {
     await ctx.close();
   }
+}
+
+function parseStrategy(value: string): Strategy {
+  const parsed = strategySchema.safeParse(value);
+  if (!parsed.success) {
+    throw new PrecedentError(
+      "invalid_input",
+      `--strategy must be one of ${STRATEGIES.join(", ")}`,
+      "strategy",
+    );
+  }
+  return parsed.data;
 }
 
 /** The outcome of a solve, readably. */

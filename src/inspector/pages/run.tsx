@@ -63,6 +63,41 @@ export const RunPage: FC<{ view: RunView }> = ({ view: { run, recalled } }) => {
             <dd>{run.error}</dd>
           </>
         ) : null}
+        {run.strategy ? (
+          <>
+            <dt>strategy</dt>
+            <dd data-field="strategy">
+              {run.strategy.name}
+              {run.strategy.fallback
+                ? ` (the fallback: recall found nothing to show for ${run.strategy.asked})`
+                : ""}
+            </dd>
+            {run.strategy.abstraction ? (
+              <>
+                <dt>principle</dt>
+                <dd>
+                  <pre data-field="abstraction">{run.strategy.abstraction.text}</pre>
+                  <span class="muted small">
+                    stated first, on a step back ({run.strategy.abstraction.completionTokens} tokens)
+                  </span>
+                </dd>
+              </>
+            ) : null}
+            {run.strategy.analogies && run.strategy.analogies.length > 0 ? (
+              <>
+                <dt>own problems</dt>
+                <dd>
+                  {run.strategy.analogies.map((a) => (
+                    <details data-field="analogies">
+                      <summary>sample #{a.sample}: the problems it wrote and solved first</summary>
+                      <pre>{a.text}</pre>
+                    </details>
+                  ))}
+                </dd>
+              </>
+            ) : null}
+          </>
+        ) : null}
         {run.shadow ? (
           <>
             <dt>shadow of</dt>
