@@ -17,12 +17,12 @@ import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 /**
  * A throwaway context on disk: PGlite (the embedded default) unless BENCH_DATABASE_URL names a Postgres.
  * Its folder is laid out as a PRECEDENT_HOME (pg/, lance/); with `keep`, close() leaves it for a server to
- * open, and remove() deletes it.
+ * open, and remove() deletes it. `dir` puts it in a folder of the caller's.
  */
 export async function benchContext(
-  options: { keep?: boolean; index?: "lance" | "postgres"; embedder?: Embedder } = {},
+  options: { keep?: boolean; dir?: string; index?: "lance" | "postgres"; embedder?: Embedder } = {},
 ): Promise<Context & { label: string; dir: string; close(): Promise<void>; remove(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), "precedent-bench-"));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "precedent-bench-"));
   const url = process.env.BENCH_DATABASE_URL;
   const handle: DatabaseHandle = await openDatabase(
     url ? { kind: "postgres", url } : { kind: "pglite", dataDir: join(dir, "pg") },

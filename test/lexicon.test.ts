@@ -207,5 +207,16 @@ describe("the lexicon at scale", () => {
       expect(h.score).toBeCloseTo(scanned[i]?.score as number, 10);
     });
     expect(lexicon.search(query, 5).literal.map((h) => h.id)).toEqual(scanned.slice(0, 5).map((h) => h.id));
+    // a bounded search completes its candidates exactly, from lists that grew since it last looked in them
+    const late = analyze("tray 3999 has 6 jars of jam on shelf 2");
+    const bounded = lexicon.search(late, 5).literal;
+    const lateScanned = Array.from({ length: 4000 }, (_, i) => ({
+      id: `t${i}`,
+      score: lexicon.literal.score(late.literal, analyze(text(i)).literal),
+    })).sort((a, b) => b.score - a.score || Number(a.id.slice(1)) - Number(b.id.slice(1)));
+    expect(bounded.map((h) => h.id)).toEqual(lateScanned.slice(0, 5).map((h) => h.id));
+    bounded.forEach((h, i) => {
+      expect(h.score).toBeCloseTo(lateScanned[i]?.score as number, 10);
+    });
   });
 });

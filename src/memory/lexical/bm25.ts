@@ -25,6 +25,15 @@ const COMMON_MIN = 500;
 const WALK_BUDGET = 40_000;
 const CANDIDATES = 4;
 const MIN_CANDIDATES = 256;
+// A list of at least SKIP_MIN postings keeps every SKIP_STRIDE-th posting's slot aside, built when a
+// search first seeks in it: a candidate's place is found in those (small, in cache), then among one
+// stretch of SKIP_STRIDE postings, rather than by galloping over the list itself, each step a cache
+// miss in a pool of hundreds of megabytes. With the heap in `best`, it took a search of both fields at
+// 1M synthetic memories (200 GSM8K questions, p50, the same process) from 9.8 to 8.8 ms, for skip slots
+// of at most 1/SKIP_STRIDE of the postings.
+const SKIP_STRIDE = 16;
+const LINEAR_GAP = 64;
+const SKIP_MIN = 4 * SKIP_STRIDE;
 // (start · TERMS_LIMIT + term id) stays an exact double while the pool holds fewer than 2^29 postings
 const TERMS_LIMIT = 2 ** 24;
 
@@ -38,6 +47,12 @@ export interface FieldParts {
   pool: Int32Array<ArrayBuffer>;
   lengths: Float32Array<ArrayBuffer>;
   live: Uint8Array<ArrayBuffer>;
+}
+
+/** A long list's skip slots: the slot at each SKIP_STRIDE-th position, `count` of them. */
+interface Skip {
+  slots: Int32Array;
+  count: number;
 }
 
 /** One document's match: its slot in the field and its BM25 score. */
@@ -65,11 +80,21 @@ export class Bm25Field {
   private listsPacked = false;
   private lengths = new Float32Array(1024);
   private live = new Uint8Array(1024);
-  private scores = new Float64Array(1024);
-  // each slot's BM25 length norm k1·(1 − b + b·len/avg), for the average it was last computed at
-  private norms = new Float64Array(1024);
+  // per slot, side by side so a walked posting costs one cache miss, not three: the search's running
+  // score (0 between searches) and the BM25 length norm k1·(1 − b + b·len/avg) at the average it was last
+  // computed for, +∞ for a removed document (it scores nothing). Apart, with a liveness array, a search of
+  // both fields at 1M memories took 11.3 ms p50; side by side 9.8 ms
+  private scoreNorm = new Float64Array(2048);
   private normsAt = -1;
   private touched = new Int32Array(1024);
+  // by term: the slots at every SKIP_STRIDE-th position of its list (positions from the list's start,
+  // which moving the list keeps), for the first `count` strides; built on a long list's first seek
+  private readonly skips: (Skip | undefined)[] = [];
+  // a search's candidates' positions in one list, found in passes (completeFromSkips)
+  private strides = new Int32Array(1024);
+  // the heap `best` keeps a search's leaders in
+  private heapSlots = new Int32Array(256);
+  private heapScores = new Float64Array(256);
   private documents = 0;
   private totalLength = 0;
   // idf by term while the document count stays the same: a recall asks for the same terms many times
@@ -129,8 +154,7 @@ export class Bm25Field {
       this.pool.byteLength +
       this.lengths.byteLength +
       this.live.byteLength +
-      this.scores.byteLength +
-      this.norms.byteLength +
+      this.scoreNorm.byteLength +
       this.touched.byteLength
     );
   }
@@ -154,6 +178,7 @@ export class Bm25Field {
   remove(slot: number): void {
     if (this.live[slot] !== 1) return;
     this.live[slot] = 0;
+    this.scoreNorm[2 * slot + 1] = Number.POSITIVE_INFINITY;
     this.documents--;
     this.totalLength -= this.lengths[slot] as number;
   }
@@ -227,18 +252,24 @@ export class Bm25Field {
     if (walked === ids.length) return this.best(touched, limit);
     // the candidates in slot order, each list then searched forward from where the last one was found
     const best = this.best(touched, wanted).sort((x, y) => x.slot - y.slot);
-    const norms = this.slotNorms();
+    const scoreNorm = this.slotNorms();
     for (const id of ids.slice(walked)) {
       const weight = this.idfOf(this.length[id] as number) * (K1 + 1);
-      let from = this.start[id] as number;
-      const end = from + (this.length[id] as number);
+      const start = this.start[id] as number;
+      const length = this.length[id] as number;
+      const end = start + length;
+      if (length >= SKIP_MIN) {
+        this.completeFromSkips(id, best, weight, scoreNorm);
+        continue;
+      }
+      let from = start;
       for (const hit of best) {
         from = this.seek(from, end, hit.slot);
         if (from === end) break;
         const packed = this.pool[from] as number;
         if (packed >>> 8 !== hit.slot) continue;
         const tf = packed & 0xff;
-        hit.score += (weight * tf) / (tf + (norms[hit.slot] as number));
+        hit.score += (weight * tf) / (tf + (scoreNorm[2 * hit.slot + 1] as number));
       }
     }
     return best.sort((x, y) => y.score - x.score || x.slot - y.slot).slice(0, limit);
@@ -296,60 +327,184 @@ export class Bm25Field {
     return high;
   }
 
+  /** The term's skip slots, extended to the list's length. */
+  private skipsOf(id: number): Skip {
+    let skip = this.skips[id];
+    const length = this.length[id] as number;
+    const count = Math.ceil(length / SKIP_STRIDE);
+    if (!skip) {
+      skip = { slots: new Int32Array(count), count: 0 };
+      this.skips[id] = skip;
+    }
+    if (skip.count < count) {
+      if (skip.slots.length < count) {
+        const grown = new Int32Array(Math.ceil(count * 1.5));
+        grown.set(skip.slots.subarray(0, skip.count));
+        skip.slots = grown;
+      }
+      const start = this.start[id] as number;
+      for (let j = skip.count; j < count; j++)
+        skip.slots[j] = (this.pool[start + j * SKIP_STRIDE] as number) >>> 8;
+      skip.count = count;
+    }
+    return skip;
+  }
+
+  /**
+   * Adds a long list's term to the candidates' scores (`hits`, in slot order). Each candidate's stride is
+   * found from the skip slots first (they are small and in cache); then each stride's slots below the
+   * candidate are counted with no branch on what was read, so the reads of many candidates' strides,
+   * each a cache miss, are under way at once rather than one after the other.
+   */
+  private completeFromSkips(id: number, hits: FieldHit[], weight: number, scoreNorm: Float64Array): void {
+    const skip = this.skipsOf(id);
+    const { slots, count } = skip;
+    const pool = this.pool;
+    const start = this.start[id] as number;
+    const end = start + (this.length[id] as number);
+    const n = hits.length;
+    if (this.strides.length < n) this.strides = new Int32Array(2 * n);
+    const strides = this.strides;
+    // the skip slots are stepped through in order while the candidates lie fewer than LINEAR_GAP strides
+    // apart, else galloped over; at 1M memories the two measured the same within noise (LINEAR_GAP 0 to
+    // 256), the gallop bounding what a very long list costs
+    const linear = count <= LINEAR_GAP * n;
+    let low = 0;
+    for (let i = 0; i < n; i++) {
+      const slot = (hits[i] as FieldHit).slot;
+      if ((slots[low] as number) > slot) {
+        strides[i] = -1;
+        continue;
+      }
+      if (linear) {
+        while (low + 1 < count && (slots[low + 1] as number) <= slot) low++;
+      } else {
+        let step = 1;
+        let high = low + 1;
+        while (high < count && (slots[high] as number) <= slot) {
+          low = high;
+          step *= 2;
+          high = low + step;
+        }
+        if (high > count) high = count;
+        while (low + 1 < high) {
+          const mid = (low + high) >>> 1;
+          if ((slots[mid] as number) <= slot) low = mid;
+          else high = mid;
+        }
+      }
+      strides[i] = start + low * SKIP_STRIDE;
+    }
+    for (let i = 0; i < n; i++) {
+      const from = strides[i] as number;
+      if (from < 0) continue;
+      const slot = (hits[i] as FieldHit).slot;
+      const to = Math.min(end, from + SKIP_STRIDE);
+      let below = 0;
+      for (let p = from; p < to; p++) below += (pool[p] as number) >>> 8 < slot ? 1 : 0;
+      strides[i] = from + below < to ? from + below : -1;
+    }
+    for (let i = 0; i < n; i++) {
+      const at = strides[i] as number;
+      if (at < 0) continue;
+      const hit = hits[i] as FieldHit;
+      const packed = pool[at] as number;
+      if (packed >>> 8 !== hit.slot) continue;
+      const tf = packed & 0xff;
+      hit.score += (weight * tf) / (tf + (scoreNorm[2 * hit.slot + 1] as number));
+    }
+  }
+
   /** Adds one term's list to the scores; `touched` counts the documents scored so far (returned updated). */
   private walk(id: number, touched: number): number {
-    const { scores, live, pool } = this;
+    const { pool } = this;
     const seen = this.touched;
-    const norms = this.slotNorms();
+    const scoreNorm = this.slotNorms();
     const weight = this.idfOf(this.length[id] as number) * (K1 + 1);
     const from = this.start[id] as number;
     const to = from + (this.length[id] as number);
     let n = touched;
     for (let i = from; i < to; i++) {
       const packed = pool[i] as number;
-      const slot = packed >>> 8;
-      if (live[slot] !== 1) continue;
+      const at = 2 * (packed >>> 8);
+      const norm = scoreNorm[at + 1] as number;
+      if (norm === Number.POSITIVE_INFINITY) continue;
       const tf = packed & 0xff;
-      const score = scores[slot] as number;
-      if (score === 0) seen[n++] = slot;
-      scores[slot] = score + (weight * tf) / (tf + (norms[slot] as number));
+      const score = scoreNorm[at] as number;
+      if (score === 0) seen[n++] = at >>> 1;
+      scoreNorm[at] = score + (weight * tf) / (tf + norm);
     }
     return n;
   }
 
   /** The `limit` best of the `touched` documents scored, best first; the scores are reset for the next search. */
   private best(touched: number, limit: number): FieldHit[] {
-    const { scores } = this;
+    const { scoreNorm } = this;
     const seen = this.touched;
-    const best: FieldHit[] = [];
-    let floor = Number.NEGATIVE_INFINITY;
+    // a heap of the best so far, the worst of them at its root (lowest score; of equal ones, highest slot)
+    if (this.heapSlots.length < limit) {
+      this.heapSlots = new Int32Array(limit);
+      this.heapScores = new Float64Array(limit);
+    }
+    const slots = this.heapSlots;
+    const scores = this.heapScores;
+    const worse = (i: number, j: number) =>
+      (scores[i] as number) < (scores[j] as number) ||
+      ((scores[i] as number) === (scores[j] as number) && (slots[i] as number) > (slots[j] as number));
+    const swap = (i: number, j: number) => {
+      const slot = slots[i] as number;
+      const score = scores[i] as number;
+      slots[i] = slots[j] as number;
+      scores[i] = scores[j] as number;
+      slots[j] = slot;
+      scores[j] = score;
+    };
+    let size = 0;
     for (let t = 0; t < touched; t++) {
       const slot = seen[t] as number;
-      const score = scores[slot] as number;
-      scores[slot] = 0;
-      if (best.length === limit && score <= floor) continue;
-      let at = best.length;
-      while (at > 0) {
-        const above = best[at - 1] as FieldHit;
-        if (above.score > score || (above.score === score && above.slot < slot)) break;
-        at--;
+      const score = scoreNorm[2 * slot] as number;
+      scoreNorm[2 * slot] = 0;
+      if (size < limit) {
+        slots[size] = slot;
+        scores[size] = score;
+        for (let at = size++; at > 0; ) {
+          const parent = (at - 1) >>> 1;
+          if (!worse(at, parent)) break;
+          swap(at, parent);
+          at = parent;
+        }
+        continue;
       }
-      best.splice(at, 0, { slot, score });
-      if (best.length > limit) best.pop();
-      if (best.length === limit) floor = (best[limit - 1] as FieldHit).score;
+      const root = scores[0] as number;
+      if (score < root || (score === root && slot > (slots[0] as number))) continue;
+      slots[0] = slot;
+      scores[0] = score;
+      for (let at = 0; ; ) {
+        const left = 2 * at + 1;
+        if (left >= size) break;
+        const child = left + 1 < size && worse(left + 1, left) ? left + 1 : left;
+        if (!worse(child, at)) break;
+        swap(at, child);
+        at = child;
+      }
     }
-    return best;
+    const best: FieldHit[] = [];
+    for (let i = 0; i < size; i++) best.push({ slot: slots[i] as number, score: scores[i] as number });
+    return best.sort((x, y) => y.score - x.score || x.slot - y.slot);
   }
 
-  /** The slots' length norms at the current average length. */
+  /** The score and norm pairs, the norms at the current average length. */
   private slotNorms(): Float64Array {
     const avg = this.averageLength;
     if (this.normsAt !== avg) {
-      const { norms, lengths } = this;
-      for (let i = 0; i < norms.length; i++) norms[i] = K1 * (1 - B + (B * (lengths[i] as number)) / avg);
+      const { scoreNorm, lengths, live } = this;
+      for (let i = 0; i < lengths.length; i++) {
+        scoreNorm[2 * i + 1] =
+          live[i] === 1 ? K1 * (1 - B + (B * (lengths[i] as number)) / avg) : Number.POSITIVE_INFINITY;
+      }
       this.normsAt = avg;
     }
-    return this.norms;
+    return this.scoreNorm;
   }
 
   private idfOf(df: number): number {
@@ -433,8 +588,7 @@ export class Bm25Field {
     const live = new Uint8Array(size);
     live.set(this.live);
     this.live = live;
-    this.scores = new Float64Array(size);
-    this.norms = new Float64Array(size);
+    this.scoreNorm = new Float64Array(2 * size);
     this.normsAt = -1;
     this.touched = new Int32Array(size);
   }
