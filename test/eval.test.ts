@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memories, runRecalls } from "../src/db/schema.js";
-import { ARMS } from "../src/eval/arms.js";
+import { type ArmName, DEFAULT_ARMS, type PerArm } from "../src/eval/arms.js";
+import { formatSummary } from "../src/eval/format.js";
 import type { EvalOptions } from "../src/eval/options.js";
 import { writeEvalReport } from "../src/eval/report.js";
 import { type EvalResult, runEvaluation } from "../src/eval/runEvaluation.js";
@@ -15,6 +16,7 @@ import {
   pairedSignTest,
   wilsonInterval,
 } from "../src/eval/statistics.js";
+import { compareArms } from "../src/eval/summarize.js";
 import { listBanks } from "../src/memory/banks.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { cliEnvironment, runCli } from "./support/cli.js";
@@ -34,6 +36,13 @@ import {
 } from "./support/familyProblems.js";
 
 const t = useTestContext({ shared: true });
+
+/** What the evaluation holds for an arm it ran (it fails the test when the arm is missing). */
+function armOf<T>(perArm: PerArm<T>, arm: ArmName): T {
+  const value = perArm[arm];
+  if (value === undefined) throw new Error(`no ${arm} arm`);
+  return value;
+}
 const work = mkdtempSync(join(tmpdir(), "precedent-eval-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -112,7 +121,9 @@ describe("an evaluation against a model that does better with a same-family exam
   it("shows the memory arm above the control arm, significantly, learning families the bank lacked", async () => {
     expect(result.stream).toMatchObject({ evaluated: 36, leaked: 0, duplicates: 0, rejected: [] });
     expect(result.records).toHaveLength(72);
-    expect(result.arms.memory.accuracy.mean).toBeGreaterThan(result.arms.control.accuracy.mean + 0.2);
+    expect(armOf(result.arms, "memory").accuracy.mean).toBeGreaterThan(
+      armOf(result.arms, "control").accuracy.mean + 0.2,
+    );
     const primary = result.comparisons.find((c) => c.a === "memory" && c.b === "control");
     expect(primary?.significant).toBe(true);
     expect(primary?.test.pValue).toBeLessThan(0.01);
@@ -120,28 +131,34 @@ describe("an evaluation against a model that does better with a same-family exam
     // the families the seeded bank lacks: the static arm never has an example of them (it may show an
     // analogue of another family), while the memory arm has one from its first right answer of the family
     // on (its gold-verified write-back)
-    const recalledIds = result.records.flatMap((r) => [...r.arms.static.recalled, ...r.arms.memory.recalled]);
+    const recalledIds = result.records.flatMap((r) => [
+      ...armOf(r.arms, "static").recalled,
+      ...armOf(r.arms, "memory").recalled,
+    ]);
     const rows = await t.ctx().db.select().from(memories).where(inArray(memories.id, recalledIds));
     const familyOfMemory = new Map(rows.map((m) => [m.id, familyOf(m.problem)]));
     const shows = (ids: string[], family: string) => ids.some((id) => familyOfMemory.get(id) === family);
     for (const seed of [1, 2]) {
       for (const family of ["3", "4", "5"]) {
         const rs = result.records.filter((r) => r.seed === seed && familyOf(r.problem.problem) === family);
-        expect(rs.some((r) => shows(r.arms.static.recalled, family))).toBe(false);
-        const first = rs.findIndex((r) => r.arms.memory.correct);
+        expect(rs.some((r) => shows(armOf(r.arms, "static").recalled, family))).toBe(false);
+        const first = rs.findIndex((r) => armOf(r.arms, "memory").correct);
         if (first >= 0)
-          expect(rs.slice(first + 1).every((r) => shows(r.arms.memory.recalled, family))).toBe(true);
+          expect(rs.slice(first + 1).every((r) => shows(armOf(r.arms, "memory").recalled, family))).toBe(
+            true,
+          );
       }
     }
     // the arms saw the same problems in the same order; the repetitions in different orders
-    for (const r of result.records) expect(new Set(ARMS.map((a) => r.arms[a].runId)).size).toBe(3);
+    for (const r of result.records)
+      expect(new Set(DEFAULT_ARMS.map((a) => armOf(r.arms, a).runId)).size).toBe(3);
     const order = (seed: number) => result.records.filter((r) => r.seed === seed).map((r) => r.problem.index);
     expect(order(1)).not.toEqual(order(2));
     expect([...order(1)].sort((x, y) => x - y)).toEqual([...order(2)].sort((x, y) => x - y));
     // the control arm never shows an example; cost and curves are reported per arm
-    expect(result.records.every((r) => r.arms.control.recalled.length === 0)).toBe(true);
-    for (const arm of ARMS) {
-      const s = result.arms[arm];
+    expect(result.records.every((r) => armOf(r.arms, "control").recalled.length === 0)).toBe(true);
+    for (const arm of DEFAULT_ARMS) {
+      const s = armOf(result.arms, arm);
       expect(s.curve.cumulative).toHaveLength(36);
       expect(s.curve.cumulative.at(-1)).toBeCloseTo(s.accuracy.mean, 3);
       expect(s.samplesPerProblem).toBeGreaterThan(0);
@@ -152,10 +169,13 @@ describe("an evaluation against a model that does better with a same-family exam
 
   it("keeps the static arm away from the memory arm's write-backs, and the evaluated bank untouched", async () => {
     const db = t.ctx().db;
-    const written = result.records.flatMap((r) => (r.arms.memory.wrote ? [r.arms.memory.wrote] : []));
+    const written = result.records.flatMap((r) => {
+      const wrote = armOf(r.arms, "memory").wrote;
+      return wrote ? [wrote] : [];
+    });
     expect(written.length).toBeGreaterThan(10);
     const recalledBy = async (arm: "memory" | "static") => {
-      const runIds = result.records.map((r) => r.arms[arm].runId);
+      const runIds = result.records.map((r) => armOf(r.arms, arm).runId);
       const rows = await db.select().from(runRecalls).where(inArray(runRecalls.runId, runIds));
       return new Set(rows.map((r) => r.memoryId));
     };
@@ -186,12 +206,12 @@ describe("an evaluation against a model that does better with a same-family exam
     const dir = join(work, "report");
     const paths = await writeEvalReport(result, dir);
     const json = JSON.parse(readFileSync(paths.json, "utf8")) as EvalResult;
-    expect(json.arms.memory.accuracy.mean).toBe(result.arms.memory.accuracy.mean);
+    expect(armOf(json.arms, "memory").accuracy.mean).toBe(armOf(result.arms, "memory").accuracy.mean);
     expect(json.comparisons).toHaveLength(3);
-    expect(json.records[0]?.arms.memory.runId).toMatch(/^run_/);
+    expect(json.records[0]?.arms.memory?.runId).toMatch(/^run_/);
     const html = readFileSync(paths.html, "utf8");
     const cumulative = html.match(/<svg id="curve-cumulative"[\s\S]*?<\/svg>/)?.[0] ?? "";
-    for (const arm of ARMS) {
+    for (const arm of DEFAULT_ARMS) {
       expect(cumulative.match(new RegExp(`<polyline class="curve" data-arm="${arm}"`, "g"))).toHaveLength(1);
     }
     expect(cumulative.match(/<polyline /g)).toHaveLength(3);
@@ -220,7 +240,55 @@ describe("an evaluation against a model that ignores the prompt", () => {
     expect(primary?.difference.low).toBeLessThan(0);
     expect(primary?.difference.high).toBeGreaterThan(0);
     // the memory arm still wrote back and recalled: the examples just do not matter to this model
-    expect(result.records.some((r) => r.arms.memory.wrote)).toBe(true);
+    expect(result.records.some((r) => armOf(r.arms, "memory").wrote)).toBe(true);
+  });
+});
+
+describe("an evaluation of prompting strategies", () => {
+  let fake: FakeOpenAI;
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  it("finds each strategy's gain on the family it helps and none where it does not, Holm-adjusted", async () => {
+    // apples (0) and trains (1) are helped by worked examples, pencils (2) by a stated principle, cookies
+    // (3) by analogies the model writes itself; the seeded bank knows apples, trains and pencils
+    const split = [...familyStream([2], 12), ...familyStream([3], 12), ...familyStream([0], 12)];
+    const answers = new Map(split.map((p) => [p.problem, p.answer]));
+    fake = await startFakeOpenAI({
+      seed: 41,
+      behavior: {
+        kind: "strategyAware",
+        answerFor: (q) => answers.get(q) ?? "0",
+        family: familyOf,
+        principleFor: () => "Principle: take away what is given away from what there was.",
+        accuracy: { plain: 0.2, withExample: 0.9, withPrinciple: 0.9, withAnalogies: 0.9 },
+        helpedBy: { example: ["0", "1"], principle: ["2"], analogies: ["3"] },
+        // wrong samples agree on one wrong answer, so an unhelped arm is wrong most of the time
+        wrongAnswer: (q) => String(Number(answers.get(q) ?? 0) + 1),
+      },
+    });
+    const result = await evaluate(fake, "arith-strategies", split, {
+      arms: ["static", "control", "step-back", "analogical"],
+      samples: 4,
+      adaptive: false,
+    });
+    expect(Object.keys(result.arms).sort()).toEqual(["analogical", "control", "static", "step-back"]);
+    // more than two arms: every verdict uses the Holm-adjusted p, never below the raw one
+    for (const c of result.comparisons) expect(c.pAdjusted).toBeGreaterThanOrEqual(c.test.pValue);
+    expect(formatSummary(result)).toContain("Holm-adjusted");
+    const onFamily = (family: string) => result.records.filter((r) => familyOf(r.problem.problem) === family);
+    const compare = (a: ArmName, b: ArmName, family: string) => compareArms(a, b, onFamily(family), 0.05);
+    // step-back beats exemplars alone on pencils; on apples the examples do the work either way
+    const stepBackPencils = compare("step-back", "static", "2");
+    expect(stepBackPencils.difference.estimate).toBeGreaterThan(0.4);
+    expect(stepBackPencils.test.pValue).toBeLessThan(0.01);
+    expect(compare("step-back", "static", "0").significant).toBe(false);
+    // analogical beats exemplars on cookies (the bank has no cookie problem); on apples it is no better than no help
+    const analogicalCookies = compare("analogical", "static", "3");
+    expect(analogicalCookies.difference.estimate).toBeGreaterThan(0.4);
+    expect(analogicalCookies.test.pValue).toBeLessThan(0.01);
+    expect(compare("analogical", "control", "0").significant).toBe(false);
   });
 });
 
@@ -306,7 +374,7 @@ describe("precedent eval", () => {
     expect(run.stderr).toMatch(/^eval: 6 problems × 2 repetitions; leakage guard skipped 0/m);
     expect(run.stderr).toMatch(/^eval: \[2\] 6\/6 memory [✓✗] static [✓✗] control [✓✗]/m);
     expect(run.code).toBe(0);
-    for (const arm of ARMS) expect(run.stdout).toMatch(new RegExp(`^${arm} +\\d\\.\\d{3} +\\[`, "m"));
+    for (const arm of DEFAULT_ARMS) expect(run.stdout).toMatch(new RegExp(`^${arm} +\\d\\.\\d{3} +\\[`, "m"));
     expect(run.stdout).toContain("memory vs control:");
     expect(run.stdout).toContain(join(out, "report.html"));
     const json = JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as EvalResult;

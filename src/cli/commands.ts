@@ -42,8 +42,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   eval: {
     usage: `eval --bank <bank> --from <split> [--limit n] [--samples n] [--k n] [--seeds n] [--shuffle]
-     [--no-adaptive] [--out dir] [--discard] [--problem-field f] [--answer-field f]
-                               compare memory, static and control arms on the same problems;
+     [--arms a,b,…] [--no-adaptive] [--out dir] [--discard] [--problem-field f] [--answer-field f]
+                               compare arms on the same problems (default memory,static,control;
+                               also step-back, analogical; Holm-adjusted past two arms);
                                split: gsm8k (test) | gsm8k-train | game24 | file.jsonl | file.csv;
                                writes result.json and report.html (default ./eval-results/<id>/)`,
     load: async () => (await import("./commands/eval.js")).evalCommand,

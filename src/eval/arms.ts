@@ -7,15 +7,32 @@ import { verifyGame24 } from "../verify/game24.js";
 import type { EvalProblem } from "./sources.js";
 
 /**
- * The arms of an evaluation, run on the same problems in the same order:
+ * The arms an evaluation can run, on the same problems in the same order:
  * - memory: the full system, recall + write-back, in its own copy of the bank that grows over the stream;
  * - static: recall from the seeded memories only, no write-back, in a second copy that gains no memories;
- * - control: the same scaffold (system prompt, sampling, vote) with zero examples and no write-back.
+ * - control: the same scaffold (system prompt, sampling, vote) with zero examples and no write-back;
+ * - step-back: static's recall with the step-back strategy (the principle first, then the chains);
+ * - analogical: no recall; each chain writes and solves its own relevant problems first.
  * The static arm still credits what it recalls (usage counters, retirement), as a deployed bank without
  * write-back would: it adapts which seeded memories it prefers, never what memories exist.
  */
-export const ARMS = ["memory", "static", "control"] as const;
+export const ARMS = ["memory", "static", "control", "step-back", "analogical"] as const;
 export type ArmName = (typeof ARMS)[number];
+/** Something for each arm an evaluation ran (and for no other). */
+export type PerArm<T> = Partial<Record<ArmName, T>>;
+
+/** The arms a per-arm record holds, in ARMS order. */
+export function armsIn(record: PerArm<unknown>): ArmName[] {
+  return ARMS.filter((arm) => record[arm] !== undefined);
+}
+
+/** The arms an evaluation runs unless told otherwise. */
+export const DEFAULT_ARMS: ArmName[] = ["memory", "static", "control"];
+
+/** Which copy of the bank an arm runs in: only the memory arm writes back, into a copy of its own. */
+export function armCopy(arm: ArmName): "memory" | "static" {
+  return arm === "memory" ? "memory" : "static";
+}
 
 /** The settings every arm shares. */
 export interface ArmSettings {
@@ -58,6 +75,8 @@ export function armSolveOptions(arm: ArmName, settings: ArmSettings, gold: strin
   };
   if (arm === "memory") return { ...shared, k: settings.k, writeBack: true, strategy: "exemplars" };
   if (arm === "static") return { ...shared, k: settings.k, writeBack: false, strategy: "exemplars" };
+  if (arm === "step-back") return { ...shared, k: settings.k, writeBack: false, strategy: "step-back" };
+  if (arm === "analogical") return { ...shared, k: 0, writeBack: false, strategy: "analogical" };
   return { ...shared, k: 0, writeBack: false, strategy: "plain" };
 }
 

@@ -1,8 +1,15 @@
-import { ARMS, type ArmName } from "./arms.js";
-import { describeComparison } from "./format.js";
+import { type ArmName, armsIn, type PerArm } from "./arms.js";
+import { caveats, describeComparison } from "./format.js";
 import type { EvalResult } from "./runEvaluation.js";
+import type { ArmSummary } from "./summarize.js";
 
-const COLORS: Record<ArmName, string> = { memory: "#1b7f3b", static: "#1f5fbf", control: "#8a8a8a" };
+const COLORS: Record<ArmName, string> = {
+  memory: "#1b7f3b",
+  static: "#1f5fbf",
+  control: "#8a8a8a",
+  "step-back": "#b45309",
+  analogical: "#7c3aed",
+};
 
 /** Text made safe for HTML content and attribute values. */
 function esc(value: unknown): string {
@@ -22,8 +29,9 @@ const M = { left: 44, right: 16, top: 14, bottom: 34 };
  * A line chart of accuracy over the stream as inline SVG: one polyline per arm (marked `data-arm`), y from
  * 0 to 1, x the stream position. No script, no external asset.
  */
-export function learningCurveSvg(id: string, title: string, series: Record<ArmName, number[]>): string {
-  const n = Math.max(...ARMS.map((a) => series[a].length), 1);
+export function learningCurveSvg(id: string, title: string, series: PerArm<number[]>): string {
+  const arms = armsIn(series);
+  const n = Math.max(...arms.map((a) => (series[a] as number[]).length), 1);
   const x = (i: number) => M.left + (n === 1 ? 0.5 : i / (n - 1)) * (W - M.left - M.right);
   const y = (v: number) => M.top + (1 - v) * (H - M.top - M.bottom);
   const grid = [0, 0.25, 0.5, 0.75, 1]
@@ -36,18 +44,21 @@ export function learningCurveSvg(id: string, title: string, series: Record<ArmNa
   const ticks = [...new Set([0, Math.floor((n - 1) / 2), n - 1])]
     .map((i) => `<text x="${x(i)}" y="${H - M.bottom + 16}" text-anchor="middle">${i + 1}</text>`)
     .join("");
-  const lines = ARMS.map((arm) => {
-    const points = series[arm].map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    const last = series[arm].length - 1;
-    const end =
-      last >= 0
-        ? `<circle cx="${x(last).toFixed(1)}" cy="${y(series[arm][last] as number).toFixed(1)}" r="3" fill="${COLORS[arm]}"/>`
-        : "";
-    return (
-      `<polyline class="curve" data-arm="${arm}" fill="none" stroke="${COLORS[arm]}" stroke-width="2" ` +
-      `points="${points}"><title>${arm}</title></polyline>${end}`
-    );
-  }).join("");
+  const lines = arms
+    .map((arm) => {
+      const values = series[arm] as number[];
+      const points = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+      const last = values.length - 1;
+      const end =
+        last >= 0
+          ? `<circle cx="${x(last).toFixed(1)}" cy="${y(values[last] as number).toFixed(1)}" r="3" fill="${COLORS[arm]}"/>`
+          : "";
+      return (
+        `<polyline class="curve" data-arm="${arm}" fill="none" stroke="${COLORS[arm]}" stroke-width="2" ` +
+        `points="${points}"><title>${arm}</title></polyline>${end}`
+      );
+    })
+    .join("");
   return (
     `<svg id="${esc(id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ` +
     `role="img" aria-label="${esc(title)}" font-family="system-ui, sans-serif" font-size="11" fill="#333">` +
@@ -58,33 +69,37 @@ export function learningCurveSvg(id: string, title: string, series: Record<ArmNa
   );
 }
 
-function legend(): string {
-  return `<p class="legend">${ARMS.map(
-    (a) => `<span><i style="background:${COLORS[a]}"></i>${a}</span>`,
-  ).join(" ")}</p>`;
+function legend(arms: ArmName[]): string {
+  return `<p class="legend">${arms
+    .map((a) => `<span><i style="background:${COLORS[a]}"></i>${a}</span>`)
+    .join(" ")}</p>`;
 }
 
 function armRows(result: EvalResult): string {
-  return ARMS.map((arm) => {
-    const s = result.arms[arm];
-    const a = s.accuracy;
-    return (
-      `<tr><th style="color:${COLORS[arm]}">${arm}</th><td>${a.mean.toFixed(3)}</td>` +
-      `<td>[${a.pooled.low.toFixed(3)}, ${a.pooled.high.toFixed(3)}]</td>` +
-      `<td>${a.sd.toFixed(3)} (${a.min.toFixed(3)}–${a.max.toFixed(3)})</td>` +
-      `<td>${a.pooled.successes}/${a.pooled.n}</td><td>${s.samplesPerProblem.toFixed(1)}</td>` +
-      `<td>${s.tokensPerProblem.prompt.toFixed(0)} + ${s.tokensPerProblem.completion.toFixed(0)}</td>` +
-      `<td>${s.latencyMs.p50.toFixed(0)} / ${s.latencyMs.p90.toFixed(0)} ms</td><td>${s.failed}</td></tr>`
-    );
-  }).join("");
+  return armsIn(result.arms)
+    .map((arm) => {
+      const s = result.arms[arm] as ArmSummary;
+      const a = s.accuracy;
+      return (
+        `<tr><th style="color:${COLORS[arm]}">${arm}</th><td>${a.mean.toFixed(3)}</td>` +
+        `<td>[${a.pooled.low.toFixed(3)}, ${a.pooled.high.toFixed(3)}]</td>` +
+        `<td>${a.sd.toFixed(3)} (${a.min.toFixed(3)}–${a.max.toFixed(3)})</td>` +
+        `<td>${a.pooled.successes}/${a.pooled.n}</td><td>${s.samplesPerProblem.toFixed(1)}</td>` +
+        `<td>${s.tokensPerProblem.prompt.toFixed(0)} + ${s.tokensPerProblem.completion.toFixed(0)}</td>` +
+        `<td>${s.latencyMs.p50.toFixed(0)} / ${s.latencyMs.p90.toFixed(0)} ms</td><td>${s.failed}</td></tr>`
+      );
+    })
+    .join("");
 }
 
 /** The evaluation as one self-contained HTML page: summary, comparisons, learning curves as inline SVG. */
 export function renderHtmlReport(result: EvalResult): string {
   const { stream, options } = result;
   const curve = (kind: "cumulative" | "rolling") =>
-    Object.fromEntries(ARMS.map((a) => [a, result.arms[a].curve[kind]])) as Record<ArmName, number[]>;
-  const window = result.arms.memory.curve.window;
+    Object.fromEntries(armsIn(result.arms).map((a) => [a, result.arms[a]?.curve[kind] ?? []])) as PerArm<
+      number[]
+    >;
+  const window = Object.values(result.arms)[0]?.curve.window ?? 1;
   const banks = result.scratchBanks
     .map(
       (b) =>
@@ -117,8 +132,12 @@ control: the same scaffold with zero examples, no write-back. All arms see the s
 <p>Exact sign test over problems (McNemar's exact test with one repetition), significant below α = ${options.alpha};
 difference interval: paired bootstrap over problems.</p>
 <ul>${result.comparisons.map((c) => `<li class="${c.significant ? "sig" : ""}">${esc(describeComparison(c))}</li>`).join("")}</ul>
+${caveats(result)
+  .filter((line) => line !== "")
+  .map((line) => `<p class="note">${esc(line)}</p>`)
+  .join("")}
 <h2>Learning curve</h2>
-${legend()}
+${legend(armsIn(result.arms))}
 <h3>Cumulative accuracy</h3>
 ${learningCurveSvg("curve-cumulative", "cumulative accuracy over the stream", curve("cumulative"))}
 <h3>Rolling accuracy (last ${window} problems)</h3>

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ARMS, DEFAULT_ARMS } from "./arms.js";
 
 /** Which field of each JSON line holds which part of a problem (as `precedent seed` maps them). */
 export const fieldMappingSchema = z
@@ -34,6 +35,12 @@ export const evalOptionsSchema = z
     dataDir: z.string().min(1),
     /** significance level of the paired tests */
     alpha: z.number().gt(0).lt(1).default(0.05),
+    /** the arms to run and compare (src/eval/arms.ts), at least two, each once */
+    arms: z
+      .array(z.enum(ARMS))
+      .min(2, "give at least two arms to compare")
+      .refine((arms) => new Set(arms).size === arms.length, "each arm once")
+      .default(DEFAULT_ARMS),
     /** delete the scratch banks (and so the arms' runs) once the result is computed */
     discard: z.boolean().default(false),
   })

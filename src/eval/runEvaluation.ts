@@ -4,7 +4,7 @@ import type { DomainName } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
 import { getBank } from "../memory/banks.js";
 import type { Rejection } from "../memory/importProblems.js";
-import { ARMS, type ArmName, type ArmOutcome, type ArmSettings, runArm } from "./arms.js";
+import { ARMS, type ArmOutcome, type ArmSettings, armCopy, type PerArm, runArm } from "./arms.js";
 import { type EvalOptions, evalOptionsSchema, type ParsedEvalOptions } from "./options.js";
 import { seededShuffle } from "./random.js";
 import { copyBank, discardBank } from "./scratchBank.js";
@@ -45,7 +45,7 @@ export interface EvalResult {
     rejected: Rejection[];
   };
   scratchBanks: ScratchBanks[];
-  arms: Record<ArmName, ArmSummary>;
+  arms: PerArm<ArmSummary>;
   comparisons: Comparison[];
   records: EvalRecord[];
 }
@@ -60,7 +60,7 @@ export type EvalProgress =
       total: number;
       record: EvalRecord;
       /** right answers so far in this repetition, per arm */
-      right: Record<ArmName, number>;
+      right: PerArm<number>;
     };
 
 /** Scratch bank ids `<bank>--eval-<tag>-s<seed>-<arm>`, the bank part shortened to fit 63 characters. */
@@ -133,6 +133,7 @@ export async function runEvaluation({
     temperature: opts.temperature,
   };
   const scratch: ScratchBanks[] = [];
+  const armsRun = ARMS.filter((arm) => opts.arms.includes(arm));
   const records: EvalRecord[] = [];
   try {
     for (let seed = 1; seed <= opts.seeds; seed++) {
@@ -148,13 +149,14 @@ export async function runEvaluation({
       };
       scratch.push(banks);
       onProgress?.({ type: "copied", seed, banks });
-      const armBank = { memory: memoryCopy.bank, static: staticCopy.bank, control: staticCopy.bank };
-      const right = { memory: 0, static: 0, control: 0 };
+      const copies = { memory: memoryCopy.bank, static: staticCopy.bank };
+      const right: PerArm<number> = Object.fromEntries(armsRun.map((arm) => [arm, 0]));
       for (const [position, problem] of order.entries()) {
-        const arms = {} as Record<ArmName, ArmOutcome>;
-        for (const arm of ARMS) {
-          arms[arm] = await runArm({ ctx, arm, bank: armBank[arm], problem, settings });
-          if (arms[arm].correct) right[arm]++;
+        const arms: PerArm<ArmOutcome> = {};
+        for (const arm of armsRun) {
+          const outcome = await runArm({ ctx, arm, bank: copies[armCopy(arm)], problem, settings });
+          arms[arm] = outcome;
+          if (outcome.correct) right[arm] = (right[arm] ?? 0) + 1;
         }
         const record: EvalRecord = { seed, position, problem, arms };
         records.push(record);
@@ -190,7 +192,7 @@ export async function runEvaluation({
       rejected: stream.rejected,
     },
     scratchBanks: scratch,
-    ...summarize(records, opts.alpha),
+    ...summarize(records, opts.alpha, armsRun),
     records,
   };
 }

@@ -1,5 +1,5 @@
 import { accuracyOf } from "../reasoning/accuracy.js";
-import { ARMS, type ArmName, type ArmOutcome } from "./arms.js";
+import type { ArmName, ArmOutcome, PerArm } from "./arms.js";
 import type { EvalProblem } from "./sources.js";
 import {
   type Interval,
@@ -19,7 +19,7 @@ export interface EvalRecord {
   /** 0-based position in that repetition's stream */
   position: number;
   problem: EvalProblem;
-  arms: Record<ArmName, ArmOutcome>;
+  arms: PerArm<ArmOutcome>;
 }
 
 export interface ArmSummary {
@@ -57,15 +57,28 @@ export interface Comparison {
   difference: Interval;
   /** exact sign test over problems (McNemar's exact test with one repetition) */
   test: PairedTest;
+  /** the p-value the verdict uses: Holm-adjusted over the evaluation's comparisons once there are more than two arms */
+  pAdjusted: number;
   significant: boolean;
 }
 
-/** The pairs of arms compared, the first (memory vs control) being the question the evaluation asks. */
-export const COMPARISONS: [ArmName, ArmName][] = [
-  ["memory", "control"],
-  ["memory", "static"],
-  ["static", "control"],
-];
+/**
+ * The pairs of arms compared, of those run: memory vs control first (the question the evaluation asks),
+ * then memory vs static and static vs control, then each strategy arm against exemplars alone (static)
+ * and against no help (control).
+ */
+export function comparisonsOf(arms: readonly ArmName[]): [ArmName, ArmName][] {
+  const pairs: [ArmName, ArmName][] = [
+    ["memory", "control"],
+    ["memory", "static"],
+    ["static", "control"],
+    ["step-back", "static"],
+    ["step-back", "control"],
+    ["analogical", "static"],
+    ["analogical", "control"],
+  ];
+  return pairs.filter(([a, b]) => arms.includes(a) && arms.includes(b));
+}
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -105,17 +118,17 @@ function bySeed(records: readonly EvalRecord[]): EvalRecord[][] {
 /** Accuracy, cost, latency and learning curve of one arm over every repetition. */
 export function summarizeArm(arm: ArmName, records: readonly EvalRecord[]): ArmSummary {
   const repetitions = bySeed(records);
-  const outcomes = records.map((r) => r.arms[arm]);
+  const outcomes = records.map((r) => outcomeOf(r, arm));
   // eval knows every problem's gold answer: each outcome is judged against ground truth
   const perSeed = repetitions.map((rs) =>
-    accuracyOf(rs.filter((r) => r.arms[arm].correct).length, rs.length),
+    accuracyOf(rs.filter((r) => outcomeOf(r, arm).correct).length, rs.length),
   );
   const rates = perSeed.map((p) => p.rate);
   const n = repetitions[0]?.length ?? 0;
   const window = rollingWindow(n);
   const curves = repetitions.map((rs) =>
     curvesOf(
-      rs.map((r) => r.arms[arm].correct),
+      rs.map((r) => outcomeOf(r, arm).correct),
       window,
     ),
   );
@@ -157,7 +170,7 @@ export function perProblemScores(arm: ArmName, records: readonly EvalRecord[]): 
   const sums = new Map<number, { right: number; runs: number }>();
   for (const r of records) {
     const s = sums.get(r.problem.index) ?? { right: 0, runs: 0 };
-    s.right += r.arms[arm].correct ? 1 : 0;
+    s.right += outcomeOf(r, arm).correct ? 1 : 0;
     s.runs += 1;
     sums.set(r.problem.index, s);
   }
@@ -189,17 +202,47 @@ export function compareArms(
     b,
     difference: { estimate: round(interval.estimate), low: round(interval.low), high: round(interval.high) },
     test: { ...test, pValue: Number(test.pValue.toPrecision(4)) },
+    pAdjusted: Number(test.pValue.toPrecision(4)),
     significant: test.pValue < alpha,
   };
 }
 
-/** Every arm's summary and the comparisons between arms. */
-export function summarize(records: readonly EvalRecord[], alpha: number) {
-  return {
-    arms: Object.fromEntries(ARMS.map((arm) => [arm, summarizeArm(arm, records)])) as Record<
-      ArmName,
-      ArmSummary
-    >,
-    comparisons: COMPARISONS.map(([a, b]) => compareArms(a, b, records, alpha)),
-  };
+/** What an arm did on a record's problem (every record holds every arm the evaluation ran). */
+function outcomeOf(record: EvalRecord, arm: ArmName): ArmOutcome {
+  const outcome = record.arms[arm];
+  if (!outcome) throw new Error(`the evaluation did not run the ${arm} arm`);
+  return outcome;
+}
+
+/**
+ * Holm's step-down adjustment of the comparisons' p-values (controls the family-wise error at alpha):
+ * the i-th smallest p times (m − i), kept monotone, capped at 1.
+ */
+export function holmAdjusted(pValues: readonly number[]): number[] {
+  const order = pValues.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p);
+  const adjusted = new Array<number>(pValues.length);
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, p * (pValues.length - rank)));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+
+/**
+ * Every arm's summary and the comparisons between arms; with more than two arms the verdicts use
+ * Holm-adjusted p-values, so running more arms cannot manufacture a significant difference.
+ */
+export function summarize(records: readonly EvalRecord[], alpha: number, arms: readonly ArmName[]) {
+  const comparisons = comparisonsOf(arms).map(([a, b]) => compareArms(a, b, records, alpha));
+  if (arms.length > 2) {
+    const adjusted = holmAdjusted(comparisons.map((c) => c.test.pValue));
+    comparisons.forEach((c, i) => {
+      c.pAdjusted = Number((adjusted[i] as number).toPrecision(4));
+      c.significant = (adjusted[i] as number) < alpha;
+    });
+  }
+  const summaries: PerArm<ArmSummary> = {};
+  for (const arm of arms) summaries[arm] = summarizeArm(arm, records);
+  return { arms: summaries, comparisons };
 }

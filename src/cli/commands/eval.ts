@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
-import { ARMS } from "../../eval/arms.js";
+import { type ArmName, armsIn } from "../../eval/arms.js";
 import { formatSummary } from "../../eval/format.js";
 import { type EvalOptions, evalOptionsSchema } from "../../eval/options.js";
 import { writeEvalReport } from "../../eval/report.js";
@@ -29,8 +29,9 @@ function progressLine(p: EvalProgress): string {
   if (p.type === "copied") {
     return `eval: repetition ${p.seed}: ${p.banks.copied} memories copied into ${p.banks.memory} and ${p.banks.static}`;
   }
-  const marks = ARMS.map((a) => `${a} ${p.record.arms[a].correct ? "✓" : "✗"}`).join(" ");
-  const totals = ARMS.map((a) => `${a} ${p.right[a]}`).join(" ");
+  const arms = armsIn(p.record.arms);
+  const marks = arms.map((a) => `${a} ${p.record.arms[a]?.correct ? "✓" : "✗"}`).join(" ");
+  const totals = arms.map((a) => `${a} ${p.right[a] ?? 0}`).join(" ");
   return `eval: [${p.seed}] ${p.position + 1}/${p.total} ${marks} · right so far: ${totals}`;
 }
 
@@ -53,6 +54,7 @@ export async function evalCommand(args: string[], config: Config): Promise<numbe
       temperature: { type: "string" },
       out: { type: "string" },
       discard: { type: "boolean", default: false },
+      arms: { type: "string" },
       "problem-field": { type: "string" },
       "question-field": { type: "string" },
       "answer-field": { type: "string" },
@@ -84,6 +86,7 @@ export async function evalCommand(args: string[], config: Config): Promise<numbe
     shuffle: values.shuffle,
     adaptive: !values["no-adaptive"],
     discard: values.discard,
+    ...(values.arms === undefined ? {} : { arms: values.arms.split(",").map((a) => a.trim()) as ArmName[] }),
     dataDir: config.dataDir,
     fields: {
       problem: values["problem-field"] ?? values["question-field"] ?? "problem",
