@@ -15,6 +15,7 @@ import type { ChatBehavior } from "./support/fakeOpenAI.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 import {
   EXAMPLE_AWARE,
+  familyOf,
   familyStream,
   PROMPT_INDEPENDENT,
   type Problem,
@@ -48,13 +49,20 @@ async function served(bank: NewBank, problems: Problem[] | { problem: string; an
     expect(response.status).toBe(200);
     return (await response.json()) as { runId: string; answer?: string; verdict: string };
   };
+  // the fake model's random draws follow its request count: a solve whose shadows end before the next
+  // solve starts sends the same requests in the same order on every run
+  const solveSettled = async (body: Record<string, unknown>) => {
+    const result = await solve(body);
+    await ctx.shadows?.drained();
+    return result;
+  };
   const impact = async () => {
     await ctx.shadows?.drained();
     const response = await app.request(`/v1/banks/${bank.id}/impact`);
     expect(response.status).toBe(200);
     return (await response.json()) as BankImpact;
   };
-  return { ctx, app, solve, impact };
+  return { ctx, app, solve, solveSettled, impact };
 }
 
 // problems of the seeded bank's three families the bank has not seen, with their gold answers
@@ -71,11 +79,12 @@ const IGNORING: ChatBehavior = { ...PROMPT_INDEPENDENT, answerFor, wrongAnswer }
 describe("shadow control runs", () => {
   it("report a lift whose interval excludes 0 for a model that same-family examples help", async () => {
     fake.setBehavior(HELPED);
-    const { app, solve, impact } = await served(
+    const { app, solveSettled, impact } = await served(
       { id: "helped", domain: "number", settings: { shadowRate: 1 } },
       SEEDED,
     );
-    for (const p of TRAFFIC) await solve({ query: p.problem, gold: p.answer, samples: 4, adaptive: false });
+    for (const p of TRAFFIC)
+      await solveSettled({ query: p.problem, gold: p.answer, samples: 4, adaptive: false });
     const { control } = await impact();
     expect(control.pairs).toBe(TRAFFIC.length);
     expect(control.judged).toBe(TRAFFIC.length);
@@ -96,11 +105,12 @@ describe("shadow control runs", () => {
 
   it("report an interval that covers 0 for a model that ignores the prompt", async () => {
     fake.setBehavior(IGNORING);
-    const { solve, impact } = await served(
+    const { solveSettled, impact } = await served(
       { id: "ignored", domain: "number", settings: { shadowRate: 1 } },
       SEEDED,
     );
-    for (const p of TRAFFIC) await solve({ query: p.problem, gold: p.answer, samples: 4, adaptive: false });
+    for (const p of TRAFFIC)
+      await solveSettled({ query: p.problem, gold: p.answer, samples: 4, adaptive: false });
     const { control } = await impact();
     expect(control.judged).toBe(TRAFFIC.length);
     expect(control.lift.low).toBeLessThan(0);
@@ -109,7 +119,17 @@ describe("shadow control runs", () => {
   });
 
   it("never change the answer, the memories or the credit counters, and are not listed as traffic", async () => {
-    fake.setBehavior(HELPED);
+    // answers that depend on the prompt alone: the fake model's random draws follow its request count,
+    // which the shadows' requests move, and the two banks must be given the same answers
+    fake.setBehavior({
+      kind: "script",
+      respond: (r) => {
+        const texts = userMessages(r);
+        const question = texts.at(-1) as string;
+        const shown = texts.slice(0, -1).some((e) => familyOf(e) === familyOf(question));
+        return `#### ${shown ? answerFor(question) : wrongAnswer(question)}`;
+      },
+    });
     const shadowed = await served({ id: "shadowed", domain: "number", settings: { shadowRate: 1 } }, SEEDED);
     const plain = await served({ id: "plain", domain: "number" }, SEEDED);
     for (const p of TRAFFIC.slice(0, 6)) {
@@ -269,7 +289,7 @@ describe("leave-one-out credit", () => {
         return `#### ${right ? answer : answer + 1}`;
       },
     });
-    const { ctx, app, impact, solve } = await served(
+    const { ctx, app, impact, solveSettled } = await served(
       { id: "ablate", domain: "number", settings: { ablationRate: 1, k: 2, matchFloor: 0 } },
       [
         { problem: misleading, answer: "3" },
@@ -283,7 +303,7 @@ describe("leave-one-out credit", () => {
       .set({ verification: "consensus", trust: trustOf("consensus") })
       .where(eq(memories.problem, misleading));
     for (const p of APPLES) {
-      await solve({ query: p.problem, gold: p.answer, samples: 1, adaptive: false, writeBack: false });
+      await solveSettled({ query: p.problem, gold: p.answer, samples: 1, adaptive: false, writeBack: false });
     }
     const { memories: effects } = await impact();
     const byProblem = new Map(

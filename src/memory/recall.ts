@@ -172,7 +172,11 @@ export async function recallAnalogues({
   for (const h of vectorHits) ids.add(h.id);
   // The records are the truth on status and trust, and an exact problem match counts even if the index
   // has not caught up with it yet.
-  const rows = await candidateRows(ctx.db, bank.id, [...ids], hash);
+  // in an order of their own (the problem's hash), not the database's: memories that tie are then picked
+  // the same way in every bank and on every run, whatever order updates left the rows in
+  const rows = (await candidateRows(ctx.db, bank.id, [...ids], hash)).sort((a, b) =>
+    a.problemHash < b.problemHash ? -1 : a.problemHash > b.problemHash ? 1 : 0,
+  );
   const considered = new Set([...ids, ...rows.map((r) => r.id)]).size;
 
   const similarity = new Map(vectorHits.map((h) => [h.id, h.similarity]));
