@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARMS } from "../src/eval/arms.js";
+import { DEFAULT_ARMS } from "../src/eval/arms.js";
 import { writeEvalReport } from "../src/eval/report.js";
 import { type EvalResult, runEvaluation } from "../src/eval/runEvaluation.js";
 import { createModelClient } from "../src/reasoning/model.js";
@@ -61,7 +61,7 @@ describe.runIf(chromium)(`the evaluation report in Chromium (${TEST_DATABASE})`,
       const box = await svg.boundingBox();
       expect(box?.width, curve).toBeGreaterThan(100);
       expect(box?.height, curve).toBeGreaterThan(100);
-      for (const arm of ARMS) {
+      for (const arm of DEFAULT_ARMS) {
         // the browser's own parse of the polyline: how many points it draws
         const points = await svg
           .locator(`polyline[data-arm="${arm}"]`)
