@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../src/config.js";
-import type { Context } from "../src/context.js";
 import { type DatabaseHandle, openDatabase } from "../src/db/client.js";
 import { migrateDatabase } from "../src/db/migrate.js";
 import { createLogger } from "../src/log.js";
@@ -13,6 +12,7 @@ import { openLanceIndex } from "../src/memory/index/lance.js";
 import type { LexiconView } from "../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
+import type { Services } from "../src/services.js";
 
 /**
  * A throwaway context on disk: PGlite (the embedded default) unless BENCH_DATABASE_URL names a Postgres.
@@ -21,7 +21,7 @@ import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
  */
 export async function benchContext(
   options: { keep?: boolean; dir?: string; index?: "lance" | "postgres"; embedder?: Embedder } = {},
-): Promise<Context & { label: string; dir: string; close(): Promise<void>; remove(): void }> {
+): Promise<Services & { label: string; dir: string; close(): Promise<void>; remove(): void }> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "precedent-bench-"));
   const url = process.env.BENCH_DATABASE_URL;
   const handle: DatabaseHandle = await openDatabase(

@@ -1,44 +1,25 @@
 import { join } from "node:path";
 import type { Config } from "./config.js";
 import { type DatabaseHandle, openDatabase } from "./db/client.js";
-import type { Database } from "./db/database.js";
 import { acquireHomeLock, type HomeLock } from "./db/homeLock.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { PrecedentError } from "./errors.js";
-import { crashAt, type FaultHook } from "./faults.js";
+import { crashAt } from "./faults.js";
 import { createLogger, type Logger } from "./log.js";
 import { createEmbedder } from "./memory/embed/createEmbedder.js";
-import type { Embedder } from "./memory/embed/embedder.js";
 import { openLanceIndex } from "./memory/index/lance.js";
 import type { MemoryIndex } from "./memory/index/memoryIndex.js";
 import { openPostgresIndex } from "./memory/index/postgres.js";
-import { type BackgroundIndexer, startBackgroundIndexer } from "./memory/indexer.js";
+import { startBackgroundIndexer } from "./memory/indexer.js";
 import { wordNetAnalyzer } from "./memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "./memory/reconcile.js";
-import type { Metrics } from "./metrics/metrics.js";
-import { createModelClient, type ModelClient } from "./reasoning/model.js";
-import { createShadowRunner, type ShadowRunner } from "./reasoning/shadowRunner.js";
+import { createModelClient } from "./reasoning/model.js";
+import { createShadowRunner } from "./reasoning/shadowRunner.js";
+import type { Services } from "./services.js";
 import { storageFailureMessage, storageFailureOf } from "./storageFailure.js";
 
 /** Everything a service function needs, passed in rather than imported, so tests can build their own. */
-export interface Context {
-  db: Database;
-  index: MemoryIndex;
-  embedder: Embedder;
-  log: Logger;
-  /** the chat model solves sample from; absent when none is configured (recall still works) */
-  model?: ModelClient;
-  /** indexes single writes in batches off the request path; without one they are indexed at once */
-  indexer?: BackgroundIndexer;
-  /** crash tests only (PRECEDENT_FAULT): stops the process at a point of a solve's write-back */
-  fault?: FaultHook;
-  /** the process's Prometheus metrics (GET /metrics); the app creates them when the context has none */
-  metrics?: Metrics;
-  /** runs banks' shadow solves (shadowRate, ablationRate) off the request path; without one none are made */
-  shadows?: ShadowRunner;
-}
-
-export interface OpenContext extends Context {
+export interface OpenContext extends Services {
   config: Config;
   lock?: HomeLock;
   close(): Promise<void>;
@@ -105,7 +86,7 @@ async function openStores(config: Config, options: { command: string; log?: Logg
             lexiconFiles: join(config.home, "lexicons"),
           });
     const model = config.model ? createModelClient(config.model) : undefined;
-    const ctx: Context = {
+    const ctx: Services = {
       db: handle.db,
       index,
       embedder,

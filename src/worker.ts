@@ -2,7 +2,6 @@ import { createApp } from "./api/app.js";
 import { problemFromCode } from "./api/problem.js";
 import { createRateLimiter, type RateLimiter } from "./api/rateLimit.js";
 import { ConfigError } from "./config.js";
-import type { Context } from "./context.js";
 import { connectPostgres } from "./db/postgres.js";
 import { createConsoleLogger } from "./log.js";
 import { createEmbedder } from "./memory/embed/createEmbedder.js";
@@ -11,6 +10,7 @@ import { createAnalyzer } from "./memory/lexical/analyze.js";
 import { reconcileIndex } from "./memory/reconcile.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { createModelClient, type ModelClient } from "./reasoning/model.js";
+import type { Services } from "./services.js";
 import { type WorkerBindings, workerSettings } from "./worker/settings.js";
 
 /** The part of the Workers runtime's ExecutionContext this entry uses. */
@@ -61,7 +61,7 @@ export default {
     });
     if (settings.model && !modelClient) modelClient = createModelClient(settings.model);
     const model = settings.model ? modelClient : undefined;
-    const ctx: Context = { db: connection.db, index, embedder, log, model };
+    const ctx: Services = { db: connection.db, index, embedder, log, model };
     // workerd has no process to measure (no process.cpuUsage)
     ctx.metrics = createMetrics({ db: ctx.db, gate: () => model?.gate, processMetrics: false });
     rateLimiter ??= createRateLimiter(settings.rateLimit);

@@ -3,8 +3,8 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import { createApiKey } from "../src/auth/apiKeys.js";
-import type { Context } from "../src/context.js";
 import { createBank } from "../src/memory/banks.js";
+import type { Services } from "../src/services.js";
 import { useTestContext } from "./support/context.js";
 
 const t = useTestContext();
@@ -12,7 +12,7 @@ const t = useTestContext();
 type Line = Record<string, unknown>;
 
 /** A context whose logger writes JSON lines into memory, at info level, for assertions. */
-function logged(base: Context): { ctx: Context; lines: Line[] } {
+function logged(base: Services): { ctx: Services; lines: Line[] } {
   const lines: Line[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {

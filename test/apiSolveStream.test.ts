@@ -2,9 +2,9 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import type { Context } from "../src/context.js";
 import { RECALL_SIGNALS } from "../src/memory/recall.js";
 import { createModelClient } from "../src/reasoning/model.js";
+import type { Services } from "../src/services.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 
@@ -27,7 +27,7 @@ afterEach(async () => {
 const query = "Kai has 6 boxes of 9 pens. How many pens?";
 
 /** Serves the app on a free port of 127.0.0.1, as `precedent serve` does. */
-async function listen(ctx: Context): Promise<string> {
+async function listen(ctx: Services): Promise<string> {
   const app = createApp(ctx);
   const port = await new Promise<number>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
@@ -37,7 +37,7 @@ async function listen(ctx: Context): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-async function seeded(withModel = true): Promise<Context> {
+async function seeded(withModel = true): Promise<Services> {
   const ctx = t.ctx();
   if (withModel) ctx.model = createModelClient({ name: "fake-model", baseURL: fake.url, maxRetries: 0 });
   await bankWithProblems(ctx, { id: "arith", domain: "number" }, [

@@ -4,10 +4,10 @@ import { sql } from "drizzle-orm";
 import OpenAI, { type APIError } from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import type { Context } from "../src/context.js";
 import { queryRows } from "../src/db/database.js";
 import { RECALL_SIGNALS } from "../src/memory/recall.js";
 import { createModelClient } from "../src/reasoning/model.js";
+import type { Services } from "../src/services.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 
@@ -48,7 +48,7 @@ type WithExtension<T> = T & { precedent: Extension };
 /** precedent on a free port of 127.0.0.1 (admin token required), its model the fake server. */
 async function startPrecedent(
   options: { model?: boolean; open?: boolean } = {},
-): Promise<{ url: string; ctx: Context }> {
+): Promise<{ url: string; ctx: Services }> {
   const ctx = t.ctx();
   if (options.model !== false) {
     ctx.model = createModelClient({ name: "fake-model", baseURL: fake.url, maxRetries: 0 });
@@ -82,7 +82,7 @@ async function createKey(url: string, scopes: string[]): Promise<string> {
   return ((await response.json()) as { token: string }).token;
 }
 
-async function runCount(ctx: Context): Promise<number> {
+async function runCount(ctx: Services): Promise<number> {
   const [row] = await queryRows<{ n: string }>(ctx.db, sql`select count(*) as n from runs`);
   return Number(row?.n);
 }

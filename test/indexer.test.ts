@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { Context } from "../src/context.js";
 import { type Bank, createBank } from "../src/memory/banks.js";
 import { startBackgroundIndexer } from "../src/memory/indexer.js";
 import { writeBack } from "../src/memory/writeBack.js";
+import type { Services } from "../src/services.js";
 import { INDEX_KINDS, useTestContext } from "./support/context.js";
 
 /** A solve's write-back of problem `i`: Tia's pens, a new problem each time. */
-function writePens(ctx: Context, bank: Bank, i: number) {
+function writePens(ctx: Services, bank: Bank, i: number) {
   return writeBack({
     ctx,
     bank,
@@ -55,13 +55,13 @@ describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) =>
       domain: "number",
       settings: { writeBackTier: "consensus" },
     });
-    const write = (ctx: Context, i: number) => writePens(ctx, bank, i);
+    const write = (ctx: Services, i: number) => writePens(ctx, bank, i);
     // while the pass writes the index, another solve writes a memory: under load that happens on every
     // pass, and a pass that looped on for it wrote the index one record at a time, a LanceDB fragment each
     const index = ctx.index;
     const upserted: string[][] = [];
-    const during = ctx as Context;
-    const watched: Context = {
+    const during = ctx as Services;
+    const watched: Services = {
       ...ctx,
       index: {
         ...index,

@@ -1,7 +1,6 @@
 import { eq } from "drizzle-orm";
 import type OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Context } from "../src/context.js";
 import { memories } from "../src/db/schema.js";
 import type { Bank } from "../src/memory/banks.js";
 import { recallAnalogues } from "../src/memory/recall.js";
@@ -9,6 +8,7 @@ import { restoreMemory } from "../src/memory/retire.js";
 import { applyFeedback } from "../src/reasoning/feedback.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { solve } from "../src/reasoning/pipeline.js";
+import type { Services } from "../src/services.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 
@@ -19,14 +19,14 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function withModel(content: string): Promise<{ ctx: Context; fake: FakeOpenAI }> {
+async function withModel(content: string): Promise<{ ctx: Services; fake: FakeOpenAI }> {
   fake = await startFakeOpenAI({ behavior: { kind: "fixed", content } });
   const ctx = t.ctx();
   ctx.model = createModelClient({ name: "fake-model", baseURL: fake.url, maxRetries: 0 });
   return { ctx, fake };
 }
 
-async function memoryOf(ctx: Context, id: string) {
+async function memoryOf(ctx: Services, id: string) {
   const [m] = await ctx.db.select().from(memories).where(eq(memories.id, id));
   return m;
 }
@@ -85,7 +85,7 @@ describe("content arriving through runs without verification", () => {
 });
 
 describe("a burst of contradicting feedback", () => {
-  async function quarantinedRun(): Promise<{ ctx: Context; bank: Bank; runId: string; memoryId: string }> {
+  async function quarantinedRun(): Promise<{ ctx: Services; bank: Bank; runId: string; memoryId: string }> {
     const { ctx } = await withModel("3 * 8 = 24\n#### 24");
     const bank = await bankWithProblems(ctx, { id: "arith", domain: "number" }, [
       { problem: "Sam has 4 boxes of 6 pens. How many pens?", answer: "24", reasoning: "4 * 6 = 24" },

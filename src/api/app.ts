@@ -1,9 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
-import type { Context } from "../context.js";
 import { inspectorRoutes } from "../inspector/routes.js";
 import { MCP_PATH, mcpRoutes } from "../mcp/http.js";
 import { createMetrics } from "../metrics/metrics.js";
+import type { Services } from "../services.js";
 import { VERSION } from "../version.js";
 import { type AuthOptions, createAuthentication } from "./auth.js";
 import { formatBytes, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "./limits.js";
@@ -36,7 +36,7 @@ export interface AppOptions extends AuthOptions {
 }
 
 /** The HTTP application: the same for the Node server, tests (app.request) and other runtimes. */
-export function createApp(ctx: Context, options: AppOptions = {}) {
+export function createApp(ctx: Services, options: AppOptions = {}) {
   const auth = createAuthentication(ctx, options);
   ctx.metrics ??= createMetrics({ db: ctx.db, gate: () => ctx.model?.gate });
   const app = new OpenAPIHono({

@@ -1,8 +1,8 @@
 import type { Context as HonoContext, MiddlewareHandler } from "hono";
 import { hasActiveKeys, principalForToken } from "../auth/apiKeys.js";
 import { type Access, assertAdmin, assertBankAccess, type Principal } from "../auth/scopes.js";
-import type { Context } from "../context.js";
 import { PrecedentError } from "../errors.js";
+import type { Services } from "../services.js";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -45,7 +45,7 @@ export function bearerToken(c: HonoContext): string | undefined {
  * Resolves the caller from `Authorization: Bearer <token>`. With no admin token and no key configured
  * the server is open (it then listens on 127.0.0.1 only); otherwise every request needs a valid token.
  */
-export function createAuthentication(ctx: Pick<Context, "db">, options: AuthOptions): Authentication {
+export function createAuthentication(ctx: Pick<Services, "db">, options: AuthOptions): Authentication {
   let keysPresent: { value: boolean; at: number } | undefined;
   const authRequired = async () => {
     if (options.adminToken) return true;

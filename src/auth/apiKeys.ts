@@ -1,11 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Context } from "../context.js";
 import type { Database } from "../db/database.js";
 import { apiKeys } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
 import { newId } from "../ids.js";
+import type { Services } from "../services.js";
 import { type Principal, scopeSchema } from "./scopes.js";
 
 export const newApiKeySchema = z
@@ -44,7 +44,7 @@ export async function createApiKey({
   ctx,
   input,
 }: {
-  ctx: Pick<Context, "db">;
+  ctx: Pick<Services, "db">;
   input: NewApiKey;
 }): Promise<ApiKeyInfo & { token: string }> {
   const parsed = newApiKeySchema.safeParse(input);
@@ -65,7 +65,7 @@ export async function createApiKey({
 }
 
 /** Every key, newest first, revoked ones included (without their secrets, which are not stored). */
-export async function listApiKeys({ ctx }: { ctx: Pick<Context, "db"> }): Promise<ApiKeyInfo[]> {
+export async function listApiKeys({ ctx }: { ctx: Pick<Services, "db"> }): Promise<ApiKeyInfo[]> {
   const rows = await ctx.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
   return rows.map(toInfo);
 }
@@ -75,7 +75,7 @@ export async function revokeApiKey({
   ctx,
   id,
 }: {
-  ctx: Pick<Context, "db">;
+  ctx: Pick<Services, "db">;
   id: string;
 }): Promise<ApiKeyInfo> {
   const [row] = await ctx.db

@@ -1,8 +1,9 @@
-import type { Context } from "../context.js";
 import { domainOf } from "../domains/domain.js";
 import { parsePuzzle } from "../domains/game24.js";
 import type { Bank } from "../memory/banks.js";
-import { type SolveOptions, type SolveResult, solve } from "../reasoning/pipeline.js";
+import { type SolveResult, solve } from "../reasoning/pipeline.js";
+import type { SolveOptions } from "../reasoning/solveOptions.js";
+import type { Services } from "../services.js";
 import { verifyGame24 } from "../verify/game24.js";
 import type { EvalProblem } from "./sources.js";
 
@@ -106,7 +107,7 @@ export async function runArm({
   problem,
   settings,
 }: {
-  ctx: Context;
+  ctx: Services;
   arm: ArmName;
   bank: Bank;
   problem: EvalProblem;

@@ -1,13 +1,13 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { banks, memories } from "../db/schema.js";
 import { type Bank, createBank } from "../memory/banks.js";
 import { importProblems, type SourceRow } from "../memory/importProblems.js";
+import type { Services } from "../services.js";
 
 const PAGE = 1000;
 
 /** The bank's active memories (what recall can see), oldest first, as import rows. */
-async function* activeMemoryRows(ctx: Context, bankId: string): AsyncGenerator<SourceRow> {
+async function* activeMemoryRows(ctx: Services, bankId: string): AsyncGenerator<SourceRow> {
   let after = 0;
   for (;;) {
     const page = await ctx.db
@@ -53,7 +53,7 @@ export async function copyBank({
   from,
   id,
 }: {
-  ctx: Context;
+  ctx: Services;
   from: Bank;
   id: string;
 }): Promise<{ bank: Bank; copied: number }> {
@@ -77,7 +77,7 @@ export async function copyBank({
 }
 
 /** Deletes a scratch bank: its records (memories, runs and their recalls and samples) and its index table. */
-export async function discardBank(ctx: Context, id: string): Promise<void> {
+export async function discardBank(ctx: Services, id: string): Promise<void> {
   await ctx.db.delete(banks).where(eq(banks.id, id));
   await ctx.index.drop(id);
 }

@@ -5,13 +5,13 @@ import { readGame24 } from "../../seed/game24.js";
 import { readGsm8k } from "../../seed/gsm8k.js";
 import { DEFAULT_FIELDS } from "../../seed/jsonl.js";
 import { resolveSeedSource } from "../../seed/sources.js";
-import type { Context } from "../context.js";
 import { queryRows } from "../db/database.js";
 import { type DomainName, domainOf } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
 import type { Bank } from "../memory/banks.js";
 import { problemInputSchema, type Rejection, type SourceRow } from "../memory/importProblems.js";
 import { problemHash } from "../memory/problemHash.js";
+import type { Services } from "../services.js";
 
 /** Where an evaluation's problems come from. */
 export interface EvalSource {
@@ -88,7 +88,7 @@ export function resolveEvalSource(
 const CHUNK = 250;
 
 /** The subset of these problem hashes the bank already holds, in any status. */
-async function heldHashes(ctx: Context, bankId: string, hashes: string[]): Promise<Set<string>> {
+async function heldHashes(ctx: Services, bankId: string, hashes: string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
   // hashes are hex digests: safe inside an array literal
   const rows = await queryRows<{ problem_hash: string }>(
@@ -111,7 +111,7 @@ export async function loadStream({
   source,
   limit,
 }: {
-  ctx: Context;
+  ctx: Services;
   bank: Bank;
   source: EvalSource;
   limit?: number;

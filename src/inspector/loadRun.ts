@@ -1,8 +1,8 @@
 import { inArray } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { memories } from "../db/schema.js";
 import { type MemoryView, toMemoryView } from "../memory/browseMemories.js";
 import { getRun, type RunRecord } from "../reasoning/runs.js";
+import type { Services } from "../services.js";
 
 export interface RunView {
   run: RunRecord;
@@ -11,7 +11,7 @@ export interface RunView {
 }
 
 /** A run with the memories it recalled, for the run page. */
-export async function loadRunView(ctx: Context, id: string): Promise<RunView | undefined> {
+export async function loadRunView(ctx: Services, id: string): Promise<RunView | undefined> {
   const run = await getRun(ctx.db, id);
   if (!run) return undefined;
   const ids = run.recalls.map((r) => r.memoryId);

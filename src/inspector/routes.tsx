@@ -3,7 +3,6 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Authentication } from "../api/auth.js";
 import { bearerToken, principalOf, requireBankAccess } from "../api/auth.js";
 import { canAccessBank } from "../auth/scopes.js";
-import type { Context } from "../context.js";
 import { PrecedentError } from "../errors.js";
 import { bankStats } from "../memory/bankStats.js";
 import { bankIdSchema, getBank, listBanks } from "../memory/banks.js";
@@ -12,6 +11,7 @@ import { MEMORY_STATUSES } from "../memory/trust.js";
 import { bankImpact, memoryEffect } from "../reasoning/impact.js";
 import { listRuns } from "../reasoning/listRuns.js";
 import { RUN_VERDICTS } from "../reasoning/runs.js";
+import type { Services } from "../services.js";
 import { loadRunView } from "./loadRun.js";
 import { BankPage } from "./pages/bank.js";
 import { BanksPage } from "./pages/banks.js";
@@ -35,7 +35,7 @@ function safeNext(next: unknown): string {
  * The inspector: server-rendered pages over the same service functions as the REST API, readable
  * without JavaScript. It takes the API's bearer token, or a key kept in an HttpOnly cookie by /login.
  */
-export function inspectorRoutes(ctx: Context, auth: Authentication) {
+export function inspectorRoutes(ctx: Services, auth: Authentication) {
   const app = new Hono();
 
   app.get("/login", (c) => c.html(<LoginPage next={safeNext(c.req.query("next"))} />));

@@ -4,8 +4,8 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { principalOf } from "../api/auth.js";
 import { formatBytes, MAX_JSON_BODY_BYTES } from "../api/limits.js";
-import type { Context } from "../context.js";
 import { PrecedentError } from "../errors.js";
+import type { Services } from "../services.js";
 import { clientFromSessionId, sessionIdFor } from "./clientSession.js";
 import { createMcpServer } from "./server.js";
 
@@ -25,7 +25,7 @@ const jsonRpcError = (code: number, message: string) => ({
  * carries the client's name from the handshake, for the provenance of what it remembers. A solve's
  * progress streams as server-sent events on its own POST, so there is no standalone GET stream.
  */
-export function mcpRoutes(ctx: Context) {
+export function mcpRoutes(ctx: Services) {
   const app = new Hono();
   app.get(MCP_PATH, (c) =>
     c.json(jsonRpcError(-32000, "this server sends messages only in answer to a POST"), 405, {

@@ -8,10 +8,10 @@ import { runIdSchema } from "../api/routes/runs.js";
 import { serializeBank } from "../api/schemas.js";
 import { accessibleBank, readableRun, visibleBanks } from "../auth/access.js";
 import type { Principal } from "../auth/scopes.js";
-import type { Context } from "../context.js";
 import { PrecedentError } from "../errors.js";
 import { bankStats } from "../memory/bankStats.js";
 import { bankIdSchema } from "../memory/banks.js";
+import type { Services } from "../services.js";
 import { problemOf } from "./errors.js";
 
 const JSON_TYPE = "application/json";
@@ -36,7 +36,7 @@ export const RESOURCE_TEMPLATES: ResourceTemplate[] = [
 ];
 
 /** The banks the principal may read, each as the resource of its figures. */
-export async function listResources(ctx: Context, principal: Principal): Promise<Resource[]> {
+export async function listResources(ctx: Services, principal: Principal): Promise<Resource[]> {
   return (await visibleBanks(ctx.db, principal)).map((b) => ({
     uri: bankUri(b.id),
     name: b.id,
@@ -46,7 +46,7 @@ export async function listResources(ctx: Context, principal: Principal): Promise
   }));
 }
 
-async function resourceBody(ctx: Context, principal: Principal, uri: string): Promise<unknown> {
+async function resourceBody(ctx: Services, principal: Principal, uri: string): Promise<unknown> {
   const bank = /^precedent:\/\/banks\/([^/]+)$/.exec(uri)?.[1];
   if (bank !== undefined && bankIdSchema.safeParse(bank).success) {
     const found = await accessibleBank(ctx.db, principal, bank, "read");
@@ -64,7 +64,7 @@ async function resourceBody(ctx: Context, principal: Principal, uri: string): Pr
  * The resource's contents as JSON; a resource the principal may not read does not exist for it. A failure
  * is a JSON-RPC error whose data is the problem REST would answer.
  */
-export async function readResource(ctx: Context, principal: Principal, uri: string, requestId: string) {
+export async function readResource(ctx: Services, principal: Principal, uri: string, requestId: string) {
   try {
     const body = await resourceBody(ctx, principal, uri);
     return { uri, mimeType: JSON_TYPE, text: JSON.stringify(body) };

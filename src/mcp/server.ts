@@ -10,8 +10,8 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import type { Principal } from "../auth/scopes.js";
-import type { Context } from "../context.js";
 import { PrecedentError } from "../errors.js";
+import type { Services } from "../services.js";
 import { VERSION } from "../version.js";
 import { checkArguments, toolError } from "./errors.js";
 import { listResources, RESOURCE_TEMPLATES, readResource } from "./resources.js";
@@ -19,7 +19,7 @@ import { type ClientInfo, TOOLS } from "./tools.js";
 
 /** Who a server answers and how it names failures in its logs. */
 export interface McpSession {
-  ctx: Context;
+  ctx: Services;
   principal: Principal;
   /** the client as its handshake named it (read when a tool runs: the handshake may come later) */
   client(): ClientInfo | undefined;

@@ -6,9 +6,9 @@ import {
   isJSONRPCResultResponse,
   type JSONRPCMessage,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { Context } from "../context.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
+import type { Services } from "../services.js";
 import { MCP_PATH } from "./http.js";
 import { createMcpServer } from "./server.js";
 
@@ -24,7 +24,7 @@ function stdinClosed(): Promise<void> {
  * Serves MCP on stdin/stdout over these stores, until the client closes stdin. The caller owns the stores
  * (it opened them as the CLI does), so it acts with every right, as the CLI's own commands do.
  */
-export async function serveMcpOverStdio(ctx: Context): Promise<void> {
+export async function serveMcpOverStdio(ctx: Services): Promise<void> {
   const transport = new StdioServerTransport();
   const server = createMcpServer({
     ctx,

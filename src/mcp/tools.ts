@@ -6,13 +6,13 @@ import { solveRequestSchema, solveResponseSchema } from "../api/routes/solve.js"
 import { bankSchema, serializeBank } from "../api/schemas.js";
 import { accessibleBank, keyIdOf, readableRun, visibleBanks, writableRunBank } from "../auth/access.js";
 import type { Access, Principal } from "../auth/scopes.js";
-import type { Context } from "../context.js";
 import { PrecedentError } from "../errors.js";
 import { bankIdSchema } from "../memory/banks.js";
 import { recallAnalogues } from "../memory/recall.js";
 import { applyFeedback, feedbackInputSchema } from "../reasoning/feedback.js";
 import { solve } from "../reasoning/pipeline.js";
 import { rememberSolution, solutionInputSchema } from "../reasoning/remember.js";
+import type { Services } from "../services.js";
 import { progressMessage } from "./progress.js";
 
 /** The MCP client as its handshake named itself. */
@@ -23,7 +23,7 @@ export interface ClientInfo {
 
 /** What a tool is called with besides its arguments: who calls, through which client, and a progress sink. */
 export interface ToolCall {
-  ctx: Context;
+  ctx: Services;
   principal: Principal;
   client?: ClientInfo;
   /** reports progress to the client, when it asked for it (a progress token); otherwise does nothing */

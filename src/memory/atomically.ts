@@ -1,6 +1,5 @@
-import type { Context } from "../context.js";
 import type { Database } from "../db/database.js";
-import type { BackgroundIndexer } from "./indexer.js";
+import type { BackgroundIndexer, Services } from "../services.js";
 import { reconcileIndex } from "./reconcile.js";
 
 const DEADLOCK = "40P01";
@@ -13,7 +12,7 @@ const ATTEMPTS = 3;
  * do not; a crash in between leaves records marked unindexed, which the next reconcile copies. A Postgres
  * deadlock (two solves crediting the same memories in another order) is retried.
  */
-export async function atomically<T>(ctx: Context, fn: (tx: Context) => Promise<T>): Promise<T> {
+export async function atomically<T>(ctx: Services, fn: (tx: Services) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const changed = new Set<string>();
     const collector: BackgroundIndexer = {

@@ -1,9 +1,9 @@
 import { and, count, eq, isNull, sql } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { memories, runs } from "../db/schema.js";
 import type { Proportion } from "../eval/statistics.js";
 import { accuracyOf, knowsTheAnswer } from "../reasoning/accuracy.js";
 import { RUN_STATUSES, RUN_VERDICTS } from "../reasoning/runs.js";
+import type { Services } from "../services.js";
 import { MEMORY_STATUSES, VERIFICATIONS } from "./trust.js";
 
 /** A bank's memories and runs in figures. */
@@ -43,7 +43,7 @@ function tally(keys: readonly string[], rows: { key: string; n: number }[]): Rec
 const hadFeedback = sql<boolean>`exists (select 1 from feedback where feedback.run_id = runs.id)`;
 
 /** Counts a bank's memories (by status and verification) and runs (by verdict and status) in SQL. */
-export async function bankStats({ ctx, bankId }: { ctx: Context; bankId: string }): Promise<BankStats> {
+export async function bankStats({ ctx, bankId }: { ctx: Services; bankId: string }): Promise<BankStats> {
   const [memoryGroups, runGroups] = await Promise.all([
     ctx.db
       .select({ status: memories.status, verification: memories.verification, n: count() })

@@ -1,8 +1,8 @@
 import { and, desc, eq, ilike, lt, or } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { memories, runRecalls, runs } from "../db/schema.js";
 import { decodeSeqCursor, encodeSeqCursor } from "../db/seqCursor.js";
 import { PrecedentError } from "../errors.js";
+import type { Services } from "../services.js";
 import { verifiedUtility } from "./credit.js";
 import { utilityPrior } from "./recall.js";
 import type { MemorySource, MemoryStatus, Verification } from "./trust.js";
@@ -114,7 +114,7 @@ export async function listMemories({
   limit = MEMORIES_PAGE_DEFAULT,
   cursor,
 }: {
-  ctx: Context;
+  ctx: Services;
   bankId: string;
   filter?: MemoryFilter;
   limit?: number;
@@ -155,7 +155,7 @@ export async function listMemories({
 
 /** The memory `id` of this bank; not_found for an unknown id or a memory of another bank. */
 export async function findBankMemory(
-  ctx: Context,
+  ctx: Services,
   bankId: string,
   id: string,
 ): Promise<typeof memories.$inferSelect> {
@@ -174,7 +174,7 @@ export async function getMemory({
   bankId,
   id,
 }: {
-  ctx: Context;
+  ctx: Services;
   bankId: string;
   id: string;
 }): Promise<MemoryDetail> {

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { queryRows } from "../db/database.js";
+import type { Services } from "../services.js";
 import { indexAfterWrite } from "./reconcile.js";
 import { INDEXABLE_COLUMNS, lockedInIdOrder, type RawIndexableRow, toIndexable } from "./store.js";
 
@@ -32,7 +32,7 @@ export async function creditRecalls({
   outcome,
   recalled,
 }: {
-  ctx: Context;
+  ctx: Services;
   memoryIds: string[];
   outcome: RunOutcome;
   recalled: boolean;

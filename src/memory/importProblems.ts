@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { Context } from "../context.js";
 import { domainOf } from "../domains/domain.js";
 import { newId } from "../ids.js";
+import type { Services } from "../services.js";
 import type { Bank } from "./banks.js";
 import { problemHash } from "./problemHash.js";
 import { indexMemories, reconcileIndex } from "./reconcile.js";
@@ -61,7 +61,7 @@ export async function importProblems({
   source,
   onProgress,
 }: {
-  ctx: Context;
+  ctx: Services;
   bank: Bank;
   rows: AsyncIterable<SourceRow> | Iterable<SourceRow>;
   source: MemorySource;

@@ -1,21 +1,7 @@
-import type { Context } from "../context.js";
+import type { BackgroundIndexer, Services } from "../services.js";
 import { reconcileIndex } from "./reconcile.js";
 
-/**
- * Keeps the search index in step with single writes (write-back, promotions, retirements) off the
- * request path: a write only marks its record pending; shortly after, pending records are indexed in one
- * batch per bank, and every so often the bank's table is compacted. Batching matters: each LanceDB write
- * makes a new version and data file, and a table of hundreds of small fragments searches ten times slower.
- */
-export interface BackgroundIndexer {
-  /** A record of this bank changed and waits for the index. */
-  notify(bankId: string): void;
-  /** Resolves once everything notified so far is in the index. */
-  flush(): Promise<void>;
-  /** Flushes, then stops. */
-  close(): Promise<void>;
-}
-
+/** How the background indexer batches and compacts. */
 export interface IndexerOptions {
   /**
    * how long writes gather before one batch indexes them all. 500 ms: in the solve benchmark (a solve every
@@ -27,8 +13,15 @@ export interface IndexerOptions {
   optimizeEvery?: number;
 }
 
-/** Starts the background indexer of a context. */
-export function startBackgroundIndexer(ctx: Context, options: IndexerOptions = {}): BackgroundIndexer {
+/**
+ * Keeps the search index in step with single writes (write-back, promotions, retirements) off the
+ * request path: a write only marks its record pending; shortly after, pending records are indexed in one
+ * batch per bank, and every so often the bank's table is compacted. Batching matters: each LanceDB write
+ * makes a new version and data file, and a table of hundreds of small fragments searches ten times slower.
+ *
+ * Starts the background indexer of the services.
+ */
+export function startBackgroundIndexer(ctx: Services, options: IndexerOptions = {}): BackgroundIndexer {
   const delayMs = options.delayMs ?? 500;
   const optimizeEvery = options.optimizeEvery ?? 64;
   const pending = new Set<string>();

@@ -1,4 +1,4 @@
-import type { Context } from "../context.js";
+import type { Services } from "../services.js";
 import type { Bank } from "./banks.js";
 import type { AnalyzedText } from "./lexical/analyze.js";
 import type { BankLexicon } from "./lexical/bankLexicon.js";
@@ -142,7 +142,7 @@ export async function recallAnalogues({
   query,
   options = {},
 }: {
-  ctx: Context;
+  ctx: Services;
   bank: Bank;
   query: string;
   options?: RecallOptions;

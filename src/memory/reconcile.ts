@@ -1,9 +1,9 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { queryRows } from "../db/database.js";
 import { banks, indexState, memories } from "../db/schema.js";
+import type { Services } from "../services.js";
 import type { IndexRow } from "./index/memoryIndex.js";
-import { lockedInIdOrder } from "./store.js";
+import { type IndexableMemory, lockedInIdOrder } from "./store.js";
 
 const BATCH = 1000;
 // the index_state row of the one memory index
@@ -24,7 +24,7 @@ export async function reconcileIndex({
   bankId,
   onBatch,
 }: {
-  ctx: Context;
+  ctx: Services;
   bankId?: string;
   onBatch?: (done: number) => void;
 }): Promise<ReconcileResult> {
@@ -75,21 +75,11 @@ export const INDEXABLE_FIELDS = {
   version: memories.version,
 };
 
-/** What the index needs of a memory record. */
-export interface IndexableMemory {
-  id: string;
-  bankId: string;
-  problem: string;
-  status: string;
-  trust: number;
-  version: number;
-}
-
 /**
  * Writes these records' current versions to the index (active: upsert, others: remove), then
  * acknowledges exactly the versions written: a change made meanwhile stays pending for the next run.
  */
-export async function indexMemories(ctx: Context, rows: IndexableMemory[]): Promise<ReconcileResult> {
+export async function indexMemories(ctx: Services, rows: IndexableMemory[]): Promise<ReconcileResult> {
   const result: ReconcileResult = { upserted: 0, removed: 0 };
   if (rows.length === 0) return result;
   for (const [bank, group] of groupBy(rows, (m) => m.bankId)) {
@@ -129,7 +119,7 @@ export async function indexMemories(ctx: Context, rows: IndexableMemory[]): Prom
  * Brings these just-written records into the index: through the context's background indexer when it
  * has one (batched, off the request path), otherwise at once.
  */
-export async function indexAfterWrite(ctx: Context, rows: IndexableMemory[]): Promise<void> {
+export async function indexAfterWrite(ctx: Services, rows: IndexableMemory[]): Promise<void> {
   if (rows.length === 0) return;
   if (ctx.indexer) {
     for (const bankId of new Set(rows.map((r) => r.bankId))) ctx.indexer.notify(bankId);
@@ -139,7 +129,7 @@ export async function indexAfterWrite(ctx: Context, rows: IndexableMemory[]): Pr
 }
 
 /** Marks a bank's memories (or all) as not indexed, so the next reconcile writes them again. */
-async function forgetIndexed(ctx: Context, bankId?: string): Promise<void> {
+async function forgetIndexed(ctx: Services, bankId?: string): Promise<void> {
   await ctx.db
     .update(memories)
     .set({ indexVersion: 0 })
@@ -152,7 +142,7 @@ export async function reindex({
   bankId,
   onBatch,
 }: {
-  ctx: Context;
+  ctx: Services;
   bankId?: string;
   onBatch?: (done: number) => void;
 }): Promise<ReconcileResult> {
@@ -177,7 +167,7 @@ export interface IndexCheck {
  * rebuilds everything; an unreadable table (torn write after a hard stop) is rebuilt; a count that differs
  * from the records is settled id by id. Then reconcile copies whatever is pending.
  */
-export async function checkIndex({ ctx }: { ctx: Context }): Promise<IndexCheck[]> {
+export async function checkIndex({ ctx }: { ctx: Services }): Promise<IndexCheck[]> {
   const found: IndexCheck[] = [];
   const [state] = await ctx.db.select().from(indexState).where(eq(indexState.name, INDEX_NAME));
   if (!state || state.embedder !== ctx.embedder.id) {
@@ -227,7 +217,7 @@ export async function checkIndex({ ctx }: { ctx: Context }): Promise<IndexCheck[
 }
 
 /** Compares index ids with the records: strays are removed, missing ones marked for reconcile. */
-async function settleById(ctx: Context, bank: string): Promise<void> {
+async function settleById(ctx: Services, bank: string): Promise<void> {
   const held = new Set(await ctx.index.ids(bank));
   const rows = await ctx.db
     .select({ id: memories.id, status: memories.status })

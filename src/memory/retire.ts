@@ -1,7 +1,7 @@
 import { and, eq, ne, type SQL, sql } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { memories } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
+import type { Services } from "../services.js";
 import type { Bank } from "./banks.js";
 import { findBankMemory, type MemoryView, toMemoryView } from "./browseMemories.js";
 import { indexAfterWrite } from "./reconcile.js";
@@ -13,7 +13,7 @@ import { trustOf } from "./trust.js";
  * memory from the index (or upsert it again) with its new status. Undefined when nothing matched.
  */
 async function setStatus(
-  ctx: Context,
+  ctx: Services,
   bankId: string,
   id: string,
   status: SQL | string,
@@ -40,7 +40,7 @@ export async function retireMemory({
   bankId,
   id,
 }: {
-  ctx: Context;
+  ctx: Services;
   bankId: string;
   id: string;
 }): Promise<MemoryView> {
@@ -61,7 +61,7 @@ export async function restoreMemory({
   bank,
   id,
 }: {
-  ctx: Context;
+  ctx: Services;
   bank: Bank;
   id: string;
 }): Promise<MemoryView> {

@@ -1,6 +1,15 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db/database.js";
-import type { IndexableMemory } from "./reconcile.js";
+
+/** What the index needs of a memory record. */
+export interface IndexableMemory {
+  id: string;
+  bankId: string;
+  problem: string;
+  status: string;
+  trust: number;
+  version: number;
+}
 
 /** A memory record about to be written. */
 export interface NewMemory {

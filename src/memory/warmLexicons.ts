@@ -1,4 +1,4 @@
-import type { Context } from "../context.js";
+import type { Services } from "../services.js";
 import { listBanks } from "./banks.js";
 
 /**
@@ -6,7 +6,7 @@ import { listBanks } from "./banks.js";
  * does not wait for it (about 1.2 s per 10k memories; the build yields to requests as it goes). It stops
  * after the bank it is on once `until.stopped` is set.
  */
-export async function warmLexicons(ctx: Context, until: { stopped: boolean }): Promise<void> {
+export async function warmLexicons(ctx: Services, until: { stopped: boolean }): Promise<void> {
   for (const bank of await listBanks(ctx.db)) {
     if (until.stopped) return;
     const started = performance.now();

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { memories } from "../db/schema.js";
 import { newId } from "../ids.js";
+import type { Services } from "../services.js";
 import type { Bank } from "./banks.js";
 import { dot } from "./embed/embedder.js";
 import { feedbackDecisionOf } from "./feedbackDecision.js";
@@ -53,7 +53,7 @@ export async function writeBack({
   bank,
   input,
 }: {
-  ctx: Context;
+  ctx: Services;
   bank: Bank;
   input: WriteBackInput;
 }): Promise<WriteBackResult> {
@@ -109,7 +109,7 @@ const EXISTING_FIELDS = {
   verificationDetail: memories.verificationDetail,
 };
 
-async function sameProblem(ctx: Context, bankId: string, hash: string): Promise<Existing | undefined> {
+async function sameProblem(ctx: Services, bankId: string, hash: string): Promise<Existing | undefined> {
   const [row] = await ctx.db
     .select(EXISTING_FIELDS)
     .from(memories)
@@ -117,14 +117,14 @@ async function sameProblem(ctx: Context, bankId: string, hash: string): Promise<
   return row;
 }
 
-async function nearest(ctx: Context, bankId: string, problem: string) {
+async function nearest(ctx: Services, bankId: string, problem: string) {
   const [vector] = await ctx.embedder.embed([problem]);
   const hits = await ctx.index.searchVector(bankId, vector as Float32Array, 1);
   return hits.map((h) => ({ id: h.id, similarity: dot(vector as Float32Array, h.vector) }));
 }
 
 async function nearDuplicate(
-  ctx: Context,
+  ctx: Services,
   bankId: string,
   input: WriteBackInput,
 ): Promise<Existing | undefined> {
@@ -141,7 +141,7 @@ async function nearDuplicate(
 }
 
 async function support(
-  ctx: Context,
+  ctx: Services,
   existing: Existing,
   input: WriteBackInput,
   trust: number,

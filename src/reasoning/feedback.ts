@@ -1,6 +1,5 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Context } from "../context.js";
 import { feedback, memories, runRecalls, runs } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
 import { atomically } from "../memory/atomically.js";
@@ -8,6 +7,7 @@ import { creditRecalls } from "../memory/credit.js";
 import { feedbackDecisionOf } from "../memory/feedbackDecision.js";
 import { INDEXABLE_FIELDS, indexAfterWrite } from "../memory/reconcile.js";
 import { trustOf } from "../memory/trust.js";
+import type { Services } from "../services.js";
 import { judgeShadows, retireIfHarmful } from "./impact.js";
 
 export const feedbackInputSchema = z
@@ -22,7 +22,7 @@ export type FeedbackInput = z.infer<typeof feedbackInputSchema>;
 
 /** A verdict on a run, and who gave it (the API key, when there is one). */
 export interface FeedbackRequest {
-  ctx: Context;
+  ctx: Services;
   runId: string;
   input: FeedbackInput;
   keyId?: string;

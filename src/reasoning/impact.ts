@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { queryRows } from "../db/database.js";
 import { domainOf } from "../domains/domain.js";
 import { mcnemarExact, type Proportion, pairedDifference } from "../eval/statistics.js";
 import { getBank } from "../memory/banks.js";
 import { indexAfterWrite } from "../memory/reconcile.js";
 import { INDEXABLE_COLUMNS, type RawIndexableRow, toIndexable } from "../memory/store.js";
+import type { Services } from "../services.js";
 import { accuracyOf, knowsTheAnswer } from "./accuracy.js";
 
 /**
@@ -70,7 +70,7 @@ interface PairRow {
 }
 
 /** Every completed run of the bank paired with each of its completed shadows, oldest run first. */
-async function shadowPairs(ctx: Context, bankId: string, memoryId?: string): Promise<PairRow[]> {
+async function shadowPairs(ctx: Services, bankId: string, memoryId?: string): Promise<PairRow[]> {
   return queryRows<PairRow>(
     ctx.db,
     sql`select r.id as run_id, r.verdict as run_verdict, r.verification as run_verification,
@@ -118,7 +118,7 @@ function effectOf(pairs: PairRow[]): Effect & { memoryOnly: number; controlOnly:
 }
 
 /** The bank's lift from memory (control shadows) and each withheld memory's effect (ablation shadows). */
-export async function bankImpact({ ctx, bankId }: { ctx: Context; bankId: string }): Promise<BankImpact> {
+export async function bankImpact({ ctx, bankId }: { ctx: Services; bankId: string }): Promise<BankImpact> {
   const rows = await shadowPairs(ctx, bankId);
   const control = rows.filter((p) => p.shadow_kind === "control");
   const judgedControl = control.filter(judged);
@@ -174,7 +174,7 @@ export async function memoryEffect({
   bankId,
   memoryId,
 }: {
-  ctx: Context;
+  ctx: Services;
   bankId: string;
   memoryId: string;
 }): Promise<MemoryEffect> {
@@ -189,7 +189,7 @@ export async function retireIfHarmful({
   bankId,
   memoryId,
 }: {
-  ctx: Context;
+  ctx: Services;
   bankId: string;
   memoryId: string;
 }): Promise<boolean> {
@@ -219,7 +219,7 @@ export async function judgeShadows({
   correct,
   answer,
 }: {
-  ctx: Context;
+  ctx: Services;
   run: { id: string; bankId: string; answerCanonical: string | null };
   correct: boolean;
   answer?: string;

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { runs } from "../db/schema.js";
 import { decodeSeqCursor, encodeSeqCursor } from "../db/seqCursor.js";
+import type { Services } from "../services.js";
 import type { RUN_STATUSES, RUN_VERDICTS } from "./runs.js";
 
 const CURSOR_KIND = "runs";
@@ -41,7 +41,7 @@ export async function listRuns({
   cursor,
   verdict,
 }: {
-  ctx: Context;
+  ctx: Services;
   bankId: string;
   limit?: number;
   cursor?: string;

@@ -1,5 +1,3 @@
-import { z } from "zod";
-import type { Context } from "../context.js";
 import { domainOf } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
 import { newId } from "../ids.js";
@@ -7,18 +5,14 @@ import { atomically } from "../memory/atomically.js";
 import type { Bank } from "../memory/banks.js";
 import { creditRecalls, type RunOutcome } from "../memory/credit.js";
 import { problemHash } from "../memory/problemHash.js";
-import { type RecalledMemory, type RecallResult, recallAnalogues } from "../memory/recall.js";
+import { type RecallResult, recallAnalogues } from "../memory/recall.js";
 import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
-import {
-  type RunRecord,
-  type ShadowKind,
-  type SOLVE_STATUSES,
-  type StrategyRecord,
-  saveRun,
-} from "./runs.js";
+import type { Services } from "../services.js";
+import { type RunRecord, type SOLVE_STATUSES, type StrategyRecord, saveRun } from "./runs.js";
 import { type ChainSample, sampleChains } from "./sample.js";
-import { type ShadowableRun, scheduleShadows } from "./shadow.js";
+import { type ShadowableRun, type ShadowPlan, scheduleShadows } from "./shadow.js";
+import { type SolveOptions, solveOptionsSchema } from "./solveOptions.js";
 import {
   type Abstraction,
   type Strategy,
@@ -27,32 +21,9 @@ import {
   stepBack,
   strategyFor,
   strategyPrompt,
-  strategySchema,
 } from "./strategy.js";
 import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
 import { vote } from "./vote.js";
-
-export const solveOptionsSchema = z
-  .object({
-    /** worked examples to inject (default: the bank's k) */
-    k: z.number().int().min(0).max(50).optional(),
-    /** chains of thought to sample, the cap when adaptive (default: the bank's samples) */
-    samples: z.number().int().min(1).max(64).optional(),
-    temperature: z.number().min(0).max(2).default(0.7),
-    /** stop sampling once the leading answer cannot be overtaken with high probability */
-    adaptive: z.boolean().default(true),
-    batchSize: z.number().int().min(1).max(16).default(4),
-    /** the known answer, when the caller has one (an evaluation): the gold verifier checks against it */
-    gold: z.string().min(1).max(5_000).optional(),
-    /** answer an exact, trusted memory of this very problem from memory, without calling the model */
-    reuseMemory: z.boolean().default(true),
-    /** store the solution as a memory (evaluation control arms turn this off) */
-    writeBack: z.boolean().default(true),
-    /** how to prompt (default: the bank's strategy; see src/reasoning/strategy.ts) */
-    strategy: strategySchema.optional(),
-  })
-  .strict();
-export type SolveOptions = z.input<typeof solveOptionsSchema>;
 
 /** Progress of a solve, for streaming. */
 export type SolveEvent =
@@ -97,7 +68,7 @@ const CONSENSUS = { threshold: 0.7, minSamples: 4 };
 
 /** What a solve is asked: the query, the bank, options, and who wants its progress events. */
 export interface SolveInput {
-  ctx: Context;
+  ctx: Services;
   bank: Bank;
   query: string;
   options?: SolveOptions;
@@ -112,17 +83,8 @@ export interface SolveInput {
 export async function solve(input: SolveInput): Promise<SolveResult> {
   const { result, shadowable } = await solveOnce(input);
   input.ctx.metrics?.solved(result.status, result.timings);
-  if (shadowable) scheduleShadows({ ...input, run: shadowable });
+  if (shadowable) scheduleShadows({ ...input, run: shadowable, solveShadow: solveOnce });
   return result;
-}
-
-/** A shadow solve's plan: the run it shadows and the examples it shows (none, or all but the withheld one). */
-export interface ShadowPlan {
-  of: string;
-  kind: ShadowKind;
-  memories: RecalledMemory[];
-  withheld?: string;
-  gold?: string;
 }
 
 /** Solves once; a shadow solve (`shadow`) shows the plan's examples, and writes back and credits nothing. */

@@ -1,6 +1,5 @@
 import { and, eq, ne } from "drizzle-orm";
 import { z } from "zod";
-import type { Context } from "../context.js";
 import { memories } from "../db/schema.js";
 import { domainOf } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
@@ -10,6 +9,7 @@ import type { Bank } from "../memory/banks.js";
 import { problemInputSchema } from "../memory/importProblems.js";
 import { problemHash } from "../memory/problemHash.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
+import type { Services } from "../services.js";
 import { type RunRecord, saveRun } from "./runs.js";
 import { verifyAnswer } from "./verifyAnswer.js";
 
@@ -49,7 +49,7 @@ export interface RememberResult {
 }
 
 /** The gold answer the bank already holds for exactly this problem, if it holds one. */
-async function bankGold(ctx: Context, bankId: string, text: string): Promise<string | undefined> {
+async function bankGold(ctx: Services, bankId: string, text: string): Promise<string | undefined> {
   const [row] = await ctx.db
     .select({ answer: memories.answer })
     .from(memories)
@@ -77,7 +77,7 @@ export async function rememberSolution({
   input,
   provenance = {},
 }: {
-  ctx: Context;
+  ctx: Services;
   bank: Bank;
   input: SolutionInput;
   provenance?: SolutionProvenance;

@@ -1,10 +1,11 @@
 import { and, count, eq, gt, isNotNull } from "drizzle-orm";
-import type { Context } from "../context.js";
 import { runs } from "../db/schema.js";
 import type { Bank } from "../memory/banks.js";
 import type { RecalledMemory } from "../memory/recall.js";
+import type { Services } from "../services.js";
 import { retireIfHarmful } from "./impact.js";
-import { type ShadowPlan, type SolveOptions, solveOnce } from "./pipeline.js";
+import type { ShadowKind } from "./runs.js";
+import type { SolveOptions } from "./solveOptions.js";
 
 /** What a completed run leaves for its shadows: its id, the options it ran with, its gold answer, its examples. */
 export interface ShadowableRun {
@@ -12,6 +13,15 @@ export interface ShadowableRun {
   params: SolveOptions & { samples: number };
   gold?: string;
   memories: RecalledMemory[];
+}
+
+/** A shadow solve's plan: the run it shadows and the examples it shows (none, or all but the withheld one). */
+export interface ShadowPlan {
+  of: string;
+  kind: ShadowKind;
+  memories: RecalledMemory[];
+  withheld?: string;
+  gold?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -27,11 +37,17 @@ export function scheduleShadows({
   bank,
   query,
   run,
+  solveShadow,
 }: {
-  ctx: Context;
+  ctx: Services;
   bank: Bank;
   query: string;
   run: ShadowableRun;
+  /** solves once along a plan (the pipeline's solveOnce, passed in so the two modules do not import each other) */
+  solveShadow: (
+    input: { ctx: Services; bank: Bank; query: string; options: SolveOptions },
+    plan: ShadowPlan,
+  ) => Promise<unknown>;
 }): void {
   const runner = ctx.shadows;
   if (!runner) return;
@@ -55,7 +71,7 @@ export function scheduleShadows({
     runner.start(bank.id, async () => {
       if (!(await withinBudget(ctx, bank))) return;
       const { gold: _gold, ...options } = run.params;
-      await solveOnce(
+      await solveShadow(
         { ctx, bank, query, options: { ...options, writeBack: false, reuseMemory: false } },
         plan,
       );
@@ -65,7 +81,7 @@ export function scheduleShadows({
 }
 
 /** Whether the bank may make another shadow run: fewer than its shadowBudget in the last 24 hours. */
-async function withinBudget(ctx: Context, bank: Bank): Promise<boolean> {
+async function withinBudget(ctx: Services, bank: Bank): Promise<boolean> {
   const since = new Date(Date.now() - DAY_MS);
   const [row] = await ctx.db
     .select({ n: count() })

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../../src/config.js";
-import type { Context } from "../../src/context.js";
 import { createLogger } from "../../src/log.js";
 import { type Bank, createBank, type NewBank } from "../../src/memory/banks.js";
 import type { Embedder } from "../../src/memory/embed/embedder.js";
@@ -15,13 +14,14 @@ import type { MemoryIndex } from "../../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "../../src/memory/reconcile.js";
+import type { Services } from "../../src/services.js";
 import { createTestDatabase, type TestDatabase, truncateAll } from "./database.js";
 
 /** The search index implementations; the index contract and recall suites run against each. */
 export const INDEX_KINDS = ["lance", "postgres"] as const;
 export type IndexKind = (typeof INDEX_KINDS)[number];
 
-export interface TestContext extends Context {
+export interface TestContext extends Services {
   indexKind: IndexKind;
   lanceDir: string;
   /** where the index keeps the banks' lexicons between processes */
@@ -121,7 +121,11 @@ export function useTestContext(
 }
 
 /** Creates a bank and imports these solved problems into it (records and index), for a test to recall from. */
-export async function bankWithProblems(ctx: Context, bank: NewBank, problems: ProblemInput[]): Promise<Bank> {
+export async function bankWithProblems(
+  ctx: Services,
+  bank: NewBank,
+  problems: ProblemInput[],
+): Promise<Bank> {
   const created = await createBank(ctx.db, bank);
   await importProblems({
     ctx,

@@ -3,7 +3,7 @@ import type { Context as HonoContext } from "hono";
 import type { Database } from "../../db/database.js";
 import { PrecedentError } from "../../errors.js";
 import { type Bank, bankIdSchema, getBank } from "../../memory/banks.js";
-import { solveOptionsSchema } from "../../reasoning/pipeline.js";
+import { solveOptionsSchema } from "../../reasoning/solveOptions.js";
 import { requireBankAccess } from "../auth.js";
 import { querySchema } from "../schemas.js";
 

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { visibleBanks } from "../../auth/access.js";
-import type { Context } from "../../context.js";
 import { bankStats } from "../../memory/bankStats.js";
 import { bankChangeSchema, createBank, getBank, newBankSchema, updateBank } from "../../memory/banks.js";
+import type { Services } from "../../services.js";
 import { principalOf, requireAdmin, requireBankAccess } from "../auth.js";
 import { bankParamSchema, bankSchema, problemResponses, serializeBank } from "../schemas.js";
 
@@ -39,7 +39,7 @@ export const bankStatsSchema = z
 export const bankWithStatsSchema = bankSchema.extend({ stats: bankStatsSchema }).openapi("BankWithStats");
 
 /** Creating, listing and reading banks (one with its figures). */
-export function bankRoutes(ctx: Context) {
+export function bankRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

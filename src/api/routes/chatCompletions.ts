@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { canAccessBank } from "../../auth/scopes.js";
-import type { Context } from "../../context.js";
 import { listBanks } from "../../memory/banks.js";
 import { solveChat } from "../../reasoning/chatCompletion.js";
+import type { Services } from "../../services.js";
 import { principalOf } from "../auth.js";
 import { modelFailedProblem, openAIErrorResponse } from "../openai/errors.js";
 import {
@@ -46,7 +46,7 @@ const runHeaders = {
 };
 
 /** The OpenAI-compatible routes: chat completions answered by a solve, and the banks as models. */
-export function chatCompletionRoutes(ctx: Context) {
+export function chatCompletionRoutes(ctx: Services) {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) return openAIErrorResponse(c, validationProblem(result.error, result.target));

@@ -1,9 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { stream } from "hono/streaming";
-import type { Context } from "../../context.js";
 import { getBank } from "../../memory/banks.js";
 import { EXPORT_FORMATS, exportMemories, ndjsonChunks } from "../../memory/exportMemories.js";
 import { VERIFICATIONS } from "../../memory/trust.js";
+import type { Services } from "../../services.js";
 import { requireBankAccess } from "../auth.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
@@ -19,7 +19,7 @@ const exportQuerySchema = z
   .strict();
 
 /** Streaming export of a bank's verified memories. */
-export function exportRoutes(ctx: Context) {
+export function exportRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

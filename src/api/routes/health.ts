@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import type { Context } from "../../context.js";
+import type { Services } from "../../services.js";
 
 const checkSchema = z.object({ ok: z.boolean(), error: z.string().optional() });
 const readySchema = z.object({
@@ -19,7 +19,7 @@ async function check(run: () => Promise<unknown>) {
 }
 
 /** Liveness (the process answers) and readiness (database and index reachable). */
-export function healthRoutes(ctx: Context) {
+export function healthRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

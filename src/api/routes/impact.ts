@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "../../context.js";
 import { getBank } from "../../memory/banks.js";
 import { bankImpact } from "../../reasoning/impact.js";
+import type { Services } from "../../services.js";
 import { requireBankAccess } from "../auth.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
@@ -46,7 +46,7 @@ const impactSchema = z
   .openapi("BankImpact");
 
 /** What a bank's memory does on its traffic, measured by its shadow runs. */
-export function impactRoutes(ctx: Context) {
+export function impactRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

@@ -6,7 +6,7 @@ import {
   newApiKeySchema,
   revokeApiKey,
 } from "../../auth/apiKeys.js";
-import type { Context } from "../../context.js";
+import type { Services } from "../../services.js";
 import { requireAdmin } from "../auth.js";
 import { problemResponses } from "../schemas.js";
 
@@ -33,7 +33,7 @@ function serializeKey(key: ApiKeyInfo) {
 }
 
 /** Managing API keys; admin only. */
-export function keyRoutes(ctx: Context, auth: { keysChanged(): void }) {
+export function keyRoutes(ctx: Services, auth: { keysChanged(): void }) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

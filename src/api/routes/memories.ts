@@ -1,9 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "../../context.js";
 import { getBank } from "../../memory/banks.js";
 import { getMemory, listMemories, type MemoryView } from "../../memory/browseMemories.js";
 import { restoreMemory, retireMemory } from "../../memory/retire.js";
 import { MEMORY_SOURCES, MEMORY_STATUSES, VERIFICATIONS } from "../../memory/trust.js";
+import type { Services } from "../../services.js";
 import { requireBankAccess } from "../auth.js";
 import { bankParamSchema, pageQuerySchema, problemResponses } from "../schemas.js";
 
@@ -83,7 +83,7 @@ function serializeMemory(m: MemoryView) {
 }
 
 /** Browsing a bank's memories with their provenance and usage, and retiring or restoring one. */
-export function memoryRoutes(ctx: Context) {
+export function memoryRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { importProblems, jsonLineRow, type SourceRow } from "../../memory/importProblems.js";
+import type { Services } from "../../services.js";
 import { requireBankAccess } from "../auth.js";
 import { formatBytes, MAX_IMPORT_BATCH, MAX_IMPORT_BODY_BYTES } from "../limits.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
@@ -36,7 +36,7 @@ function rowsOf(body: string, ndjson: boolean): SourceRow[] {
 }
 
 /** Bulk import of solved problems into a bank. */
-export function problemRoutes(ctx: Context) {
+export function problemRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

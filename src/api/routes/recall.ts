@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
-import type { Context } from "../../context.js";
 import { recallAnalogues } from "../../memory/recall.js";
+import type { Services } from "../../services.js";
 import { principalOf } from "../auth.js";
 import { bankParamSchema, kSchema, problemResponses, querySchema, recalledMemorySchema } from "../schemas.js";
 
@@ -26,7 +26,7 @@ export const recallResponseSchema = z
   .openapi("RecallResponse");
 
 /** Recall without a model call: which memories a solve would be shown, and why. */
-export function recallRoutes(ctx: Context) {
+export function recallRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { keyIdOf, readableRun, writableRunBank } from "../../auth/access.js";
-import type { Context } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
 import { RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runs.js";
+import type { Services } from "../../services.js";
 import { principalOf, requireBankAccess } from "../auth.js";
 import { bankParamSchema, pageQuerySchema, problemResponses, recallScoresSchema } from "../schemas.js";
 
@@ -101,7 +101,7 @@ function runNotFound(id: string) {
 }
 
 /** Listing a bank's runs, inspecting a run (everything a solve did) and giving feedback on it. */
-export function runRoutes(ctx: Context) {
+export function runRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

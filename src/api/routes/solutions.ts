@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank, keyIdOf } from "../../auth/access.js";
-import type { Context } from "../../context.js";
 import { rememberSolution, solutionInputSchema } from "../../reasoning/remember.js";
 import { RUN_VERDICTS } from "../../reasoning/runs.js";
+import type { Services } from "../../services.js";
 import { principalOf } from "../auth.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
@@ -26,7 +26,7 @@ export const rememberResultSchema = z
   .openapi("RememberResult");
 
 /** Storing a solution an agent found itself, verified by the bank's verifiers. */
-export function solutionRoutes(ctx: Context) {
+export function solutionRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
-import type { Context } from "../../context.js";
-import { solve, solveOptionsSchema } from "../../reasoning/pipeline.js";
+import { solve } from "../../reasoning/pipeline.js";
 import { SOLVE_STATUSES } from "../../reasoning/runs.js";
+import { solveOptionsSchema } from "../../reasoning/solveOptions.js";
+import type { Services } from "../../services.js";
 import { principalOf } from "../auth.js";
 import {
   bankParamSchema,
@@ -43,7 +44,7 @@ export const solveResponseSchema = z
   .openapi("SolveResponse");
 
 /** Solving a query with the bank's memory. */
-export function solveRoutes(ctx: Context) {
+export function solveRoutes(ctx: Services) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({

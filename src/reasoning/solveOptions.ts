@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { strategySchema } from "./strategy.js";
+
+/** What a solve may be asked beyond its query; REST, chat completions, MCP, the CLI and eval share it. */
+export const solveOptionsSchema = z
+  .object({
+    /** worked examples to inject (default: the bank's k) */
+    k: z.number().int().min(0).max(50).optional(),
+    /** chains of thought to sample, the cap when adaptive (default: the bank's samples) */
+    samples: z.number().int().min(1).max(64).optional(),
+    temperature: z.number().min(0).max(2).default(0.7),
+    /** stop sampling once the leading answer cannot be overtaken with high probability */
+    adaptive: z.boolean().default(true),
+    batchSize: z.number().int().min(1).max(16).default(4),
+    /** the known answer, when the caller has one (an evaluation): the gold verifier checks against it */
+    gold: z.string().min(1).max(5_000).optional(),
+    /** answer an exact, trusted memory of this very problem from memory, without calling the model */
+    reuseMemory: z.boolean().default(true),
+    /** store the solution as a memory (evaluation control arms turn this off) */
+    writeBack: z.boolean().default(true),
+    /** how to prompt (default: the bank's strategy; see src/reasoning/strategy.ts) */
+    strategy: strategySchema.optional(),
+  })
+  .strict();
+export type SolveOptions = z.input<typeof solveOptionsSchema>;
