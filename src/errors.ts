@@ -22,3 +22,14 @@ export class PrecedentError extends Error {
     this.name = "PrecedentError";
   }
 }
+
+/** What a not-found error can name. */
+export type Resource = "bank" | "run" | "memory" | "key";
+
+/**
+ * The one not-found error: for what is not there, and alike for what the caller may not see, so no answer
+ * tells a key of bank A that bank B (or one of its runs) exists. `field` is the input that named it.
+ */
+export function notFound(resource: Resource, id: string, field: string = resource): PrecedentError {
+  return new PrecedentError("not_found", `${resource} "${id}" does not exist`, field);
+}

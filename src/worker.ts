@@ -1,6 +1,6 @@
 import { createApp } from "./api/app.js";
 import { problemFromCode } from "./api/problem.js";
-import { createRateLimiter, type RateLimiter } from "./api/rateLimit.js";
+import { createRateLimiter } from "./api/rateLimit.js";
 import { ConfigError } from "./config.js";
 import { connectPostgres } from "./db/postgres.js";
 import { createConsoleLogger } from "./log.js";
@@ -18,22 +18,28 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-// Kept by the isolate between requests: the banks' vectors of the Postgres index, the model client (its
-// gate bounds the model requests of every request the isolate serves at once), the keys' rate limits, and
-// whether this isolate has already reconciled the index (repairing what an interrupted request left
-// pending).
+// Kept by the isolate between requests: the app (its key cache and rate limits with it) and its metrics, the
+// banks' vectors of the Postgres index, the model client (its gate bounds the model requests of every
+// request the isolate serves at once), and whether this isolate has already reconciled the index
+// (repairing what an interrupted request left pending).
 const plainAnalyzer = createAnalyzer();
 const indexMemory = createPostgresIndexMemory();
 let modelClient: ModelClient | undefined;
-let rateLimiter: RateLimiter | undefined;
+let app: ReturnType<typeof createApp> | undefined;
 let reconciled = false;
+
+/** What the isolate hands the app with each request: the services opened for it. */
+interface RequestEnv {
+  services: Services;
+}
 
 /**
  * Cloudflare Workers entry: the same hono app as the Node server, over Postgres (through Hyperdrive) and
- * the Postgres-backed index. A Worker's sockets belong to one request, so each request opens its own
- * connection and context, and closes them once its response body has been sent (a streamed solve
- * keeps using the database until its last event). Migrations are not run here: `precedent migrate`
- * applies them before a deploy (README, "Cloudflare Workers").
+ * the Postgres-backed index, built once per isolate. A Worker's sockets belong to one request, so each
+ * request opens its own connection and services, hands them to the app, and closes them once its
+ * response body has been sent (a streamed solve keeps using the database until its last event).
+ * Migrations are not run here: `precedent migrate` applies them before a deploy (README, "Cloudflare
+ * Workers").
  */
 export default {
   async fetch(request: Request, bindings: WorkerBindings, execution: ExecutionContext): Promise<Response> {
@@ -61,12 +67,15 @@ export default {
     });
     if (settings.model && !modelClient) modelClient = createModelClient(settings.model);
     const model = settings.model ? modelClient : undefined;
+    app ??= createApp((c) => (c.env as RequestEnv).services, {
+      adminToken: settings.adminToken,
+      rateLimiter: createRateLimiter(settings.rateLimit),
+      // workerd has no process to measure (no process.cpuUsage)
+      metrics: createMetrics({ gate: () => modelClient?.gate, processMetrics: false }),
+    });
     const ctx: Services = { db: connection.db, index, embedder, log, model };
-    // workerd has no process to measure (no process.cpuUsage)
-    ctx.metrics = createMetrics({ db: ctx.db, gate: () => model?.gate, processMetrics: false });
-    rateLimiter ??= createRateLimiter(settings.rateLimit);
-    const app = createApp(ctx, { adminToken: settings.adminToken, rateLimiter });
-    const response = await app.fetch(request);
+    const env: RequestEnv = { services: ctx };
+    const response = await app.fetch(request, env);
 
     const background: Promise<unknown>[] = [];
     if (!reconciled) {

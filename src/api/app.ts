@@ -2,10 +2,10 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import { inspectorRoutes } from "../inspector/routes.js";
 import { MCP_PATH, mcpRoutes } from "../mcp/http.js";
-import { createMetrics } from "../metrics/metrics.js";
-import type { Services } from "../services.js";
+import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { VERSION } from "../version.js";
 import { type AuthOptions, createAuthentication } from "./auth.js";
+import { callContext, type ServicesSource, servicesOf } from "./callContext.js";
 import { formatBytes, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "./limits.js";
 import { openAIErrorResponse } from "./openai/errors.js";
 import { isOpenAICompatiblePath } from "./openai/request.js";
@@ -33,42 +33,52 @@ export interface AppOptions extends AuthOptions {
   metricsToken?: string;
   /** holds each API key to its request allowance (default: DEFAULT_RATE_LIMIT, counted by this app) */
   rateLimiter?: RateLimiter;
+  /** the metrics to count into (default: the services' own, created when they have none) */
+  metrics?: Metrics;
 }
 
-/** The HTTP application: the same for the Node server, tests (app.request) and other runtimes. */
-export function createApp(ctx: Services, options: AppOptions = {}) {
-  const auth = createAuthentication(ctx, options);
-  ctx.metrics ??= createMetrics({ db: ctx.db, gate: () => ctx.model?.gate });
+/**
+ * The HTTP application, built once per process: the same for the Node server, tests (app.request) and a
+ * Worker isolate (which opens each request's services itself). Every request gets its own call context
+ * (services and caller) in `c.var.ctx` from the authentication middleware; routes read it from there.
+ */
+export function createApp(source: ServicesSource, options: AppOptions = {}) {
+  const auth = createAuthentication(options);
+  const own = typeof source === "function" ? undefined : source;
+  const metrics =
+    options.metrics ??
+    (own ? (own.metrics ??= createMetrics({ gate: () => own.model?.gate })) : createMetrics({}));
+  const authenticate = callContext(source, auth);
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) return problemResponse(c, validationProblem(result.error, result.target));
     },
   });
-  app.use(requestMetrics(ctx.metrics));
+  app.use(requestMetrics(metrics));
   app.use(requestId());
-  app.use(requestLog(ctx.log));
+  app.use(requestLog((c) => servicesOf(source, c).log));
   const limit = rateLimit(options.rateLimiter ?? createRateLimiter(DEFAULT_RATE_LIMIT));
-  app.use("/v1/*", auth.middleware);
+  app.use("/v1/*", authenticate);
   app.use("/v1/*", limit);
   app.use("/v1/*", requestGuard());
   // MCP answers with the same keys, scopes and allowance as /v1; its tools refuse bad input themselves
-  app.use(MCP_PATH, auth.middleware);
+  app.use(MCP_PATH, authenticate);
   app.use(MCP_PATH, limit);
-  app.route("/", healthRoutes(ctx));
-  app.route("/", metricsRoutes(ctx.metrics, auth, options.metricsToken));
-  app.route("/v1", bankRoutes(ctx));
-  app.route("/v1", problemRoutes(ctx));
-  app.route("/v1", recallRoutes(ctx));
-  app.route("/v1", solveRoutes(ctx));
-  app.route("/v1", solutionRoutes(ctx));
-  app.route("/v1", runRoutes(ctx));
-  app.route("/v1", impactRoutes(ctx));
-  app.route("/v1", memoryRoutes(ctx));
-  app.route("/v1", exportRoutes(ctx));
-  app.route("/v1", keyRoutes(ctx, auth));
-  app.route("/v1", chatCompletionRoutes(ctx));
-  app.route("/", mcpRoutes(ctx));
-  app.route("/", inspectorRoutes(ctx, auth));
+  app.route("/", healthRoutes(source));
+  app.route("/", metricsRoutes(source, metrics, auth, options.metricsToken));
+  app.route("/v1", bankRoutes());
+  app.route("/v1", problemRoutes());
+  app.route("/v1", recallRoutes());
+  app.route("/v1", solveRoutes());
+  app.route("/v1", solutionRoutes());
+  app.route("/v1", runRoutes());
+  app.route("/v1", impactRoutes());
+  app.route("/v1", memoryRoutes());
+  app.route("/v1", exportRoutes());
+  app.route("/v1", keyRoutes(auth));
+  app.route("/v1", chatCompletionRoutes());
+  app.route("/", mcpRoutes());
+  app.route("/", inspectorRoutes(source, auth));
   const documentConfig = {
     openapi: "3.1.0",
     info: {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { PrecedentError } from "../errors.js";
-import { principalOf } from "./auth.js";
+import { ctxOf } from "./callContext.js";
 
 export interface RateLimitOptions {
   /** requests per minute each API key may make on average; 0 turns the limit off */
@@ -59,7 +59,7 @@ export function createRateLimiter(options: RateLimitOptions, now: () => number =
  */
 export function rateLimit(limiter: RateLimiter): MiddlewareHandler {
   return async (c, next) => {
-    const principal = principalOf(c);
+    const { principal } = ctxOf(c);
     if (limiter.options.perMinute <= 0 || principal.kind !== "key") return next();
     const decision = limiter.take(principal.keyId);
     c.header("RateLimit-Limit", String(limiter.options.perMinute));

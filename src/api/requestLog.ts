@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context as HonoContext, MiddlewareHandler } from "hono";
 import type { Logger } from "../log.js";
 
 /**
@@ -7,11 +7,12 @@ import type { Logger } from "../log.js";
  * error level with the error that caused them. For a streamed response the duration is the time to its
  * first byte; the stream itself logs what fails later.
  */
-export function requestLog(log: Logger): MiddlewareHandler {
+export function requestLog(logOf: (c: HonoContext) => Logger): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const principal = c.get("principal");
+    const principal = c.get("ctx")?.principal;
+    const log = logOf(c);
     const fields = {
       method: c.req.method,
       path: c.req.path,

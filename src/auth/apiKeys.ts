@@ -6,7 +6,8 @@ import { apiKeys } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { Services } from "../services.js";
-import { type Principal, scopeSchema } from "./scopes.js";
+import type { Principal } from "./principal.js";
+import { scopeSchema } from "./scopes.js";
 
 export const newApiKeySchema = z
   .object({

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { PrecedentError } from "../errors.js";
+import { notFound, PrecedentError } from "../errors.js";
 import { bankIdSchema } from "../memory/banks.js";
+import type { Principal } from "./principal.js";
 
 /** `admin`, or read / write access to one bank (`bank:<id>:read`, `bank:<id>:write`; write implies read). */
 export const scopeSchema = z.union([
@@ -12,15 +13,6 @@ export const scopeSchema = z.union([
 export type Scope = z.infer<typeof scopeSchema>;
 
 export type Access = "read" | "write";
-
-/**
- * Who is calling. `open` is a server with no key and no admin token configured: it listens on
- * 127.0.0.1 only and everyone who can reach it may do anything.
- */
-export type Principal =
-  | { kind: "open" }
-  | { kind: "admin-token" }
-  | { kind: "key"; keyId: string; scopes: readonly string[] };
 
 /** Whether the principal may do everything, including managing banks and keys. */
 export function isAdmin(principal: Principal): boolean {
@@ -43,7 +35,7 @@ export function assertBankAccess(principal: Principal, bankId: string, need: Acc
   if (need === "write" && canAccessBank(principal, bankId, "read")) {
     throw new PrecedentError("forbidden", `this key may read bank "${bankId}" but not write to it`, "bank");
   }
-  throw new PrecedentError("not_found", `bank "${bankId}" does not exist`, "bank");
+  throw notFound("bank", bankId);
 }
 
 /** Throws forbidden unless the principal is an administrator. */

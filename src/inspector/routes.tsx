@@ -1,17 +1,17 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { Authentication } from "../api/auth.js";
-import { bearerToken, principalOf, requireBankAccess } from "../api/auth.js";
+import { type Authentication, bearerToken } from "../api/auth.js";
+import { authenticate, ctxOf, type ServicesSource, servicesOf } from "../api/callContext.js";
+import { accessibleBank, requireBankAccess, visibleBanks } from "../auth/access.js";
 import { canAccessBank } from "../auth/scopes.js";
-import { PrecedentError } from "../errors.js";
+import { notFound, PrecedentError } from "../errors.js";
 import { bankStats } from "../memory/bankStats.js";
-import { bankIdSchema, getBank, listBanks } from "../memory/banks.js";
+import { bankIdSchema } from "../memory/banks.js";
 import { getMemory, listMemories } from "../memory/browseMemories.js";
 import { MEMORY_STATUSES } from "../memory/trust.js";
 import { bankImpact, memoryEffect } from "../reasoning/impact.js";
 import { listRuns } from "../reasoning/listRuns.js";
 import { RUN_VERDICTS } from "../reasoning/runs.js";
-import type { Services } from "../services.js";
 import { loadRunView } from "./loadRun.js";
 import { BankPage } from "./pages/bank.js";
 import { BanksPage } from "./pages/banks.js";
@@ -35,7 +35,7 @@ function safeNext(next: unknown): string {
  * The inspector: server-rendered pages over the same service functions as the REST API, readable
  * without JavaScript. It takes the API's bearer token, or a key kept in an HttpOnly cookie by /login.
  */
-export function inspectorRoutes(ctx: Services, auth: Authentication) {
+export function inspectorRoutes(source: ServicesSource, auth: Authentication) {
   const app = new Hono();
 
   app.get("/login", (c) => c.html(<LoginPage next={safeNext(c.req.query("next"))} />));
@@ -44,7 +44,7 @@ export function inspectorRoutes(ctx: Services, auth: Authentication) {
     const token = typeof form.token === "string" ? form.token.trim() : "";
     const next = safeNext(form.next);
     try {
-      const principal = await auth.identify(token || undefined);
+      const principal = await auth.identify(servicesOf(source, c).db, token || undefined);
       if (principal.kind === "open") return c.redirect(next, 303);
     } catch {
       return c.html(<LoginPage message="That key is unknown or revoked." next={next} />, 401);
@@ -59,7 +59,7 @@ export function inspectorRoutes(ctx: Services, auth: Authentication) {
 
   const signedIn: MiddlewareHandler = async (c, next) => {
     try {
-      c.set("principal", await auth.identify(bearerToken(c) ?? getCookie(c, TOKEN_COOKIE)));
+      await authenticate(c, source, auth, bearerToken(c) ?? getCookie(c, TOKEN_COOKIE));
     } catch (e) {
       if (e instanceof PrecedentError && e.code === "unauthorized") {
         return c.html(<LoginPage next={safeNext(c.req.path)} />, 401);
@@ -69,13 +69,13 @@ export function inspectorRoutes(ctx: Services, auth: Authentication) {
     await next();
   };
   const bankParam = (value: string) => {
-    if (!bankIdSchema.safeParse(value).success) throw new PrecedentError("not_found", `no bank "${value}"`);
+    if (!bankIdSchema.safeParse(value).success) throw notFound("bank", value);
     return value;
   };
 
   app.get("/", signedIn, async (c) => {
-    const principal = principalOf(c);
-    const visible = (await listBanks(ctx.db)).filter((b) => canAccessBank(principal, b.id, "read"));
+    const ctx = ctxOf(c);
+    const visible = await visibleBanks(ctx);
     const banks = await Promise.all(
       visible.map(async (bank) => ({ bank, stats: await bankStats({ ctx, bankId: bank.id }) })),
     );
@@ -84,8 +84,8 @@ export function inspectorRoutes(ctx: Services, auth: Authentication) {
 
   app.get("/banks/:bank", signedIn, async (c) => {
     const bankId = bankParam(c.req.param("bank"));
-    requireBankAccess(c, bankId, "read");
-    const bank = await getBank(ctx.db, bankId);
+    const ctx = ctxOf(c);
+    const bank = await accessibleBank(ctx, bankId, "read");
     const verdict = oneOf(RUN_VERDICTS, c.req.query("verdict"));
     const [stats, impact, runs] = await Promise.all([
       bankStats({ ctx, bankId }),
@@ -97,8 +97,8 @@ export function inspectorRoutes(ctx: Services, auth: Authentication) {
 
   app.get("/banks/:bank/memories", signedIn, async (c) => {
     const bankId = bankParam(c.req.param("bank"));
-    requireBankAccess(c, bankId, "read");
-    const bank = await getBank(ctx.db, bankId);
+    const ctx = ctxOf(c);
+    const bank = await accessibleBank(ctx, bankId, "read");
     const q = c.req.query("q")?.trim().slice(0, 500);
     const filter = { ...(q ? { q } : {}), status: oneOf(MEMORY_STATUSES, c.req.query("status")) };
     const page = await listMemories({ ctx, bankId, filter, cursor: c.req.query("cursor") || undefined });
@@ -107,7 +107,8 @@ export function inspectorRoutes(ctx: Services, auth: Authentication) {
 
   app.get("/banks/:bank/memories/:id", signedIn, async (c) => {
     const bankId = bankParam(c.req.param("bank"));
-    requireBankAccess(c, bankId, "read");
+    const ctx = ctxOf(c);
+    requireBankAccess(ctx, bankId, "read");
     const memory = await getMemory({ ctx, bankId, id: c.req.param("id") });
     const effect = await memoryEffect({ ctx, bankId, memoryId: memory.id });
     return c.html(<MemoryPage memory={memory} effect={effect} />);
@@ -115,10 +116,9 @@ export function inspectorRoutes(ctx: Services, auth: Authentication) {
 
   app.get("/runs/:id", signedIn, async (c) => {
     const id = c.req.param("id");
+    const ctx = ctxOf(c);
     const view = await loadRunView(ctx, id);
-    if (!view || !canAccessBank(principalOf(c), view.run.bankId, "read")) {
-      throw new PrecedentError("not_found", `no run "${id}"`);
-    }
+    if (!view || !canAccessBank(ctx.principal, view.run.bankId, "read")) throw notFound("run", id);
     return c.html(<RunPage view={view} />);
   });
 
@@ -129,7 +129,7 @@ export function inspectorRoutes(ctx: Services, auth: Authentication) {
     if (err instanceof PrecedentError && err.code === "invalid_input") {
       return c.html(<MessagePage title="Bad request" message={err.message} />, 400);
     }
-    ctx.log.error({ err, path: c.req.path }, "inspector page failed");
+    servicesOf(source, c).log.error({ err, path: c.req.path }, "inspector page failed");
     return c.html(<MessagePage title="Something went wrong" message="The page could not be shown." />, 500);
   });
   return app;

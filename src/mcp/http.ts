@@ -2,10 +2,9 @@ import { StreamableHTTPTransport } from "@hono/mcp";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { principalOf } from "../api/auth.js";
+import { ctxOf } from "../api/callContext.js";
 import { formatBytes, MAX_JSON_BODY_BYTES } from "../api/limits.js";
 import { PrecedentError } from "../errors.js";
-import type { Services } from "../services.js";
 import { clientFromSessionId, sessionIdFor } from "./clientSession.js";
 import { createMcpServer } from "./server.js";
 
@@ -25,7 +24,7 @@ const jsonRpcError = (code: number, message: string) => ({
  * carries the client's name from the handshake, for the provenance of what it remembers. A solve's
  * progress streams as server-sent events on its own POST, so there is no standalone GET stream.
  */
-export function mcpRoutes(ctx: Services) {
+export function mcpRoutes() {
   const app = new Hono();
   app.get(MCP_PATH, (c) =>
     c.json(jsonRpcError(-32000, "this server sends messages only in answer to a POST"), 405, {
@@ -56,8 +55,7 @@ export function mcpRoutes(ctx: Services) {
       const handshake = isInitializeRequest(body) ? body.params.clientInfo : undefined;
       const client = handshake ?? clientFromSessionId(c.req.header("mcp-session-id"));
       const server = createMcpServer({
-        ctx,
-        principal: principalOf(c),
+        ctx: ctxOf(c),
         client: () => client,
         requestId: () => c.get("requestId"),
       });

@@ -7,11 +7,10 @@ import {
 import { runIdSchema } from "../api/routes/runs.js";
 import { serializeBank } from "../api/schemas.js";
 import { accessibleBank, readableRun, visibleBanks } from "../auth/access.js";
-import type { Principal } from "../auth/scopes.js";
 import { PrecedentError } from "../errors.js";
 import { bankStats } from "../memory/bankStats.js";
 import { bankIdSchema } from "../memory/banks.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { problemOf } from "./errors.js";
 
 const JSON_TYPE = "application/json";
@@ -36,8 +35,8 @@ export const RESOURCE_TEMPLATES: ResourceTemplate[] = [
 ];
 
 /** The banks the principal may read, each as the resource of its figures. */
-export async function listResources(ctx: Services, principal: Principal): Promise<Resource[]> {
-  return (await visibleBanks(ctx.db, principal)).map((b) => ({
+export async function listResources(ctx: CallContext): Promise<Resource[]> {
+  return (await visibleBanks(ctx)).map((b) => ({
     uri: bankUri(b.id),
     name: b.id,
     title: `bank ${b.id} (${b.domain})`,
@@ -46,16 +45,15 @@ export async function listResources(ctx: Services, principal: Principal): Promis
   }));
 }
 
-async function resourceBody(ctx: Services, principal: Principal, uri: string): Promise<unknown> {
+async function resourceBody(ctx: CallContext, uri: string): Promise<unknown> {
   const bank = /^precedent:\/\/banks\/([^/]+)$/.exec(uri)?.[1];
   if (bank !== undefined && bankIdSchema.safeParse(bank).success) {
-    const found = await accessibleBank(ctx.db, principal, bank, "read");
+    const found = await accessibleBank(ctx, bank, "read");
     return { ...serializeBank(found), stats: await bankStats({ ctx, bankId: bank }) };
   }
   const runId = /^precedent:\/\/runs\/([^/]+)$/.exec(uri)?.[1];
   if (runId !== undefined && runIdSchema.safeParse(runId).success) {
-    const run = await readableRun(ctx.db, principal, runId);
-    if (run) return run;
+    return readableRun(ctx, runId, "uri");
   }
   throw new PrecedentError("not_found", `no resource "${uri}"`, "uri");
 }
@@ -64,9 +62,9 @@ async function resourceBody(ctx: Services, principal: Principal, uri: string): P
  * The resource's contents as JSON; a resource the principal may not read does not exist for it. A failure
  * is a JSON-RPC error whose data is the problem REST would answer.
  */
-export async function readResource(ctx: Services, principal: Principal, uri: string, requestId: string) {
+export async function readResource(ctx: CallContext, uri: string, requestId: string) {
   try {
-    const body = await resourceBody(ctx, principal, uri);
+    const body = await resourceBody(ctx, uri);
     return { uri, mimeType: JSON_TYPE, text: JSON.stringify(body) };
   } catch (e) {
     const problem = problemOf(e, requestId);

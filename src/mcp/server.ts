@@ -9,9 +9,8 @@ import {
   ReadResourceRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import type { Principal } from "../auth/scopes.js";
 import { PrecedentError } from "../errors.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { VERSION } from "../version.js";
 import { checkArguments, toolError } from "./errors.js";
 import { listResources, RESOURCE_TEMPLATES, readResource } from "./resources.js";
@@ -19,8 +18,8 @@ import { type ClientInfo, TOOLS } from "./tools.js";
 
 /** Who a server answers and how it names failures in its logs. */
 export interface McpSession {
-  ctx: Services;
-  principal: Principal;
+  /** the services and the caller every tool and resource acts for */
+  ctx: CallContext;
   /** the client as its handshake named it (read when a tool runs: the handshake may come later) */
   client(): ClientInfo | undefined;
   /** the id a failure's report quotes (the HTTP request's, or one per call over stdio) */
@@ -49,7 +48,7 @@ export function createMcpServer(session: McpSession): Server {
     { name: "precedent", title: "precedent", version: VERSION },
     { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
   );
-  const { ctx, principal } = session;
+  const { ctx } = session;
   const byName = new Map(TOOLS.map((t) => [t.name, t]));
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
@@ -72,7 +71,6 @@ export function createMcpServer(session: McpSession): Server {
       let progress = 0;
       const structured = await t.run(args, {
         ctx,
-        principal,
         client: session.client(),
         progress: async (message) => {
           if (progressToken === undefined) return;
@@ -96,10 +94,10 @@ export function createMcpServer(session: McpSession): Server {
     resourceTemplates: RESOURCE_TEMPLATES,
   }));
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: await listResources(ctx, principal),
+    resources: await listResources(ctx),
   }));
   server.setRequestHandler(ReadResourceRequestSchema, async (request) => ({
-    contents: [await readResource(ctx, principal, request.params.uri, session.requestId())],
+    contents: [await readResource(ctx, request.params.uri, session.requestId())],
   }));
   return server;
 }

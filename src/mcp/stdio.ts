@@ -6,6 +6,7 @@ import {
   isJSONRPCResultResponse,
   type JSONRPCMessage,
 } from "@modelcontextprotocol/sdk/types.js";
+import { OPERATOR } from "../auth/principal.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../services.js";
@@ -27,8 +28,7 @@ function stdinClosed(): Promise<void> {
 export async function serveMcpOverStdio(ctx: Services): Promise<void> {
   const transport = new StdioServerTransport();
   const server = createMcpServer({
-    ctx,
-    principal: { kind: "open" },
+    ctx: { ...ctx, principal: OPERATOR },
     client: () => server.getClientVersion(),
     requestId: () => newId("req"),
   });

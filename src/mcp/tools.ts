@@ -5,14 +5,14 @@ import { rememberResultSchema } from "../api/routes/solutions.js";
 import { solveRequestSchema, solveResponseSchema } from "../api/routes/solve.js";
 import { bankSchema, serializeBank } from "../api/schemas.js";
 import { accessibleBank, keyIdOf, readableRun, visibleBanks, writableRunBank } from "../auth/access.js";
-import type { Access, Principal } from "../auth/scopes.js";
+import type { Access } from "../auth/scopes.js";
 import { PrecedentError } from "../errors.js";
 import { bankIdSchema } from "../memory/banks.js";
 import { recallAnalogues } from "../memory/recall.js";
 import { applyFeedback, feedbackInputSchema } from "../reasoning/feedback.js";
 import { solve } from "../reasoning/pipeline.js";
 import { rememberSolution, solutionInputSchema } from "../reasoning/remember.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { progressMessage } from "./progress.js";
 
 /** The MCP client as its handshake named itself. */
@@ -23,8 +23,7 @@ export interface ClientInfo {
 
 /** What a tool is called with besides its arguments: who calls, through which client, and a progress sink. */
 export interface ToolCall {
-  ctx: Services;
-  principal: Principal;
+  ctx: CallContext;
   client?: ClientInfo;
   /** reports progress to the client, when it asked for it (a progress token); otherwise does nothing */
   progress(message: string): Promise<void>;
@@ -45,10 +44,6 @@ export interface Tool<Input extends z.ZodType = z.ZodType> {
 const withBank = <Shape extends z.ZodRawShape>(shape: Shape) =>
   z.object({ bank: bankIdSchema, ...shape }).strict();
 
-function runNotFound(runId: string): PrecedentError {
-  return new PrecedentError("not_found", `run "${runId}" does not exist`, "runId");
-}
-
 const tool = <Input extends z.ZodType>(t: Tool<Input>) => t as unknown as Tool;
 
 /** Every tool, in the order tools/list gives them. */
@@ -60,8 +55,8 @@ export const TOOLS: Tool[] = [
     scope: "none",
     input: z.object({}).strict(),
     output: z.object({ banks: z.array(bankSchema) }),
-    run: async (_args, { ctx, principal }) => ({
-      banks: (await visibleBanks(ctx.db, principal)).map(serializeBank),
+    run: async (_args, { ctx }) => ({
+      banks: (await visibleBanks(ctx)).map(serializeBank),
     }),
   }),
   tool({
@@ -73,8 +68,8 @@ export const TOOLS: Tool[] = [
     scope: "read",
     input: withBank(recallRequestSchema.shape),
     output: recallResponseSchema,
-    run: async ({ bank: bankId, query, ...options }, { ctx, principal }) => {
-      const bank = await accessibleBank(ctx.db, principal, bankId, "read");
+    run: async ({ bank: bankId, query, ...options }, { ctx }) => {
+      const bank = await accessibleBank(ctx, bankId, "read");
       return { bank: bank.id, ...(await recallAnalogues({ ctx, bank, query, options })) };
     },
   }),
@@ -87,8 +82,8 @@ export const TOOLS: Tool[] = [
     scope: "write",
     input: withBank(solveRequestSchema.shape),
     output: solveResponseSchema,
-    run: async ({ bank: bankId, query, ...options }, { ctx, principal, progress }) => {
-      const bank = await accessibleBank(ctx.db, principal, bankId, "write");
+    run: async ({ bank: bankId, query, ...options }, { ctx, progress }) => {
+      const bank = await accessibleBank(ctx, bankId, "write");
       // events arrive in order; each report waits for the one before, and none holds the solve up
       let reported = Promise.resolve();
       const result = await solve({
@@ -113,10 +108,8 @@ export const TOOLS: Tool[] = [
     scope: "read",
     input: z.object({ runId: runIdSchema }).strict(),
     output: runSchema,
-    run: async ({ runId }, { ctx, principal }) => {
-      const run = await readableRun(ctx.db, principal, runId);
-      if (!run) throw runNotFound(runId);
-      return { ...run };
+    run: async ({ runId }, { ctx }) => {
+      return { ...(await readableRun(ctx, runId, "runId")) };
     },
   }),
   tool({
@@ -128,9 +121,9 @@ export const TOOLS: Tool[] = [
     scope: "write",
     input: z.object({ runId: runIdSchema, ...feedbackInputSchema.shape }).strict(),
     output: feedbackResultSchema,
-    run: async ({ runId, ...input }, { ctx, principal }) => {
-      if (!(await writableRunBank(ctx.db, principal, runId))) throw runNotFound(runId);
-      return { ...(await applyFeedback({ ctx, runId, input, keyId: keyIdOf(principal) })) };
+    run: async ({ runId, ...input }, { ctx }) => {
+      await writableRunBank(ctx, runId, "runId");
+      return { ...(await applyFeedback({ ctx, runId, input, keyId: keyIdOf(ctx.principal) })) };
     },
   }),
   tool({
@@ -145,9 +138,9 @@ export const TOOLS: Tool[] = [
     scope: "write",
     input: withBank(solutionInputSchema.shape),
     output: rememberResultSchema,
-    run: async ({ bank: bankId, ...input }, { ctx, principal, client }) => {
-      const bank = await accessibleBank(ctx.db, principal, bankId, "write");
-      const provenance = { keyId: keyIdOf(principal), ...(client ? { client } : {}) };
+    run: async ({ bank: bankId, ...input }, { ctx, client }) => {
+      const bank = await accessibleBank(ctx, bankId, "write");
+      const provenance = { keyId: keyIdOf(ctx.principal), ...(client ? { client } : {}) };
       return { ...(await rememberSolution({ ctx, bank, input, provenance })) };
     },
   }),

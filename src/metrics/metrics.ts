@@ -21,6 +21,8 @@ export interface SamplingFacts {
 /** A process's Prometheus metrics, in a registry of its own (a test builds a fresh one with its app). */
 export interface Metrics {
   readonly registry: Registry;
+  /** the metrics in the Prometheus text format, the index lag read from this database at the time */
+  scrape(db: Database): Promise<string>;
   /** one HTTP request answered: its route pattern, method, status and duration */
   request(route: string, method: string, status: number, seconds: number): void;
   sampled(facts: SamplingFacts): void;
@@ -34,7 +36,6 @@ export interface Metrics {
  * last change is committed but not yet searchable).
  */
 export function createMetrics(sources: {
-  db: Database;
   gate?: () => ModelGate | undefined;
   /** the process's own figures (CPU, memory, event loop); off where the runtime has no such process (Workers) */
   processMetrics?: boolean;
@@ -93,21 +94,23 @@ export function createMetrics(sources: {
       this.set(sources.gate?.()?.load().active ?? 0);
     },
   });
-  new Gauge({
+  // set at each scrape from the database of the scraping request (a Worker's connections are per request)
+  const indexLag = new Gauge({
     name: "precedent_index_lag_memories",
     help: "Memories whose last change is committed to the records but not yet in the search index",
     registers: [registry],
-    async collect() {
-      const [row] = await queryRows<{ n: number }>(
-        sources.db,
-        sql`select count(*)::int as n from memories where index_version < version`,
-      );
-      this.set(Number(row?.n ?? 0));
-    },
   });
 
   return {
     registry,
+    async scrape(db) {
+      const [row] = await queryRows<{ n: number }>(
+        db,
+        sql`select count(*)::int as n from memories where index_version < version`,
+      );
+      indexLag.set(Number(row?.n ?? 0));
+      return registry.metrics();
+    },
     request(route, method, status, seconds) {
       requests.observe({ route, method, status: String(status) }, seconds);
     },

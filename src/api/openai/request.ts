@@ -1,10 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import type { Context as HonoContext } from "hono";
-import type { Database } from "../../db/database.js";
+import { accessibleBank } from "../../auth/access.js";
 import { PrecedentError } from "../../errors.js";
-import { type Bank, bankIdSchema, getBank } from "../../memory/banks.js";
+import { type Bank, bankIdSchema } from "../../memory/banks.js";
 import { solveOptionsSchema } from "../../reasoning/solveOptions.js";
-import { requireBankAccess } from "../auth.js";
+import type { CallContext } from "../../services.js";
 import { querySchema } from "../schemas.js";
 
 /**
@@ -116,15 +115,13 @@ export function bankOfRequest(model: string, header: string | undefined): string
  * that is not there answers as OpenAI does for an unknown model: 404 `model_not_found` on `model`.
  */
 export async function bankForChat(
-  c: HonoContext,
-  db: Database,
+  ctx: CallContext,
   model: string,
   header: string | undefined,
 ): Promise<Bank> {
   const id = bankOfRequest(model, header);
   try {
-    requireBankAccess(c, id, "write");
-    return await getBank(db, id);
+    return await accessibleBank(ctx, id, "write");
   } catch (e) {
     if (e instanceof PrecedentError && e.code === "not_found") throw notFoundModel(model, id);
     throw e;

@@ -1,9 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { visibleBanks } from "../../auth/access.js";
+import { requireAdmin, requireBankAccess, visibleBanks } from "../../auth/access.js";
 import { bankStats } from "../../memory/bankStats.js";
 import { bankChangeSchema, createBank, getBank, newBankSchema, updateBank } from "../../memory/banks.js";
-import type { Services } from "../../services.js";
-import { principalOf, requireAdmin, requireBankAccess } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { bankParamSchema, bankSchema, problemResponses, serializeBank } from "../schemas.js";
 
 const counts = z.record(z.string(), z.number().int());
@@ -39,7 +38,7 @@ export const bankStatsSchema = z
 export const bankWithStatsSchema = bankSchema.extend({ stats: bankStatsSchema }).openapi("BankWithStats");
 
 /** Creating, listing and reading banks (one with its figures). */
-export function bankRoutes(ctx: Services) {
+export function bankRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -53,7 +52,8 @@ export function bankRoutes(ctx: Services) {
       },
     }),
     async (c) => {
-      requireAdmin(c);
+      const ctx = ctxOf(c);
+      requireAdmin(ctx);
       return c.json(serializeBank(await createBank(ctx.db, c.req.valid("json"))), 201);
     },
   );
@@ -73,10 +73,11 @@ export function bankRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { bank } = c.req.valid("param");
       // a key of another bank learns nothing of this one (404); of this bank's keys, only admin may change it
-      requireBankAccess(c, bank, "write");
-      requireAdmin(c);
+      requireBankAccess(ctx, bank, "write");
+      requireAdmin(ctx);
       return c.json(serializeBank(await updateBank(ctx.db, bank, c.req.valid("json"))), 200);
     },
   );
@@ -93,7 +94,8 @@ export function bankRoutes(ctx: Services) {
       },
     }),
     async (c) => {
-      const visible = await visibleBanks(ctx.db, principalOf(c));
+      const ctx = ctxOf(c);
+      const visible = await visibleBanks(ctx);
       return c.json({ banks: visible.map(serializeBank) }, 200);
     },
   );
@@ -112,8 +114,9 @@ export function bankRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { bank } = c.req.valid("param");
-      requireBankAccess(c, bank, "read");
+      requireBankAccess(ctx, bank, "read");
       const found = await getBank(ctx.db, bank);
       return c.json({ ...serializeBank(found), stats: await bankStats({ ctx, bankId: bank }) }, 200);
     },

@@ -1,9 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { canAccessBank } from "../../auth/scopes.js";
-import { listBanks } from "../../memory/banks.js";
+import { visibleBanks } from "../../auth/access.js";
 import { solveChat } from "../../reasoning/chatCompletion.js";
-import type { Services } from "../../services.js";
-import { principalOf } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { modelFailedProblem, openAIErrorResponse } from "../openai/errors.js";
 import {
   bankForChat,
@@ -46,7 +44,7 @@ const runHeaders = {
 };
 
 /** The OpenAI-compatible routes: chat completions answered by a solve, and the banks as models. */
-export function chatCompletionRoutes(ctx: Services) {
+export function chatCompletionRoutes() {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) return openAIErrorResponse(c, validationProblem(result.error, result.target));
@@ -93,8 +91,9 @@ export function chatCompletionRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const request = c.req.valid("json");
-      const bank = await bankForChat(c, ctx.db, request.model, c.req.valid("header")["x-precedent-bank"]);
+      const bank = await bankForChat(ctx, request.model, c.req.valid("header")["x-precedent-bank"]);
       const query = queryOfMessages(request.messages);
       const options = {
         ...request.precedent,
@@ -133,8 +132,8 @@ export function chatCompletionRoutes(ctx: Services) {
       },
     }),
     async (c) => {
-      const principal = principalOf(c);
-      const banks = (await listBanks(ctx.db)).filter((b) => canAccessBank(principal, b.id, "read"));
+      const ctx = ctxOf(c);
+      const banks = await visibleBanks(ctx);
       return c.json(
         {
           object: "list" as const,

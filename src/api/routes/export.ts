@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { stream } from "hono/streaming";
+import { requireBankAccess } from "../../auth/access.js";
 import { getBank } from "../../memory/banks.js";
 import { EXPORT_FORMATS, exportMemories, ndjsonChunks } from "../../memory/exportMemories.js";
 import { VERIFICATIONS } from "../../memory/trust.js";
-import type { Services } from "../../services.js";
-import { requireBankAccess } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
 const exportQuerySchema = z
@@ -19,7 +19,7 @@ const exportQuerySchema = z
   .strict();
 
 /** Streaming export of a bank's verified memories. */
-export function exportRoutes(ctx: Services) {
+export function exportRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -36,7 +36,8 @@ export function exportRoutes(ctx: Services) {
       },
     }),
     async (c) => {
-      requireBankAccess(c, c.req.valid("param").bank, "read");
+      const ctx = ctxOf(c);
+      requireBankAccess(ctx, c.req.valid("param").bank, "read");
       // before the first byte: an unknown bank is still a 404 problem, not an empty stream
       const bank = await getBank(ctx.db, c.req.valid("param").bank);
       const lines = exportMemories({ db: ctx.db, bank, options: c.req.valid("query") });

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import type { Services } from "../../services.js";
+import { type ServicesSource, servicesOf } from "../callContext.js";
 
 const checkSchema = z.object({ ok: z.boolean(), error: z.string().optional() });
 const readySchema = z.object({
@@ -19,7 +19,7 @@ async function check(run: () => Promise<unknown>) {
 }
 
 /** Liveness (the process answers) and readiness (database and index reachable). */
-export function healthRoutes(ctx: Services) {
+export function healthRoutes(source: ServicesSource) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -46,6 +46,7 @@ export function healthRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = servicesOf(source, c);
       const [database, index] = await Promise.all([
         check(() => ctx.db.execute(sql`select 1`)),
         check(() => ctx.index.ping()),

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { requireBankAccess } from "../../auth/access.js";
 import { getBank } from "../../memory/banks.js";
 import { bankImpact } from "../../reasoning/impact.js";
-import type { Services } from "../../services.js";
-import { requireBankAccess } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
 const proportionSchema = z.object({
@@ -46,7 +46,7 @@ const impactSchema = z
   .openapi("BankImpact");
 
 /** What a bank's memory does on its traffic, measured by its shadow runs. */
-export function impactRoutes(ctx: Services) {
+export function impactRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -61,8 +61,9 @@ export function impactRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { bank } = c.req.valid("param");
-      requireBankAccess(c, bank, "read");
+      requireBankAccess(ctx, bank, "read");
       await getBank(ctx.db, bank);
       return c.json(await bankImpact({ ctx, bankId: bank }), 200);
     },

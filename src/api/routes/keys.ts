@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { requireAdmin } from "../../auth/access.js";
 import {
   type ApiKeyInfo,
   createApiKey,
@@ -6,8 +7,7 @@ import {
   newApiKeySchema,
   revokeApiKey,
 } from "../../auth/apiKeys.js";
-import type { Services } from "../../services.js";
-import { requireAdmin } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { problemResponses } from "../schemas.js";
 
 const apiKeySchema = z
@@ -33,7 +33,7 @@ function serializeKey(key: ApiKeyInfo) {
 }
 
 /** Managing API keys; admin only. */
-export function keyRoutes(ctx: Services, auth: { keysChanged(): void }) {
+export function keyRoutes(auth: { keysChanged(): void }) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -55,7 +55,8 @@ export function keyRoutes(ctx: Services, auth: { keysChanged(): void }) {
       },
     }),
     async (c) => {
-      requireAdmin(c);
+      const ctx = ctxOf(c);
+      requireAdmin(ctx);
       const key = await createApiKey({ ctx, input: c.req.valid("json") });
       auth.keysChanged();
       return c.json({ ...serializeKey(key), token: key.token }, 201);
@@ -75,7 +76,8 @@ export function keyRoutes(ctx: Services, auth: { keysChanged(): void }) {
       },
     }),
     async (c) => {
-      requireAdmin(c);
+      const ctx = ctxOf(c);
+      requireAdmin(ctx);
       return c.json({ keys: (await listApiKeys({ ctx })).map(serializeKey) }, 200);
     },
   );
@@ -91,7 +93,8 @@ export function keyRoutes(ctx: Services, auth: { keysChanged(): void }) {
       },
     }),
     async (c) => {
-      requireAdmin(c);
+      const ctx = ctxOf(c);
+      requireAdmin(ctx);
       const key = await revokeApiKey({ ctx, id: c.req.valid("param").id });
       auth.keysChanged();
       return c.json(serializeKey(key), 200);

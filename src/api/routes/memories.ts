@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { requireBankAccess } from "../../auth/access.js";
 import { getBank } from "../../memory/banks.js";
 import { getMemory, listMemories, type MemoryView } from "../../memory/browseMemories.js";
 import { restoreMemory, retireMemory } from "../../memory/retire.js";
 import { MEMORY_SOURCES, MEMORY_STATUSES, VERIFICATIONS } from "../../memory/trust.js";
-import type { Services } from "../../services.js";
-import { requireBankAccess } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { bankParamSchema, pageQuerySchema, problemResponses } from "../schemas.js";
 
 const memorySchema = z
@@ -83,7 +83,7 @@ function serializeMemory(m: MemoryView) {
 }
 
 /** Browsing a bank's memories with their provenance and usage, and retiring or restoring one. */
-export function memoryRoutes(ctx: Services) {
+export function memoryRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -100,8 +100,9 @@ export function memoryRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { bank } = c.req.valid("param");
-      requireBankAccess(c, bank, "read");
+      requireBankAccess(ctx, bank, "read");
       await getBank(ctx.db, bank);
       const { limit, cursor, q, ...filter } = c.req.valid("query");
       const page = await listMemories({
@@ -126,8 +127,9 @@ export function memoryRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { bank, id } = c.req.valid("param");
-      requireBankAccess(c, bank, "read");
+      requireBankAccess(ctx, bank, "read");
       await getBank(ctx.db, bank);
       const memory = await getMemory({ ctx, bankId: bank, id });
       return c.json(
@@ -151,8 +153,9 @@ export function memoryRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { bank, id } = c.req.valid("param");
-      requireBankAccess(c, bank, "write");
+      requireBankAccess(ctx, bank, "write");
       await getBank(ctx.db, bank);
       return c.json(serializeMemory(await retireMemory({ ctx, bankId: bank, id })), 200);
     },
@@ -173,8 +176,9 @@ export function memoryRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { bank, id } = c.req.valid("param");
-      requireBankAccess(c, bank, "write");
+      requireBankAccess(ctx, bank, "write");
       const found = await getBank(ctx.db, bank);
       return c.json(serializeMemory(await restoreMemory({ ctx, bank: found, id })), 200);
     },

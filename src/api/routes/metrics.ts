@@ -5,6 +5,7 @@ import { routePath } from "hono/route";
 import { assertAdmin } from "../../auth/scopes.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { type Authentication, bearerToken } from "../auth.js";
+import { type ServicesSource, servicesOf } from "../callContext.js";
 
 /** Times every request into the metrics, by the route pattern that answered it (not the raw path). */
 export function requestMetrics(metrics: Metrics): MiddlewareHandler {
@@ -28,7 +29,12 @@ function sameToken(a: string, b: string): boolean {
 }
 
 /** GET /metrics in the Prometheus text format: for an admin key, or the metrics token. */
-export function metricsRoutes(metrics: Metrics, auth: Authentication, metricsToken?: string) {
+export function metricsRoutes(
+  source: ServicesSource,
+  metrics: Metrics,
+  auth: Authentication,
+  metricsToken?: string,
+) {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -43,9 +49,11 @@ export function metricsRoutes(metrics: Metrics, auth: Authentication, metricsTok
       },
     }),
     async (c) => {
+      const { db } = servicesOf(source, c);
       const token = bearerToken(c);
-      if (!(metricsToken && token && sameToken(token, metricsToken))) assertAdmin(await auth.identify(token));
-      return c.text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType });
+      if (!(metricsToken && token && sameToken(token, metricsToken)))
+        assertAdmin(await auth.identify(db, token));
+      return c.text(await metrics.scrape(db), 200, { "content-type": metrics.registry.contentType });
     },
   );
   return app;

@@ -1,9 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { requireBankAccess } from "../../auth/access.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { importProblems, jsonLineRow, type SourceRow } from "../../memory/importProblems.js";
-import type { Services } from "../../services.js";
-import { requireBankAccess } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { formatBytes, MAX_IMPORT_BATCH, MAX_IMPORT_BODY_BYTES } from "../limits.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
@@ -36,7 +36,7 @@ function rowsOf(body: string, ndjson: boolean): SourceRow[] {
 }
 
 /** Bulk import of solved problems into a bank. */
-export function problemRoutes(ctx: Services) {
+export function problemRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -76,7 +76,8 @@ export function problemRoutes(ctx: Services) {
       },
     }),
     async (c) => {
-      requireBankAccess(c, c.req.valid("param").bank, "write");
+      const ctx = ctxOf(c);
+      requireBankAccess(ctx, c.req.valid("param").bank, "write");
       const bank = await getBank(ctx.db, c.req.valid("param").bank);
       const ndjson = (c.req.header("content-type") ?? "").includes("ndjson");
       const rows = rowsOf(await c.req.text(), ndjson);

@@ -1,8 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
 import { recallAnalogues } from "../../memory/recall.js";
-import type { Services } from "../../services.js";
-import { principalOf } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { bankParamSchema, kSchema, problemResponses, querySchema, recalledMemorySchema } from "../schemas.js";
 
 export const recallRequestSchema = z
@@ -26,7 +25,7 @@ export const recallResponseSchema = z
   .openapi("RecallResponse");
 
 /** Recall without a model call: which memories a solve would be shown, and why. */
-export function recallRoutes(ctx: Services) {
+export function recallRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -46,7 +45,8 @@ export function recallRoutes(ctx: Services) {
       },
     }),
     async (c) => {
-      const bank = await accessibleBank(ctx.db, principalOf(c), c.req.valid("param").bank, "read");
+      const ctx = ctxOf(c);
+      const bank = await accessibleBank(ctx, c.req.valid("param").bank, "read");
       const { query, ...options } = c.req.valid("json");
       const result = await recallAnalogues({ ctx, bank, query, options });
       return c.json({ bank: bank.id, ...result }, 200);

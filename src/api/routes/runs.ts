@@ -1,12 +1,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { keyIdOf, readableRun, writableRunBank } from "../../auth/access.js";
+import { keyIdOf, readableRun, requireBankAccess, writableRunBank } from "../../auth/access.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
 import { RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runs.js";
-import type { Services } from "../../services.js";
-import { principalOf, requireBankAccess } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { bankParamSchema, pageQuerySchema, problemResponses, recallScoresSchema } from "../schemas.js";
 
 export const runSchema = z
@@ -96,12 +95,8 @@ function serializeSummary(run: RunSummary) {
   return { ...run, createdAt: run.createdAt.toISOString() };
 }
 
-function runNotFound(id: string) {
-  return new PrecedentError("not_found", `run "${id}" does not exist`, "id");
-}
-
 /** Listing a bank's runs, inspecting a run (everything a solve did) and giving feedback on it. */
-export function runRoutes(ctx: Services) {
+export function runRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -118,8 +113,9 @@ export function runRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { bank } = c.req.valid("param");
-      requireBankAccess(c, bank, "read");
+      requireBankAccess(ctx, bank, "read");
       await getBank(ctx.db, bank);
       const page = await listRuns({ ctx, bankId: bank, ...c.req.valid("query") });
       return c.json({ ...page, runs: page.runs.map(serializeSummary) }, 200);
@@ -137,9 +133,9 @@ export function runRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { id } = c.req.valid("param");
-      const run = await readableRun(ctx.db, principalOf(c), id);
-      if (!run) throw runNotFound(id);
+      const run = await readableRun(ctx, id);
       return c.json(run, 200);
     },
   );
@@ -162,14 +158,14 @@ export function runRoutes(ctx: Services) {
       },
     }),
     async (c) => {
+      const ctx = ctxOf(c);
       const { id } = c.req.valid("param");
-      const principal = principalOf(c);
-      if (!(await writableRunBank(ctx.db, principal, id))) throw runNotFound(id);
+      await writableRunBank(ctx, id);
       const result = await applyFeedback({
         ctx,
         runId: id,
         input: c.req.valid("json"),
-        keyId: keyIdOf(principal),
+        keyId: keyIdOf(ctx.principal),
       });
       return c.json(result, 200);
     },

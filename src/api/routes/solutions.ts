@@ -2,8 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank, keyIdOf } from "../../auth/access.js";
 import { rememberSolution, solutionInputSchema } from "../../reasoning/remember.js";
 import { RUN_VERDICTS } from "../../reasoning/runs.js";
-import type { Services } from "../../services.js";
-import { principalOf } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
 export const rememberResultSchema = z
@@ -26,7 +25,7 @@ export const rememberResultSchema = z
   .openapi("RememberResult");
 
 /** Storing a solution an agent found itself, verified by the bank's verifiers. */
-export function solutionRoutes(ctx: Services) {
+export function solutionRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -51,8 +50,9 @@ export function solutionRoutes(ctx: Services) {
       },
     }),
     async (c) => {
-      const principal = principalOf(c);
-      const bank = await accessibleBank(ctx.db, principal, c.req.valid("param").bank, "write");
+      const ctx = ctxOf(c);
+      const principal = ctx.principal;
+      const bank = await accessibleBank(ctx, c.req.valid("param").bank, "write");
       const result = await rememberSolution({
         ctx,
         bank,

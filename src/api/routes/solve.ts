@@ -3,8 +3,7 @@ import { accessibleBank } from "../../auth/access.js";
 import { solve } from "../../reasoning/pipeline.js";
 import { SOLVE_STATUSES } from "../../reasoning/runs.js";
 import { solveOptionsSchema } from "../../reasoning/solveOptions.js";
-import type { Services } from "../../services.js";
-import { principalOf } from "../auth.js";
+import { ctxOf } from "../callContext.js";
 import {
   bankParamSchema,
   kSchema,
@@ -44,7 +43,7 @@ export const solveResponseSchema = z
   .openapi("SolveResponse");
 
 /** Solving a query with the bank's memory. */
-export function solveRoutes(ctx: Services) {
+export function solveRoutes() {
   const app = new OpenAPIHono();
   app.openapi(
     createRoute({
@@ -69,7 +68,8 @@ export function solveRoutes(ctx: Services) {
       },
     }),
     async (c) => {
-      const bank = await accessibleBank(ctx.db, principalOf(c), c.req.valid("param").bank, "write");
+      const ctx = ctxOf(c);
+      const bank = await accessibleBank(ctx, c.req.valid("param").bank, "write");
       const { query, ...options } = c.req.valid("json");
       if (wantsEventStream(c)) {
         return streamSolve(c, ctx.log, (onEvent) => solve({ ctx, bank, query, options, onEvent }));
