@@ -1,6 +1,10 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
+import { problemForError, problemResponse } from "../src/api/problem.js";
+import { bankRoutes } from "../src/api/routes/banks.js";
+import { runRoutes } from "../src/api/routes/runs.js";
 import { queryRows } from "../src/db/database.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 
@@ -182,5 +186,43 @@ describe("bank scopes", () => {
     const [a, b] = [await problemOf(existing), await problemOf(missing)];
     expect(a.type).toBe(b.type);
     expect(a.detail.replace("beta", "X")).toBe(b.detail.replace("nowhere", "X"));
+  });
+});
+
+describe("authorization fails closed", () => {
+  // a router mounted by mistake without the authentication middleware: no principal was ever set
+  function mountedWithoutAuthentication() {
+    const app = new OpenAPIHono();
+    app.route("/v1", bankRoutes());
+    app.route("/v1", runRoutes());
+    app.onError((err, c) => problemResponse(c, problemForError(err, "test")));
+    return app;
+  }
+
+  it("refuses a bank's routes with 401 when no principal was resolved, even on a server with no keys", async () => {
+    await twoBanks();
+    const app = mountedWithoutAuthentication();
+    for (const path of ["/v1/banks", "/v1/banks/alpha", "/v1/banks/alpha/runs"]) {
+      const response = await app.request(path);
+      expect(response.status, path).toBe(401);
+      expect((await problemOf(response)).field).toBe("authorization");
+    }
+  });
+
+  it("changes nothing when a write is refused that way", async () => {
+    await twoBanks();
+    const response = await mountedWithoutAuthentication().request(
+      "/v1/banks",
+      request(undefined, "POST", { id: "gamma", domain: "number" }),
+    );
+    expect(response.status).toBe(401);
+    const rows = await queryRows<{ n: number }>(t.ctx().db, sql`select count(*)::int as n from banks`);
+    expect(rows[0]?.n).toBe(2);
+  });
+
+  it("still serves the same routes through the app, which authenticates first", async () => {
+    await twoBanks();
+    const response = await createApp(t.ctx()).request("/v1/banks/alpha");
+    expect(response.status).toBe(200);
   });
 });

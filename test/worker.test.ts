@@ -198,4 +198,24 @@ describe.runIf(TEST_DATABASE === "postgres")("the Cloudflare Worker under wrangl
     for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? "";
     expect(content).toContain("#### 54");
   });
+
+  it("builds its app once per isolate: the request counts of its metrics add up across requests", async () => {
+    const count = async () => {
+      const response = await fetch(`${base}/metrics`, { headers: admin });
+      expect(response.status).toBe(200);
+      const line = (await response.text())
+        .split("\n")
+        .find(
+          (l) =>
+            l.startsWith("precedent_http_request_duration_seconds_count") &&
+            l.includes('route="/v1/banks"') &&
+            l.includes('method="GET"') &&
+            l.includes('status="200"'),
+        );
+      return line ? Number(line.split(" ").at(-1)) : 0;
+    };
+    const before = await count();
+    for (let i = 0; i < 3; i++) expect((await call("/v1/banks")).status).toBe(200);
+    expect(await count()).toBe(before + 3);
+  });
 });
