@@ -58,7 +58,7 @@ const predict = (m: { bias: number; w: number[] }, x: number[]) =>
 export async function benchCalibrate() {
   const ctx = await benchContext({ index: "postgres" });
   try {
-    const bank = await createBank(ctx.db, { id: "gsm8k", domain: "number" });
+    const bank = await createBank({ ctx, input: { id: "gsm8k", domain: "number" } });
     await seedGsm8kTrainAndTest(ctx, bank);
     const { dev, offTopic } = analogueQueries();
     const devOriginals = new Set(dev.map((d) => d.original));

@@ -45,7 +45,7 @@ export async function benchQuality(args: string[] = []) {
         : undefined;
       const ctx = await benchContext({ index, embedder });
       try {
-        const bank = await createBank(ctx.db, { id: "gsm8k", domain: "number" });
+        const bank = await createBank({ ctx, input: { id: "gsm8k", domain: "number" } });
         await seedGsm8kTrainAndTest(ctx, bank);
         if (texts.length === 0) {
           const rows = await queryRows<{ problem: string }>(

@@ -26,7 +26,7 @@ export function* syntheticProblems(count: number, sentences: string[], seed: num
 async function measure(size: number, sentences: string[], queries: string[]) {
   const ctx = await benchContext();
   try {
-    const bank: Bank = await createBank(ctx.db, { id: `synthetic-${size}`, domain: "number" });
+    const bank: Bank = await createBank({ ctx, input: { id: `synthetic-${size}`, domain: "number" } });
     const building = performance.now();
     await importProblems({ ctx, bank, rows: syntheticProblems(size, sentences, size), source: "import" });
     const buildSeconds = (performance.now() - building) / 1000;

@@ -42,7 +42,7 @@ async function buildBank(
   const ctx = await benchContext({ keep: true, dir: KEPT_HOME });
   try {
     await checkIndex({ ctx }); // records which embedder built the index, as a server's first start does
-    const bank = await createBank(ctx.db, { id: bankId, domain: "number" });
+    const bank = await createBank({ ctx, input: { id: bankId, domain: "number" } });
     console.log(`building ${SIZE.toLocaleString()} synthetic memories…`);
     let started = performance.now();
     let last = started;

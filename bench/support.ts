@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { OPERATOR } from "../src/auth/principal.js";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../src/config.js";
 import { type DatabaseHandle, openDatabase } from "../src/db/client.js";
 import { migrateDatabase } from "../src/db/migrate.js";
@@ -12,7 +13,7 @@ import { openLanceIndex } from "../src/memory/index/lance.js";
 import type { LexiconView } from "../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
-import type { Services } from "../src/services.js";
+import type { CallContext } from "../src/services.js";
 
 /**
  * A throwaway context on disk: PGlite (the embedded default) unless BENCH_DATABASE_URL names a Postgres.
@@ -21,7 +22,7 @@ import type { Services } from "../src/services.js";
  */
 export async function benchContext(
   options: { keep?: boolean; dir?: string; index?: "lance" | "postgres"; embedder?: Embedder } = {},
-): Promise<Services & { label: string; dir: string; close(): Promise<void>; remove(): void }> {
+): Promise<CallContext & { label: string; dir: string; close(): Promise<void>; remove(): void }> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "precedent-bench-"));
   const url = process.env.BENCH_DATABASE_URL;
   const handle: DatabaseHandle = await openDatabase(
@@ -50,6 +51,7 @@ export async function benchContext(
     index,
     embedder,
     log: createLogger("warn"),
+    principal: OPERATOR,
     async close() {
       await index.close();
       await handle.close();

@@ -1,7 +1,7 @@
 import type { DomainName } from "../src/domains/domain.js";
 import { ensureBank } from "../src/memory/banks.js";
 import { type ImportResult, importProblems } from "../src/memory/importProblems.js";
-import type { Services } from "../src/services.js";
+import type { CallContext } from "../src/services.js";
 import type { FieldMapping } from "./jsonl.js";
 import { resolveSeedSource } from "./sources.js";
 
@@ -30,7 +30,7 @@ export async function seedBank({
   onStart,
   onProgress,
 }: {
-  ctx: Services;
+  ctx: CallContext;
   input: SeedInput;
   onStart?: (total: number) => void;
   onProgress?: (progress: ImportResult & { read: number }) => void;

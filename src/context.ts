@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { OPERATOR } from "./auth/principal.js";
 import type { Config } from "./config.js";
 import { type DatabaseHandle, openDatabase } from "./db/client.js";
 import { acquireHomeLock, type HomeLock } from "./db/homeLock.js";
@@ -15,11 +16,11 @@ import { wordNetAnalyzer } from "./memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "./memory/reconcile.js";
 import { createModelClient } from "./reasoning/model.js";
 import { createShadowRunner } from "./reasoning/shadowRunner.js";
-import type { Services } from "./services.js";
+import type { CallContext, Services } from "./services.js";
 import { storageFailureMessage, storageFailureOf } from "./storageFailure.js";
 
 /** Everything a service function needs, passed in rather than imported, so tests can build their own. */
-export interface OpenContext extends Services {
+export interface OpenContext extends CallContext {
   config: Config;
   lock?: HomeLock;
   close(): Promise<void>;
@@ -102,6 +103,8 @@ async function openStores(config: Config, options: { command: string; log?: Logg
     const openedIndex = index;
     return {
       ...ctx,
+      // whoever runs the command line owns the stores it opened
+      principal: OPERATOR,
       config,
       lock,
       async close() {

@@ -13,7 +13,7 @@ const good = [
 ];
 
 async function app() {
-  await createBank(t.ctx().db, { id: "arith", domain: "number" });
+  await createBank({ ctx: t.ctx(), input: { id: "arith", domain: "number" } });
   return createApp(t.ctx());
 }
 

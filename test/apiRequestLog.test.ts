@@ -48,7 +48,7 @@ describe("request logs", () => {
   });
 
   it("names the caller: the key id for an API key, the kind otherwise", async () => {
-    await createBank(t.ctx().db, { id: "arith", domain: "number" });
+    await createBank({ ctx: t.ctx(), input: { id: "arith", domain: "number" } });
     const key = await createApiKey({ ctx: t.ctx(), input: { scopes: ["bank:arith:read"] } });
     const { ctx, lines } = logged(t.ctx());
     const app = createApp(ctx, { adminToken: "admin-secret" });

@@ -114,6 +114,7 @@ describe("a backup of the whole database", () => {
           run_recalls: 0,
           run_samples: 0,
           feedback: 0,
+          audit_log: 0,
           embedding_cache: 0,
         },
       }),

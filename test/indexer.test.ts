@@ -28,10 +28,13 @@ describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) =>
 
   it("indexes single writes in a batch shortly after, without holding up the write", async () => {
     const ctx = t.ctx();
-    const bank = await createBank(ctx.db, {
-      id: "bg",
-      domain: "number",
-      settings: { writeBackTier: "consensus" },
+    const bank = await createBank({
+      ctx,
+      input: {
+        id: "bg",
+        domain: "number",
+        settings: { writeBackTier: "consensus" },
+      },
     });
     ctx.indexer = startBackgroundIndexer(ctx, { delayMs: 60_000, optimizeEvery: 3 });
     try {
@@ -50,10 +53,13 @@ describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) =>
 
   it("writes in one pass what was pending when the pass began; what lands meanwhile waits for the next", async () => {
     const ctx = t.ctx();
-    const bank = await createBank(ctx.db, {
-      id: "stream",
-      domain: "number",
-      settings: { writeBackTier: "consensus" },
+    const bank = await createBank({
+      ctx,
+      input: {
+        id: "stream",
+        domain: "number",
+        settings: { writeBackTier: "consensus" },
+      },
     });
     const write = (ctx: Services, i: number) => writePens(ctx, bank, i);
     // while the pass writes the index, another solve writes a memory: under load that happens on every

@@ -8,7 +8,7 @@ import { restoreMemory } from "../src/memory/retire.js";
 import { applyFeedback } from "../src/reasoning/feedback.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { solve } from "../src/reasoning/pipeline.js";
-import type { Services } from "../src/services.js";
+import type { CallContext, Services } from "../src/services.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 
@@ -19,7 +19,7 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function withModel(content: string): Promise<{ ctx: Services; fake: FakeOpenAI }> {
+async function withModel(content: string): Promise<{ ctx: CallContext; fake: FakeOpenAI }> {
   fake = await startFakeOpenAI({ behavior: { kind: "fixed", content } });
   const ctx = t.ctx();
   ctx.model = createModelClient({ name: "fake-model", baseURL: fake.url, maxRetries: 0 });
@@ -85,7 +85,12 @@ describe("content arriving through runs without verification", () => {
 });
 
 describe("a burst of contradicting feedback", () => {
-  async function quarantinedRun(): Promise<{ ctx: Services; bank: Bank; runId: string; memoryId: string }> {
+  async function quarantinedRun(): Promise<{
+    ctx: CallContext;
+    bank: Bank;
+    runId: string;
+    memoryId: string;
+  }> {
     const { ctx } = await withModel("3 * 8 = 24\n#### 24");
     const bank = await bankWithProblems(ctx, { id: "arith", domain: "number" }, [
       { problem: "Sam has 4 boxes of 6 pens. How many pens?", answer: "24", reasoning: "4 * 6 = 24" },

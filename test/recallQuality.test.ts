@@ -28,7 +28,7 @@ describe.each(INDEX_KINDS)("recall of true analogues over the %s index", (kind) 
 
   beforeAll(async () => {
     const ctx = t.ctx();
-    const bank = await createBank(ctx.db, { id: "gsm8k", domain: "number" });
+    const bank = await createBank({ ctx, input: { id: "gsm8k", domain: "number" } });
     await seedGsm8kTrainAndTest(ctx, bank);
     figures = await evaluateRanker(recallRanker(ctx, bank, 3), [...dev, ...offTopic]);
   }, 120_000);

@@ -37,6 +37,13 @@ export interface AppOptions extends AuthOptions {
   metrics?: Metrics;
 }
 
+/** The services' own metrics (created on first use), or a registry of the app's own for a source per request. */
+function metricsOf(source: ServicesSource): Metrics {
+  if (typeof source === "function") return createMetrics({});
+  source.metrics ??= createMetrics({ gate: () => source.model?.gate });
+  return source.metrics;
+}
+
 /**
  * The HTTP application, built once per process: the same for the Node server, tests (app.request) and a
  * Worker isolate (which opens each request's services itself). Every request gets its own call context
@@ -44,10 +51,7 @@ export interface AppOptions extends AuthOptions {
  */
 export function createApp(source: ServicesSource, options: AppOptions = {}) {
   const auth = createAuthentication(options);
-  const own = typeof source === "function" ? undefined : source;
-  const metrics =
-    options.metrics ??
-    (own ? (own.metrics ??= createMetrics({ gate: () => own.model?.gate })) : createMetrics({}));
+  const metrics = options.metrics ?? metricsOf(source);
   const authenticate = callContext(source, auth);
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {

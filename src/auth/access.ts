@@ -2,7 +2,6 @@ import { notFound } from "../errors.js";
 import { type Bank, getBank, listBanks } from "../memory/banks.js";
 import { findRunBank, getRun, type RunRecord } from "../reasoning/runs.js";
 import type { CallContext } from "../services.js";
-import type { Principal } from "./principal.js";
 import { type Access, assertAdmin, assertBankAccess, canAccessBank } from "./scopes.js";
 
 // Every check reads the caller from the call context: REST, MCP, the inspector and the CLI (as the
@@ -45,9 +44,4 @@ export async function writableRunBank(ctx: CallContext, runId: string, field = "
   if (!bankId || !canAccessBank(ctx.principal, bankId, "read")) throw notFound("run", runId, field);
   assertBankAccess(ctx.principal, bankId, "write");
   return bankId;
-}
-
-/** The key id a caller acts with, for provenance; none for an open server, the operator or the admin token. */
-export function keyIdOf(principal: Principal): string | undefined {
-  return principal.kind === "key" ? principal.keyId : undefined;
 }

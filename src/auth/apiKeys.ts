@@ -3,9 +3,10 @@ import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../db/database.js";
 import { apiKeys } from "../db/schema.js";
-import { PrecedentError } from "../errors.js";
+import { notFound, PrecedentError } from "../errors.js";
 import { newId } from "../ids.js";
-import type { Services } from "../services.js";
+import type { CallContext, Services } from "../services.js";
+import { recordAction } from "./audit.js";
 import type { Principal } from "./principal.js";
 import { scopeSchema } from "./scopes.js";
 
@@ -45,7 +46,7 @@ export async function createApiKey({
   ctx,
   input,
 }: {
-  ctx: Pick<Services, "db">;
+  ctx: Pick<CallContext, "db" | "principal">;
   input: NewApiKey;
 }): Promise<ApiKeyInfo & { token: string }> {
   const parsed = newApiKeySchema.safeParse(input);
@@ -57,11 +58,18 @@ export async function createApiKey({
   const { name, scopes } = parsed.data;
   const id = newId("key");
   const token = `pk_${id.slice(4)}_${randomBytes(32).toString("base64url")}`;
-  const [row] = await ctx.db
-    .insert(apiKeys)
-    .values({ id, name, scopes: [...new Set(scopes)], hash: hashToken(token) })
-    .returning();
-  if (!row) throw new Error("inserting the key returned no row");
+  const row = await ctx.db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(apiKeys)
+      .values({ id, name, scopes: [...new Set(scopes)], hash: hashToken(token) })
+      .returning();
+    if (!inserted) throw new Error("inserting the key returned no row");
+    await recordAction({ ...ctx, db: tx }, "key.create", {
+      subject: id,
+      detail: { scopes: inserted.scopes },
+    });
+    return inserted;
+  });
   return { ...toInfo(row), token };
 }
 
@@ -76,15 +84,19 @@ export async function revokeApiKey({
   ctx,
   id,
 }: {
-  ctx: Pick<Services, "db">;
+  ctx: Pick<CallContext, "db" | "principal">;
   id: string;
 }): Promise<ApiKeyInfo> {
-  const [row] = await ctx.db
-    .update(apiKeys)
-    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
-    .where(eq(apiKeys.id, id))
-    .returning();
-  if (!row) throw new PrecedentError("not_found", `key "${id}" does not exist`, "id");
+  const row = await ctx.db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+      .where(eq(apiKeys.id, id))
+      .returning();
+    if (!revoked) throw notFound("key", id, "id");
+    await recordAction({ ...ctx, db: tx }, "key.revoke", { subject: id });
+    return revoked;
+  });
   return toInfo(row);
 }
 

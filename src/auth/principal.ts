@@ -14,3 +14,8 @@ export type Principal =
 
 /** The principal of the local command line. */
 export const OPERATOR: Principal = { kind: "operator" };
+
+/** The key id a caller acts with, for provenance; none for an open server, the operator or the admin token. */
+export function keyIdOf(principal: Principal): string | undefined {
+  return principal.kind === "key" ? principal.keyId : undefined;
+}

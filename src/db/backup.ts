@@ -29,6 +29,7 @@ const TABLES = [
     ],
   },
   { name: "feedback", key: [["id", "bigint"]] },
+  { name: "audit_log", key: [["id", "bigint"]] },
   {
     name: "embedding_cache",
     key: [
@@ -45,6 +46,7 @@ const SEQUENCES = [
   ["memories", "seq"],
   ["runs", "seq"],
   ["feedback", "id"],
+  ["audit_log", "id"],
 ] as const;
 
 const FORMAT = "precedent-backup";

@@ -160,6 +160,26 @@ export const feedback = pgTable(
   (t) => [index("feedback_run").on(t.runId)],
 );
 
+/**
+ * Who changed what: one row per write through the service verbs (banks, imports, memories' status, keys,
+ * remembered solutions; feedback carries its own key), with the key that made it (null for the operator, the admin token or
+ * an open server, whose `principal` says which).
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    action: text("action").notNull(),
+    principal: text("principal").notNull(),
+    keyId: text("key_id"),
+    bankId: text("bank_id"),
+    subject: text("subject"),
+    detail: jsonb("detail").notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index("audit_log_bank").on(t.bankId, t.id), index("audit_log_key").on(t.keyId, t.id)],
+);
+
 /** A bearer key, stored as a hash, with its scopes (`admin`, `bank:<id>:read`, `bank:<id>:write`). */
 export const apiKeys = pgTable("api_keys", {
   id: text("id").primaryKey(),

@@ -3,7 +3,7 @@ import type { DomainName } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
 import { getBank } from "../memory/banks.js";
 import type { Rejection } from "../memory/importProblems.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { ARMS, type ArmOutcome, type ArmSettings, armCopy, type PerArm, runArm } from "./arms.js";
 import { type EvalOptions, evalOptionsSchema, type ParsedEvalOptions } from "./options.js";
 import { seededShuffle } from "./random.js";
@@ -82,7 +82,7 @@ export async function runEvaluation({
   options,
   onProgress,
 }: {
-  ctx: Services;
+  ctx: CallContext;
   options: EvalOptions;
   onProgress?: (progress: EvalProgress) => void;
 }): Promise<EvalResult> {

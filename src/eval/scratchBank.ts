@@ -2,7 +2,7 @@ import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { banks, memories } from "../db/schema.js";
 import { type Bank, createBank } from "../memory/banks.js";
 import { importProblems, type SourceRow } from "../memory/importProblems.js";
-import type { Services } from "../services.js";
+import type { CallContext, Services } from "../services.js";
 
 const PAGE = 1000;
 
@@ -53,17 +53,20 @@ export async function copyBank({
   from,
   id,
 }: {
-  ctx: Services;
+  ctx: CallContext;
   from: Bank;
   id: string;
 }): Promise<{ bank: Bank; copied: number }> {
-  const bank = await createBank(ctx.db, {
-    id,
-    domain: from.domain,
-    description: `evaluation copy of ${from.id}`,
-    // an arm measures its own strategy: a recall that finds nothing shows nothing (no fallback), and no
-    // shadow runs are made of the arm's solves
-    settings: { ...from.settings, fallbackStrategy: "plain", shadowRate: 0, ablationRate: 0 },
+  const bank = await createBank({
+    ctx,
+    input: {
+      id,
+      domain: from.domain,
+      description: `evaluation copy of ${from.id}`,
+      // an arm measures its own strategy: a recall that finds nothing shows nothing (no fallback), and no
+      // shadow runs are made of the arm's solves
+      settings: { ...from.settings, fallbackStrategy: "plain", shadowRate: 0, ablationRate: 0 },
+    },
   });
   const result = await importProblems({ ctx, bank, rows: activeMemoryRows(ctx, from.id), source: "import" });
   // the counters are not in the index, so updating the records is enough

@@ -4,9 +4,8 @@ import { feedbackResultSchema, runIdSchema, runSchema } from "../api/routes/runs
 import { rememberResultSchema } from "../api/routes/solutions.js";
 import { solveRequestSchema, solveResponseSchema } from "../api/routes/solve.js";
 import { bankSchema, serializeBank } from "../api/schemas.js";
-import { accessibleBank, keyIdOf, readableRun, visibleBanks, writableRunBank } from "../auth/access.js";
+import { accessibleBank, readableRun, visibleBanks, writableRunBank } from "../auth/access.js";
 import type { Access } from "../auth/scopes.js";
-import { PrecedentError } from "../errors.js";
 import { bankIdSchema } from "../memory/banks.js";
 import { recallAnalogues } from "../memory/recall.js";
 import { applyFeedback, feedbackInputSchema } from "../reasoning/feedback.js";
@@ -123,7 +122,7 @@ export const TOOLS: Tool[] = [
     output: feedbackResultSchema,
     run: async ({ runId, ...input }, { ctx }) => {
       await writableRunBank(ctx, runId, "runId");
-      return { ...(await applyFeedback({ ctx, runId, input, keyId: keyIdOf(ctx.principal) })) };
+      return { ...(await applyFeedback({ ctx, runId, input })) };
     },
   }),
   tool({
@@ -140,8 +139,7 @@ export const TOOLS: Tool[] = [
     output: rememberResultSchema,
     run: async ({ bank: bankId, ...input }, { ctx, client }) => {
       const bank = await accessibleBank(ctx, bankId, "write");
-      const provenance = { keyId: keyIdOf(ctx.principal), ...(client ? { client } : {}) };
-      return { ...(await rememberSolution({ ctx, bank, input, provenance })) };
+      return { ...(await rememberSolution({ ctx, bank, input, provenance: client ? { client } : {} })) };
     },
   }),
 ];

@@ -1,4 +1,3 @@
-import type { Database } from "../db/database.js";
 import type { BackgroundIndexer, Services } from "../services.js";
 import { reconcileIndex } from "./reconcile.js";
 
@@ -12,7 +11,10 @@ const ATTEMPTS = 3;
  * do not; a crash in between leaves records marked unindexed, which the next reconcile copies. A Postgres
  * deadlock (two solves crediting the same memories in another order) is retried.
  */
-export async function atomically<T>(ctx: Services, fn: (tx: Services) => Promise<T>): Promise<T> {
+export async function atomically<T, C extends Services = Services>(
+  ctx: C,
+  fn: (tx: C) => Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const changed = new Set<string>();
     const collector: BackgroundIndexer = {
@@ -22,9 +24,7 @@ export async function atomically<T>(ctx: Services, fn: (tx: Services) => Promise
     };
     let result: T;
     try {
-      result = await ctx.db.transaction((tx) =>
-        fn({ ...ctx, db: tx as unknown as Database, indexer: collector }),
-      );
+      result = await ctx.db.transaction((tx) => fn({ ...ctx, db: tx, indexer: collector }));
     } catch (e) {
       if (attempt < ATTEMPTS && codeOf(e) === DEADLOCK) continue;
       throw e;

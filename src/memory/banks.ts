@@ -1,10 +1,12 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
+import { recordAction } from "../auth/audit.js";
 import type { Database } from "../db/database.js";
 import { banks } from "../db/schema.js";
 import { type DomainName, domainSchema } from "../domains/domain.js";
-import { PrecedentError } from "../errors.js";
+import { notFound, PrecedentError } from "../errors.js";
 import { strategySchema } from "../reasoning/strategy.js";
+import type { CallContext } from "../services.js";
 import { verificationSchema } from "./trust.js";
 
 export const bankIdSchema = z
@@ -80,15 +82,22 @@ export async function findBank(db: Database, id: string): Promise<Bank | undefin
 /** The bank with this id; a not_found error otherwise. */
 export async function getBank(db: Database, id: string): Promise<Bank> {
   const bank = await findBank(db, id);
-  if (!bank) throw new PrecedentError("not_found", `bank "${id}" does not exist`, "bank");
+  if (!bank) throw notFound("bank", id);
   return bank;
 }
 
 /** Creates a bank; a conflict error if the id is taken. */
-export async function createBank(db: Database, input: NewBank): Promise<Bank> {
+export async function createBank({ ctx, input }: { ctx: CallContext; input: NewBank }): Promise<Bank> {
   const bank = newBankSchema.parse(input);
-  const [row] = await db.insert(banks).values(bank).onConflictDoNothing().returning();
-  if (!row) throw new PrecedentError("conflict", `bank "${bank.id}" already exists`, "id");
+  const row = await ctx.db.transaction(async (tx) => {
+    const [inserted] = await tx.insert(banks).values(bank).onConflictDoNothing().returning();
+    if (!inserted) throw new PrecedentError("conflict", `bank "${bank.id}" already exists`, "id");
+    await recordAction({ ...ctx, db: tx }, "bank.create", {
+      bankId: bank.id,
+      detail: { domain: bank.domain },
+    });
+    return inserted;
+  });
   return toBank(row);
 }
 
@@ -119,16 +128,27 @@ export const bankChangeSchema = z
 export type BankChange = z.infer<typeof bankChangeSchema>;
 
 /** Changes a bank's description or settings (the settings given replace those, the rest stay); not_found if none. */
-export async function updateBank(db: Database, id: string, change: BankChange): Promise<Bank> {
-  const { description, settings } = bankChangeSchema.parse(change);
-  const bank = await getBank(db, id);
+export async function updateBank({
+  ctx,
+  input,
+}: {
+  ctx: CallContext;
+  input: { bankId: string; change: BankChange };
+}): Promise<Bank> {
+  const { bankId: id } = input;
+  const { description, settings } = bankChangeSchema.parse(input.change);
+  const bank = await getBank(ctx.db, id);
   const next = bankSettingsSchema.parse({ ...bank.settings, ...settings });
-  const [row] = await db
-    .update(banks)
-    .set({ settings: next, ...(description === undefined ? {} : { description }) })
-    .where(eq(banks.id, id))
-    .returning();
-  if (!row) throw new PrecedentError("not_found", `bank "${id}" does not exist`, "bank");
+  const row = await ctx.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(banks)
+      .set({ settings: next, ...(description === undefined ? {} : { description }) })
+      .where(eq(banks.id, id))
+      .returning();
+    if (!updated) throw notFound("bank", id);
+    await recordAction({ ...ctx, db: tx }, "bank.update", { bankId: id, detail: input.change });
+    return updated;
+  });
   return toBank(row);
 }
 

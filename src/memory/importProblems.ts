@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { recordAction } from "../auth/audit.js";
 import { domainOf } from "../domains/domain.js";
 import { newId } from "../ids.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import type { Bank } from "./banks.js";
 import { problemHash } from "./problemHash.js";
 import { indexMemories, reconcileIndex } from "./reconcile.js";
@@ -61,7 +62,7 @@ export async function importProblems({
   source,
   onProgress,
 }: {
-  ctx: Services;
+  ctx: CallContext;
   bank: Bank;
   rows: AsyncIterable<SourceRow> | Iterable<SourceRow>;
   source: MemorySource;
@@ -126,5 +127,12 @@ export async function importProblems({
   // the vector index of a large bank is built by the caller when it can afford to wait (seed does);
   // until then new rows are searched exactly, so nothing is missed
   await ctx.index.optimize(bank.id, { vectorIndex: false });
+  // one record for the whole import (it commits batch by batch, so a crash before this leaves the rows
+  // that landed unattributed; they keep their source and line)
+  const { inserted, duplicates, rejected } = result;
+  await recordAction(ctx, "problems.import", {
+    bankId: bank.id,
+    detail: { source, read, inserted, duplicates, rejected: rejected.length },
+  });
   return result;
 }

@@ -1,7 +1,8 @@
 import { and, eq, ne, type SQL, sql } from "drizzle-orm";
+import { recordAction } from "../auth/audit.js";
 import { memories } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
-import type { Services } from "../services.js";
+import type { CallContext, Services } from "../services.js";
 import type { Bank } from "./banks.js";
 import { findBankMemory, type MemoryView, toMemoryView } from "./browseMemories.js";
 import { indexAfterWrite } from "./reconcile.js";
@@ -40,12 +41,14 @@ export async function retireMemory({
   bankId,
   id,
 }: {
-  ctx: Services;
+  ctx: CallContext;
   bankId: string;
   id: string;
 }): Promise<MemoryView> {
   const retired = await setStatus(ctx, bankId, id, "retired", ne(memories.status, "retired"));
-  return retired ?? toMemoryView(await findBankMemory(ctx, bankId, id));
+  if (!retired) return toMemoryView(await findBankMemory(ctx, bankId, id));
+  await recordAction(ctx, "memory.retire", { bankId, subject: id });
+  return retired;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function restoreMemory({
   bank,
   id,
 }: {
-  ctx: Services;
+  ctx: CallContext;
   bank: Bank;
   id: string;
 }): Promise<MemoryView> {
@@ -74,7 +77,14 @@ export async function restoreMemory({
     eq(memories.status, "retired"),
     { verificationDetail: sql`${memories.verificationDetail} - 'feedbackDecision'` },
   );
-  if (restored) return restored;
+  if (restored) {
+    await recordAction(ctx, "memory.restore", {
+      bankId: bank.id,
+      subject: id,
+      detail: { status: restored.status },
+    });
+    return restored;
+  }
   const current = await findBankMemory(ctx, bank.id, id);
   if (current.status === "quarantined") {
     throw new PrecedentError(

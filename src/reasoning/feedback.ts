@@ -1,13 +1,14 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import { keyIdOf } from "../auth/principal.js";
 import { feedback, memories, runRecalls, runs } from "../db/schema.js";
-import { PrecedentError } from "../errors.js";
+import { notFound } from "../errors.js";
 import { atomically } from "../memory/atomically.js";
 import { creditRecalls } from "../memory/credit.js";
 import { feedbackDecisionOf } from "../memory/feedbackDecision.js";
 import { INDEXABLE_FIELDS, indexAfterWrite } from "../memory/reconcile.js";
 import { trustOf } from "../memory/trust.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { judgeShadows, retireIfHarmful } from "./impact.js";
 
 export const feedbackInputSchema = z
@@ -20,12 +21,11 @@ export const feedbackInputSchema = z
   .strict();
 export type FeedbackInput = z.infer<typeof feedbackInputSchema>;
 
-/** A verdict on a run, and who gave it (the API key, when there is one). */
+/** A verdict on a run; the call context says who gave it. */
 export interface FeedbackRequest {
-  ctx: Services;
+  ctx: CallContext;
   runId: string;
   input: FeedbackInput;
-  keyId?: string;
 }
 
 export interface FeedbackResult {
@@ -59,14 +59,14 @@ export async function applyFeedback(args: FeedbackRequest): Promise<FeedbackResu
   return atomically(args.ctx, (tx) => decideFeedback({ ...args, ctx: tx }));
 }
 
-async function decideFeedback({ ctx, runId, input, keyId }: FeedbackRequest): Promise<FeedbackResult> {
+async function decideFeedback({ ctx, runId, input }: FeedbackRequest): Promise<FeedbackResult> {
   const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId)).for("update");
-  if (!run) throw new PrecedentError("not_found", `run "${runId}" does not exist`, "runId");
+  if (!run) throw notFound("run", runId, "runId");
   const verdict = input.correct ? "correct" : "incorrect";
 
   await ctx.db
     .insert(feedback)
-    .values({ runId, verdict, answer: input.answer ?? null, keyId: keyId ?? null });
+    .values({ runId, verdict, answer: input.answer ?? null, keyId: keyIdOf(ctx.principal) ?? null });
   const credited = run.verdict === "unknown" && run.status !== "failed" && !run.shadowOf;
   await ctx.db.update(runs).set({ verdict }).where(eq(runs.id, runId));
   const withheld = await judgeShadows({ ctx, run, correct: input.correct, answer: input.answer });

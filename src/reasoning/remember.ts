@@ -1,5 +1,6 @@
 import { and, eq, ne } from "drizzle-orm";
 import { z } from "zod";
+import { keyIdOf } from "../auth/principal.js";
 import { memories } from "../db/schema.js";
 import { domainOf } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
@@ -9,7 +10,7 @@ import type { Bank } from "../memory/banks.js";
 import { problemInputSchema } from "../memory/importProblems.js";
 import { problemHash } from "../memory/problemHash.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
-import type { Services } from "../services.js";
+import type { CallContext, Services } from "../services.js";
 import { type RunRecord, saveRun } from "./runs.js";
 import { verifyAnswer } from "./verifyAnswer.js";
 
@@ -32,9 +33,8 @@ export const solutionInputSchema = z
   .strict();
 export type SolutionInput = z.input<typeof solutionInputSchema>;
 
-/** Who remembered a solution: the API key (none on an open server or the admin token) and the MCP client. */
+/** Through what a solution was remembered, beside the caller: the MCP client, when there is one. */
 export interface SolutionProvenance {
-  keyId?: string;
   client?: { name: string; version?: string };
 }
 
@@ -77,7 +77,7 @@ export async function rememberSolution({
   input,
   provenance = {},
 }: {
-  ctx: Services;
+  ctx: CallContext;
   bank: Bank;
   input: SolutionInput;
   provenance?: SolutionProvenance;
@@ -127,7 +127,8 @@ export async function rememberSolution({
     gold,
   });
   const runId = newId("run");
-  const agent = { source: "agent", ...provenance, evidence: evidence.kind };
+  const keyId = keyIdOf(ctx.principal);
+  const agent = { source: "agent", ...(keyId ? { keyId } : {}), ...provenance, evidence: evidence.kind };
 
   return atomically(ctx, async (tx) => {
     const writtenMemory =

@@ -5,7 +5,7 @@ import type { Bank } from "../../src/memory/banks.js";
 import { importProblems } from "../../src/memory/importProblems.js";
 import { problemHash } from "../../src/memory/problemHash.js";
 import { recallAnalogues } from "../../src/memory/recall.js";
-import type { Services } from "../../src/services.js";
+import type { CallContext, Services } from "../../src/services.js";
 import { DATA_DIR, GSM8K_TEST, GSM8K_TRAIN, readJsonl } from "./data.js";
 
 /** The analogue dev set (data/analogues): rewrites of GSM8K test problems, and off-topic queries. */
@@ -43,7 +43,7 @@ export function analogueQueries(): { dev: AnalogueQuery[]; offTopic: AnalogueQue
 }
 
 /** Seeds GSM8K train + test (8,792 problems, gold rationales) into the bank. */
-export async function seedGsm8kTrainAndTest(ctx: Services, bank: Bank): Promise<void> {
+export async function seedGsm8kTrainAndTest(ctx: CallContext, bank: Bank): Promise<void> {
   for (const path of [GSM8K_TRAIN, GSM8K_TEST]) {
     await importProblems({ ctx, bank, rows: readGsm8k(path), source: "seed" });
   }

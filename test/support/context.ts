@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { OPERATOR } from "../../src/auth/principal.js";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { type Bank, createBank, type NewBank } from "../../src/memory/banks.js";
@@ -14,14 +15,14 @@ import type { MemoryIndex } from "../../src/memory/index/memoryIndex.js";
 import { openPostgresIndex } from "../../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "../../src/memory/reconcile.js";
-import type { Services } from "../../src/services.js";
+import type { CallContext } from "../../src/services.js";
 import { createTestDatabase, type TestDatabase, truncateAll } from "./database.js";
 
 /** The search index implementations; the index contract and recall suites run against each. */
 export const INDEX_KINDS = ["lance", "postgres"] as const;
 export type IndexKind = (typeof INDEX_KINDS)[number];
 
-export interface TestContext extends Services {
+export interface TestContext extends CallContext {
   indexKind: IndexKind;
   lanceDir: string;
   /** where the index keeps the banks' lexicons between processes */
@@ -60,6 +61,7 @@ export async function createTestContext(
     index: await open(embedder.dimensions),
     embedder,
     log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+    principal: OPERATOR,
     indexKind,
     lanceDir,
     lexiconDir,
@@ -122,11 +124,11 @@ export function useTestContext(
 
 /** Creates a bank and imports these solved problems into it (records and index), for a test to recall from. */
 export async function bankWithProblems(
-  ctx: Services,
+  ctx: CallContext,
   bank: NewBank,
   problems: ProblemInput[],
 ): Promise<Bank> {
-  const created = await createBank(ctx.db, bank);
+  const created = await createBank({ ctx, input: bank });
   await importProblems({
     ctx,
     bank: created,

@@ -54,7 +54,7 @@ export function bankRoutes() {
     async (c) => {
       const ctx = ctxOf(c);
       requireAdmin(ctx);
-      return c.json(serializeBank(await createBank(ctx.db, c.req.valid("json"))), 201);
+      return c.json(serializeBank(await createBank({ ctx, input: c.req.valid("json") })), 201);
     },
   );
   app.openapi(
@@ -78,7 +78,10 @@ export function bankRoutes() {
       // a key of another bank learns nothing of this one (404); of this bank's keys, only admin may change it
       requireBankAccess(ctx, bank, "write");
       requireAdmin(ctx);
-      return c.json(serializeBank(await updateBank(ctx.db, bank, c.req.valid("json"))), 200);
+      return c.json(
+        serializeBank(await updateBank({ ctx, input: { bankId: bank, change: c.req.valid("json") } })),
+        200,
+      );
     },
   );
   app.openapi(

@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { keyIdOf, readableRun, requireBankAccess, writableRunBank } from "../../auth/access.js";
-import { PrecedentError } from "../../errors.js";
+import { readableRun, requireBankAccess, writableRunBank } from "../../auth/access.js";
 import { getBank } from "../../memory/banks.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
@@ -165,7 +164,6 @@ export function runRoutes() {
         ctx,
         runId: id,
         input: c.req.valid("json"),
-        keyId: keyIdOf(ctx.principal),
       });
       return c.json(result, 200);
     },

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { accessibleBank, keyIdOf } from "../../auth/access.js";
+import { accessibleBank } from "../../auth/access.js";
 import { rememberSolution, solutionInputSchema } from "../../reasoning/remember.js";
 import { RUN_VERDICTS } from "../../reasoning/runs.js";
 import { ctxOf } from "../callContext.js";
@@ -51,15 +51,8 @@ export function solutionRoutes() {
     }),
     async (c) => {
       const ctx = ctxOf(c);
-      const principal = ctx.principal;
       const bank = await accessibleBank(ctx, c.req.valid("param").bank, "write");
-      const result = await rememberSolution({
-        ctx,
-        bank,
-        input: c.req.valid("json"),
-        provenance: { keyId: keyIdOf(principal) },
-      });
-      return c.json(result, 200);
+      return c.json(await rememberSolution({ ctx, bank, input: c.req.valid("json") }), 200);
     },
   );
   return app;
