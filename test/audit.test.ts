@@ -132,4 +132,27 @@ describe("attribution of writes", () => {
     await json(await app.request("/v1/banks/arith", call(ADMIN, "PATCH", { settings: { k: 2 } })), 200);
     expect((await auditRows()).at(-1)).toMatchObject({ action: "bank.update", bankId: "arith" });
   });
+
+  it("records the key that remembered a solution, with the run that keeps the attempt", async () => {
+    const { app, key } = await withWriterKey();
+    const remembered = await json<{ runId: string }>(
+      await app.request(
+        "/v1/banks/arith/solutions",
+        call(key.token, "POST", {
+          problem: "A crate has 3 rows of 7 jars. How many jars?",
+          reasoning: "3 * 7 = 21",
+          answer: "21",
+          evidence: { kind: "gold", answer: "21" },
+        }),
+      ),
+      200,
+    );
+    expect((await auditRows()).at(-1)).toEqual({
+      action: "solution.remember",
+      principal: "key",
+      keyId: key.id,
+      bankId: "arith",
+      subject: remembered.runId,
+    });
+  });
 });

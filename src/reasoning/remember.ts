@@ -1,5 +1,6 @@
 import { and, eq, ne } from "drizzle-orm";
 import { z } from "zod";
+import { recordAction } from "../auth/audit.js";
 import { keyIdOf } from "../auth/principal.js";
 import { memories } from "../db/schema.js";
 import { domainOf } from "../domains/domain.js";
@@ -174,6 +175,11 @@ export async function rememberSolution({
       samples: [sample],
     };
     await saveRun(tx.db, run);
+    await recordAction(tx, "solution.remember", {
+      bankId: bank.id,
+      subject: runId,
+      detail: { verdict: verified.verdict, memoryId: writtenMemory?.memoryId ?? null },
+    });
     return {
       runId,
       verdict: verified.verdict,
