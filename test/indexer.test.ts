@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type Bank, createBank } from "../src/memory/banks.js";
 import { startBackgroundIndexer } from "../src/memory/indexer.js";
 import { writeBack } from "../src/memory/writeBack.js";
@@ -90,6 +90,41 @@ describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) =>
     } finally {
       await watched.indexer.close();
       during.indexer = undefined;
+    }
+  });
+
+  it("retries a failed pass by itself, waiting longer after each failure, until the index takes the writes", async () => {
+    const ctx = t.ctx();
+    const bank = await createBank({
+      ctx,
+      input: { id: "flaky", domain: "number", settings: { writeBackTier: "consensus" } },
+    });
+    // the real index, whose storage refuses the first two writes (a disk or database gone for a moment)
+    const index = ctx.index;
+    const attempts: number[] = [];
+    const failing = Object.create(index) as typeof index;
+    failing.upsert = async (bankId, rows) => {
+      attempts.push(Date.now());
+      if (attempts.length <= 2) throw new Error("the index's storage is unavailable");
+      return index.upsert(bankId, rows);
+    };
+    const indexer = startBackgroundIndexer({ ...ctx, index: failing }, { delayMs: 5, retryMs: 40 });
+    ctx.indexer = indexer;
+    try {
+      const written = await writePens(ctx, bank, 0);
+      // no further write and no flush: the indexer comes back to it on its own
+      await vi.waitFor(async () => expect([attempts.length, await index.ids("flaky")]).toEqual([3, [written.memoryId]]), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      expect(attempts).toHaveLength(3);
+      const [first = 0, second = 0, third = 0] = attempts;
+      // backoff: the second retry waited at least twice the first wait
+      expect(second - first).toBeGreaterThanOrEqual(40);
+      expect(third - second).toBeGreaterThanOrEqual(80);
+    } finally {
+      await indexer.close();
+      ctx.indexer = undefined;
     }
   });
 });

@@ -11,7 +11,19 @@ export interface IndexerOptions {
   delayMs?: number;
   /** writes to a bank after which its table is compacted (and its vector index built or extended) */
   optimizeEvery?: number;
+  /** the wait before retrying a failed pass; it doubles with each failure in a row */
+  retryMs?: number;
+  /** the longest wait between retries */
+  maxRetryMs?: number;
 }
+
+/**
+ * Retry waits: 1 s, doubling to at most a minute. A failed pass is usually the index's storage or the
+ * database going away for a moment; a minute bounds how stale the index gets once it is back, and retrying
+ * no faster than that keeps a lasting outage from filling the log.
+ */
+const RETRY_MS = 1_000;
+const MAX_RETRY_MS = 60_000;
 
 /**
  * Keeps the search index in step with single writes (write-back, promotions, retirements) off the
@@ -24,6 +36,10 @@ export interface IndexerOptions {
 export function startBackgroundIndexer(ctx: Services, options: IndexerOptions = {}): BackgroundIndexer {
   const delayMs = options.delayMs ?? 500;
   const optimizeEvery = options.optimizeEvery ?? 64;
+  const retryMs = options.retryMs ?? RETRY_MS;
+  const maxRetryMs = options.maxRetryMs ?? MAX_RETRY_MS;
+  // failed passes in a row: the next retry waits retryMs · 2^(failures − 1)
+  let failures = 0;
   const pending = new Set<string>();
   const writesSinceOptimize = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
@@ -34,6 +50,7 @@ export function startBackgroundIndexer(ctx: Services, options: IndexerOptions = 
   const pass = async () => {
     const banks = [...pending];
     pending.clear();
+    let failed = false;
     for (const bankId of banks) {
       try {
         const { upserted, removed } = await reconcileIndex({ ctx, bankId });
@@ -45,19 +62,28 @@ export function startBackgroundIndexer(ctx: Services, options: IndexerOptions = 
           writesSinceOptimize.set(bankId, writes);
         }
       } catch (err) {
-        // the records still say what is pending: the next pass, or the next start-up, picks it up
-        ctx.log.error({ err, bankId }, "background indexing failed; will retry");
+        // the records still say what is pending: a retry, or the next start-up, picks it up
+        failed = true;
         pending.add(bankId);
+        ctx.log.error({ err, bankId, failures: failures + 1 }, "background indexing failed; will retry");
       }
     }
+    if (!failed) {
+      failures = 0;
+      return;
+    }
+    failures += 1;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    schedule(Math.min(retryMs * 2 ** (failures - 1), maxRetryMs));
   };
 
-  const schedule = () => {
+  const schedule = (wait = delayMs) => {
     if (timer || closed) return;
     timer = setTimeout(() => {
       timer = undefined;
       running = running.then(pass);
-    }, delayMs);
+    }, wait);
     timer.unref();
   };
 

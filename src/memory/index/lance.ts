@@ -103,23 +103,31 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
     new Field("vector", new FixedSizeList(options.dimensions, new Field("item", new Float32(), true)), false),
   ]);
 
+  // One handle per bank table, the first one opened: every write goes through it, so it sees them all. A
+  // second handle opened while the first was being created (a recall racing the indexer's first write)
+  // would stay at the version it opened, and never see the rows written through the other.
+  function keep(bank: string, table: lancedb.Table): lancedb.Table {
+    const kept = tables.get(bank);
+    if (kept) return kept;
+    tables.set(bank, table);
+    return table;
+  }
+
   async function existing(bank: string): Promise<lancedb.Table | undefined> {
     const cached = tables.get(bank);
     if (cached) return cached;
     const names = await db.tableNames();
     if (!names.includes(tableName(bank))) return undefined;
     const table = await db.openTable(tableName(bank));
-    sizes.set(bank, await table.countRows());
-    tables.set(bank, table);
-    return table;
+    if (!tables.has(bank)) sizes.set(bank, await table.countRows());
+    return keep(bank, table);
   }
 
   async function ensure(bank: string): Promise<lancedb.Table> {
     const found = await existing(bank);
     if (found) return found;
     const table = await db.createEmptyTable(tableName(bank), schema, { mode: "create", existOk: true });
-    tables.set(bank, table);
-    return table;
+    return keep(bank, table);
   }
 
   async function hasIndexOn(table: lancedb.Table, column: string): Promise<boolean> {
