@@ -1,15 +1,9 @@
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import {
-  MAX_IMPORT_BATCH,
-  MAX_IMPORT_BODY_BYTES,
-  MAX_JSON_BODY_BYTES,
-  MAX_K,
-  MAX_QUERY_CHARS,
-  MAX_SAMPLES,
-} from "../src/api/limits.js";
+import { MAX_IMPORT_BATCH, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "../src/api/limits.js";
 import { banks, feedback, memories, runRecalls, runSamples, runs } from "../src/db/schema.js";
+import { MAX_K, MAX_PROBLEM_CHARS, MAX_SAMPLES } from "../src/limits.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
@@ -166,9 +160,9 @@ function queryFaults(route: "recall" | "solve"): Refused[] {
     },
     { name: "no query", path, body: () => json({ k: 2 }), status: 400, type: V, field: "query" },
     {
-      name: "a query of MAX_QUERY_CHARS + 1",
+      name: "a query of MAX_PROBLEM_CHARS + 1",
       path,
-      body: () => json({ query: "x".repeat(MAX_QUERY_CHARS + 1) }),
+      body: () => json({ query: "x".repeat(MAX_PROBLEM_CHARS + 1) }),
       status: 400,
       type: V,
       field: "query",

@@ -113,10 +113,13 @@ describe.each(INDEX_KINDS)("the background indexer over the %s index", (kind) =>
     try {
       const written = await writePens(ctx, bank, 0);
       // no further write and no flush: the indexer comes back to it on its own
-      await vi.waitFor(async () => expect([attempts.length, await index.ids("flaky")]).toEqual([3, [written.memoryId]]), {
-        timeout: 10_000,
-        interval: 20,
-      });
+      await vi.waitFor(
+        async () => expect([attempts.length, await index.ids("flaky")]).toEqual([3, [written.memoryId]]),
+        {
+          timeout: 10_000,
+          interval: 20,
+        },
+      );
       expect(attempts).toHaveLength(3);
       const [first = 0, second = 0, third = 0] = attempts;
       // backoff: the second retry waited at least twice the first wait

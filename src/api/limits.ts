@@ -1,5 +1,5 @@
 /**
- * The REST API's limits, in one place (README "Limits" documents them). A body over its cap answers 413
+ * The REST API's limits on request bodies, in one place (the limits on what is asked are in src/limits.ts) (README "Limits" documents them). A body over its cap answers 413
  * before anything reads it; a field over its cap answers 400 naming the field.
  */
 
@@ -14,15 +14,6 @@ export const MAX_IMPORT_BODY_BYTES = 32 * 1024 * 1024;
 
 /** Problems in one bulk import request; larger sets go in several requests (import is idempotent). */
 export const MAX_IMPORT_BATCH = 10_000;
-
-/** Characters of a recall or solve query (the same cap as an imported problem's text). */
-export const MAX_QUERY_CHARS = 20_000;
-
-/** Worked examples a recall or solve may ask for. */
-export const MAX_K = 50;
-
-/** Chains of thought a solve may sample. */
-export const MAX_SAMPLES = 64;
 
 /** Routes whose bodies may exceed MAX_JSON_BODY_BYTES, with their own cap. */
 const LARGE_BODY_ROUTES: { path: RegExp; maxBytes: number }[] = [

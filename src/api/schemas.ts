@@ -2,24 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { DOMAINS } from "../domains/domain.js";
 import { bankIdSchema, bankSettingsSchema } from "../memory/banks.js";
 import { VERIFICATIONS } from "../memory/trust.js";
-import { MAX_K, MAX_QUERY_CHARS, MAX_SAMPLES } from "./limits.js";
 
 export const bankParamSchema = z.object({
   bank: bankIdSchema,
 });
-
-/** A recall or solve query: trimmed, not empty, at most MAX_QUERY_CHARS characters. */
-export const querySchema = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(MAX_QUERY_CHARS, `must be at most ${MAX_QUERY_CHARS} characters`);
-
-/** Worked examples to recall or inject, up to MAX_K. */
-export const kSchema = z.number().int().min(0).max(MAX_K);
-
-/** Chains of thought to sample, up to MAX_SAMPLES. */
-export const samplesSchema = z.number().int().min(1).max(MAX_SAMPLES);
 
 /** `limit` and `cursor` of a newest-first listing; extend it with the listing's filters. */
 export const pageQuerySchema = z.object({

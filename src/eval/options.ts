@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { kSchema, samplesSchema } from "../limits.js";
 import { ARMS, DEFAULT_ARMS } from "./arms.js";
 
 /** Which field of each JSON line holds which part of a problem (as `precedent seed` maps them). */
@@ -20,9 +21,9 @@ export const evalOptionsSchema = z
     /** evaluate at most this many problems (after the leakage guard) */
     limit: z.number().int().min(1).optional(),
     /** chains of thought per solve, the cap when adaptive (default: the bank's) */
-    samples: z.number().int().min(1).max(64).optional(),
+    samples: samplesSchema.optional(),
     /** worked examples for the memory and static arms (default: the bank's) */
-    k: z.number().int().min(1).max(50).optional(),
+    k: kSchema.min(1).optional(),
     adaptive: z.boolean().default(true),
     temperature: z.number().min(0).max(2).default(0.7),
     /** repetitions; repetition r shuffles with seed r when `shuffle` is on */

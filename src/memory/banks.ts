@@ -5,6 +5,7 @@ import type { Database } from "../db/database.js";
 import { banks } from "../db/schema.js";
 import { type DomainName, domainSchema } from "../domains/domain.js";
 import { notFound, PrecedentError } from "../errors.js";
+import { kSchema, samplesSchema } from "../limits.js";
 import { strategySchema } from "../reasoning/strategy.js";
 import type { CallContext } from "../services.js";
 import { verificationSchema } from "./trust.js";
@@ -19,9 +20,9 @@ export const bankIdSchema = z
 export const bankSettingsSchema = z
   .object({
     /** worked examples injected per solve */
-    k: z.number().int().min(0).max(50).default(4),
+    k: kSchema.default(4),
     /** chains of thought sampled per solve (the cap when adaptive) */
-    samples: z.number().int().min(1).max(64).default(8),
+    samples: samplesSchema.default(8),
     /** memories verified below this are never recalled */
     trustFloor: verificationSchema.default("consensus"),
     /** a new solution verified at or above this becomes an active memory; below, it is quarantined */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { recordAction } from "../auth/audit.js";
 import { domainOf } from "../domains/domain.js";
 import { newId } from "../ids.js";
+import { MAX_PROBLEM_CHARS } from "../limits.js";
 import type { CallContext } from "../services.js";
 import type { Bank } from "./banks.js";
 import { problemHash } from "./problemHash.js";
@@ -12,7 +13,7 @@ import { type MemorySource, trustOf, verificationSchema } from "./trust.js";
 /** One solved problem as it arrives from a file or a request. */
 export const problemInputSchema = z
   .object({
-    problem: z.string().trim().min(1, "must not be empty").max(20_000),
+    problem: z.string().trim().min(1, "must not be empty").max(MAX_PROBLEM_CHARS),
     answer: z.string().trim().min(1, "must not be empty").max(5_000),
     reasoning: z.string().max(50_000).default(""),
     verification: verificationSchema.default("gold"),

@@ -1,13 +1,14 @@
 import { z } from "zod";
+import { kSchema, samplesSchema } from "../limits.js";
 import { strategySchema } from "./strategy.js";
 
 /** What a solve may be asked beyond its query; REST, chat completions, MCP, the CLI and eval share it. */
 export const solveOptionsSchema = z
   .object({
     /** worked examples to inject (default: the bank's k) */
-    k: z.number().int().min(0).max(50).optional(),
+    k: kSchema.optional(),
     /** chains of thought to sample, the cap when adaptive (default: the bank's samples) */
-    samples: z.number().int().min(1).max(64).optional(),
+    samples: samplesSchema.optional(),
     temperature: z.number().min(0).max(2).default(0.7),
     /** stop sampling once the leading answer cannot be overtaken with high probability */
     adaptive: z.boolean().default(true),

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
 import { PrecedentError } from "../../errors.js";
+import { querySchema } from "../../limits.js";
 import { type Bank, bankIdSchema } from "../../memory/banks.js";
 import { solveOptionsSchema } from "../../reasoning/solveOptions.js";
 import type { CallContext } from "../../services.js";
-import { querySchema } from "../schemas.js";
 
 /**
  * The OpenAI-compatible surface: `POST /v1/chat/completions` and `GET /v1/models`. A model name

@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
+import { kSchema, querySchema } from "../../limits.js";
 import { recallAnalogues } from "../../memory/recall.js";
 import { ctxOf } from "../callContext.js";
-import { bankParamSchema, kSchema, problemResponses, querySchema, recalledMemorySchema } from "../schemas.js";
+import { bankParamSchema, problemResponses, recalledMemorySchema } from "../schemas.js";
 
 export const recallRequestSchema = z
   .object({

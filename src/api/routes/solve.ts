@@ -1,21 +1,15 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
+import { querySchema } from "../../limits.js";
 import { solve } from "../../reasoning/pipeline.js";
 import { SOLVE_STATUSES } from "../../reasoning/runs.js";
 import { solveOptionsSchema } from "../../reasoning/solveOptions.js";
 import { ctxOf } from "../callContext.js";
-import {
-  bankParamSchema,
-  kSchema,
-  problemResponses,
-  querySchema,
-  recallScoresSchema,
-  samplesSchema,
-} from "../schemas.js";
+import { bankParamSchema, problemResponses, recallScoresSchema } from "../schemas.js";
 import { solveEventStreamDoc, streamSolve, wantsEventStream } from "../solveStream.js";
 
 export const solveRequestSchema = solveOptionsSchema
-  .extend({ query: querySchema, k: kSchema.optional(), samples: samplesSchema.optional() })
+  .extend({ query: querySchema })
   .strict()
   .openapi("SolveRequest");
 

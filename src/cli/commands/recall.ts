@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
+import { kSchema, MAX_K } from "../../limits.js";
 import { getBank } from "../../memory/banks.js";
 import {
   RECALL_SIGNALS,
@@ -22,8 +23,8 @@ export async function recallCommand(args: string[], config: Config): Promise<num
   if (!values.bank) throw new PrecedentError("invalid_input", "--bank is required", "bank");
   if (!query) throw new PrecedentError("invalid_input", "the question is missing", "query");
   const k = values.k === undefined ? undefined : Number(values.k);
-  if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k <= 50)) {
-    throw new PrecedentError("invalid_input", "--k must be a whole number from 0 to 50", "k");
+  if (k !== undefined && !kSchema.safeParse(k).success) {
+    throw new PrecedentError("invalid_input", `--k must be a whole number from 0 to ${MAX_K}`, "k");
   }
 
   const server = runningServerUrl(config);
