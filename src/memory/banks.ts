@@ -5,6 +5,7 @@ import { banks } from "../db/schema.js";
 import { type DomainName, domainSchema } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
 import { strategySchema } from "../reasoning/strategy.js";
+import { selectionSchema } from "../reasoning/universalSelection.js";
 import { verificationSchema } from "./trust.js";
 
 export const bankIdSchema = z
@@ -30,6 +31,8 @@ export const bankSettingsSchema = z
     strategy: strategySchema.default("exemplars"),
     /** what an `exemplars` solve does when recall finds nothing to show */
     fallbackStrategy: strategySchema.default("analogical"),
+    /** how solves pick the answer among samples: vote or universal; unset: universal for text, else vote */
+    selection: selectionSchema.optional(),
     /**
      * the share of solves that also answer their query again without recalled examples, off the request
      * path (a shadow control run): what the bank's memory adds, measured on its own traffic
@@ -108,6 +111,7 @@ export const bankChangeSchema = z
         matchFloor: settings.matchFloor,
         strategy: settings.strategy.unwrap().optional(),
         fallbackStrategy: settings.fallbackStrategy.unwrap().optional(),
+        selection: settings.selection,
         shadowRate: settings.shadowRate.unwrap().optional(),
         ablationRate: settings.ablationRate.unwrap().optional(),
         shadowBudget: settings.shadowBudget.unwrap().optional(),

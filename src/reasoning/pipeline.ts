@@ -10,6 +10,8 @@ import { problemHash } from "../memory/problemHash.js";
 import { type RecalledMemory, type RecallResult, recallAnalogues } from "../memory/recall.js";
 import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
+import { checkDecodingOptions, DEFAULT_BRANCHES, decodingSchema, MAX_BRANCHES } from "./cotDecoding.js";
+import { drawChains } from "./drawChains.js";
 import {
   type RunRecord,
   type ShadowKind,
@@ -17,10 +19,9 @@ import {
   type StrategyRecord,
   saveRun,
 } from "./runs.js";
-import { type ChainSample, sampleChains } from "./sample.js";
+import type { ChainSample, SamplingResult } from "./sample.js";
 import { type ShadowableRun, scheduleShadows } from "./shadow.js";
 import {
-  type Abstraction,
   type Strategy,
   showsExamples,
   splitAnalogies,
@@ -29,6 +30,7 @@ import {
   strategyPrompt,
   strategySchema,
 } from "./strategy.js";
+import { type Pick, selectionFor, selectionSchema, selectUniversally } from "./universalSelection.js";
 import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
 import { vote } from "./vote.js";
 
@@ -39,8 +41,8 @@ export const solveOptionsSchema = z
     /** chains of thought to sample, the cap when adaptive (default: the bank's samples) */
     samples: z.number().int().min(1).max(64).optional(),
     temperature: z.number().min(0).max(2).default(0.7),
-    /** stop sampling once the leading answer cannot be overtaken with high probability */
-    adaptive: z.boolean().default(true),
+    /** stop sampling once the leading answer cannot be overtaken with high probability (default: true) */
+    adaptive: z.boolean().optional(),
     batchSize: z.number().int().min(1).max(16).default(4),
     /** the known answer, when the caller has one (an evaluation): the gold verifier checks against it */
     gold: z.string().min(1).max(5_000).optional(),
@@ -50,6 +52,12 @@ export const solveOptionsSchema = z
     writeBack: z.boolean().default(true),
     /** how to prompt (default: the bank's strategy; see src/reasoning/strategy.ts) */
     strategy: strategySchema.optional(),
+    /** how the answer is picked among the samples (default: the bank's; universal for text, else vote) */
+    selection: selectionSchema.optional(),
+    /** sample (self-consistency) or cot-decoding (see src/reasoning/cotDecoding.ts) */
+    decoding: decodingSchema.default("sample"),
+    /** cot-decoding: the first-token alternatives continued (default 10) */
+    branches: z.number().int().min(2).max(MAX_BRANCHES).optional(),
   })
   .strict();
 export type SolveOptions = z.input<typeof solveOptionsSchema>;
@@ -131,6 +139,7 @@ export async function solveOnce(
   shadow?: ShadowPlan,
 ): Promise<{ result: SolveResult; shadowable?: ShadowableRun }> {
   const opts = solveOptionsSchema.parse(options);
+  if (!shadow) checkDecodingOptions(opts);
   const model = ctx.model;
   if (!model) {
     throw new PrecedentError(
@@ -168,11 +177,14 @@ export async function solveOnce(
   const strategy = shadow
     ? asked
     : strategyFor(asked, bank.settings.fallbackStrategy, recall.memories.length, opts.k ?? bank.settings.k);
+  const cot = opts.decoding === "cot-decoding";
+  const selecting = cot ? "vote" : selectionFor(domain.name, opts.selection, bank.settings.selection);
   const params = {
     ...opts,
     strategy,
     k: opts.k ?? bank.settings.k,
-    samples: opts.samples ?? bank.settings.samples,
+    samples: cot ? (opts.branches ?? DEFAULT_BRANCHES) : (opts.samples ?? bank.settings.samples),
+    ...(cot ? {} : { adaptive: opts.adaptive ?? true, selection: selecting }),
     ...(shadow?.withheld ? { withheld: shadow.withheld } : {}),
   };
   const base = {
@@ -218,7 +230,7 @@ export async function solveOnce(
   let prompt = strategyPrompt({ domain, strategy, examples: recall.memories, query });
   t = lap("promptMs", t);
 
-  let sampling: Awaited<ReturnType<typeof sampleChains>>;
+  let drawn: Awaited<ReturnType<typeof drawChains>>;
   try {
     if (strategy === "step-back") {
       const abstraction = await stepBack({
@@ -231,19 +243,20 @@ export async function solveOnce(
       prompt = strategyPrompt({ domain, strategy, examples: recall.memories, query, abstraction });
       t = lap("stepBackMs", t);
     }
-    sampling = await sampleChains({
-      client: await model.client(),
-      model: model.name,
-      gate: model.gate,
+    drawn = await drawChains({
+      model,
       messages: prompt,
       domain,
-      maxSamples: params.samples,
+      samples: params.samples,
+      cotDecoding: cot,
       batchSize: opts.batchSize,
       temperature: opts.temperature,
-      adaptive: opts.adaptive ? {} : false,
+      adaptive: params.adaptive !== false,
       onSample: (sample) => onEvent?.({ type: "sample", sample }),
     });
   } catch (e) {
+    // a request the endpoint cannot serve (cot-decoding without its capabilities) is the caller's to fix
+    if (e instanceof PrecedentError) throw e;
     const run: SolveRun = {
       ...base,
       prompt,
@@ -265,6 +278,8 @@ export async function solveOnce(
     return { result: resultOf(run, run.error as string, undefined) };
   }
   t = lap("sampleMs", t);
+  const { sampling } = drawn;
+  strategyRecord.decoding = drawn.decoding;
   if (shadow) ctx.fault?.("during-shadow");
   if (strategy === "analogical") {
     strategyRecord.analogies = sampling.samples.flatMap((sample) => {
@@ -280,6 +295,12 @@ export async function solveOnce(
 
   const tally = vote(sampling.samples, domain);
   onEvent?.({ type: "vote", vote: tally });
+  const selected =
+    selecting === "universal"
+      ? await selectUniversally({ model, query, samples: sampling.samples, domain, tally })
+      : undefined;
+  strategyRecord.selection = selected?.record;
+  const pick: Pick | undefined = drawn.pick ?? selected?.pick;
   const gold = shadow
     ? shadow.gold
     : (opts.gold ?? recall.memories.find((m) => m.exact && m.verification === "gold")?.answer);
@@ -287,9 +308,11 @@ export async function solveOnce(
     domain,
     query,
     samples: sampling.samples,
-    winner: tally.winner
-      ? { answerCanonical: tally.winner.answer, share: tally.confidence, voters: tally.voters }
-      : undefined,
+    winner:
+      pick ??
+      (tally.winner
+        ? { answerCanonical: tally.winner.answer, share: tally.confidence, voters: tally.voters }
+        : undefined),
     gold,
     consensus: CONSENSUS,
   });
@@ -341,7 +364,7 @@ export async function solveOnce(
       prompt,
       answer: chosen?.answer ?? tally.winner?.display,
       answerCanonical: chosen?.answerCanonical ?? tally.winner?.answer,
-      confidence: tally.confidence,
+      confidence: pick?.share ?? tally.confidence,
       votes: { ...tally, sampling: samplingFacts(sampling) },
       verification: verified.verification,
       verificationDetail: {
@@ -353,7 +376,7 @@ export async function solveOnce(
       status: "completed",
       writtenMemoryId: written?.memoryId,
       timings: { ...timings, totalMs: round(performance.now() - started) },
-      usage: usageWith(sampling.usage, strategyRecord.abstraction),
+      usage: usageWith(sampling.usage, [strategyRecord.abstraction, strategyRecord.selection]),
       samples: sampling.samples.map((s) => ({ ...s, tokens: s.tokens })),
       strategy: strategyRecord,
     };
@@ -367,16 +390,20 @@ export async function solveOnce(
   };
 }
 
-/** The run's token usage: the chains', and the step-back call's when there was one. */
-function usageWith(usage: { promptTokens: number; completionTokens: number }, abstraction?: Abstraction) {
-  if (!abstraction) return usage;
-  return {
-    promptTokens: usage.promptTokens + abstraction.promptTokens,
-    completionTokens: usage.completionTokens + abstraction.completionTokens,
-  };
+type Tokens = { promptTokens: number; completionTokens: number };
+
+/** The run's token usage: the chains', with the step-back and selection calls' when there were any. */
+function usageWith(usage: Tokens, calls: (Tokens | undefined)[]) {
+  return calls.reduce<Tokens>(
+    (sum, call) => ({
+      promptTokens: sum.promptTokens + (call?.promptTokens ?? 0),
+      completionTokens: sum.completionTokens + (call?.completionTokens ?? 0),
+    }),
+    usage,
+  );
 }
 
-function samplingFacts(sampling: Awaited<ReturnType<typeof sampleChains>>) {
+function samplingFacts(sampling: SamplingResult) {
   return {
     requests: sampling.requests,
     nSupported: sampling.nSupported,

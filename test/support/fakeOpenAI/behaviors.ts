@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type OpenAI from "openai";
 import { DATA_DIR } from "../data.js";
+import { type BranchingBehavior, branching } from "./branching.js";
 import { FakeRequestError } from "./errors.js";
+import { type FreeTextBehavior, freeText } from "./freeText.js";
 import type { Rng } from "./random.js";
 
 export type ChatRequest = OpenAI.ChatCompletionCreateParams;
@@ -14,6 +16,8 @@ export const GSM8K_MODEL_SOLUTIONS = join(DATA_DIR, "gsm8k", "example_model_solu
 export interface Sample {
   content: string;
   confidence: number;
+  /** the alternatives of the first token, most probable first (its top_logprobs); else made up */
+  firstTokens?: { token: string; logprob: number }[];
 }
 
 /** What the fake model says, scripted by a test. Every behaviour is deterministic given its rng. */
@@ -50,6 +54,8 @@ export type ChatBehavior =
       helpedBy: { example: string[]; principle: string[]; analogies: string[] };
       wrongAnswer?(question: string, rng: Rng): string;
     }
+  | FreeTextBehavior
+  | BranchingBehavior
   | { kind: "replay"; file?: string }
   | { kind: "script"; respond(request: ChatRequest, sampleIndex: number, rng: Rng): string | Sample };
 
@@ -207,6 +213,10 @@ export function createSampler(behavior: ChatBehavior): Sampler {
       });
     case "strategyAware":
       return strategyAware(behavior);
+    case "freeText":
+      return freeText(behavior, { user: lastUserText, system: systemText });
+    case "branching":
+      return branching(behavior, lastUserText);
     case "replay":
       return replaying(behavior.file ?? GSM8K_MODEL_SOLUTIONS);
     case "script":
