@@ -1,9 +1,12 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import { formatRun } from "../src/cli/formatRun.js";
 import { PROBE_MESSAGES } from "../src/reasoning/endpointCapabilities.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import type { RunRecord } from "../src/reasoning/runs.js";
+import { cliEnvironment, runCli } from "./support/cli.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import {
   type Branch,
@@ -214,5 +217,38 @@ describe("options that contradict each other", () => {
     );
     expect(response.status).toBe(400);
     expect(JSON.stringify(await response.json())).toContain("samples");
+  });
+});
+
+describe("precedent solve --decoding", () => {
+  it("CoT-decodes from the command line, and refuses a sample count beside it naming the flag", async () => {
+    const place = await cliEnvironment();
+    try {
+      const file = join(place.home, "bank.jsonl");
+      writeFileSync(
+        file,
+        JSON.stringify({ problem: "Lila has 3 bags of 7 pears. How many pears?", answer: "21" }),
+      );
+      expect((await runCli(["seed", "fruit", "--from", file], place.env)).code).toBe(0);
+      const env = { ...place.env, PRECEDENT_MODEL: "fake-model", OPENAI_BASE_URL: fake.url };
+      fake.setBehavior(MODEL);
+      const solved = await runCli(
+        ["solve", "--bank", "fruit", "--decoding", "cot-decoding", "--json", QUESTION],
+        env,
+      );
+      expect(solved.stderr).toBe("");
+      expect(JSON.parse(solved.stdout)).toMatchObject({ answer: "9", samples: 4 });
+      const refused = await runCli(
+        ["solve", "--bank", "fruit", "--decoding", "cot-decoding", "--samples", "3", QUESTION],
+        env,
+      );
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain("samples");
+      const unknown = await runCli(["solve", "--bank", "fruit", "--selection", "best", QUESTION], env);
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.stderr).toContain("--selection must be one of vote, universal");
+    } finally {
+      await place.drop();
+    }
   });
 });
