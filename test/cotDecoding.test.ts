@@ -186,6 +186,10 @@ describe("options that contradict each other", () => {
     [{ decoding: "cot-decoding", selection: "universal" }, "selection"],
     [{ branches: 4 }, "branches"],
     [{ decoding: "sample", branches: 4 }, "branches"],
+    [{ decoding: "cot-decoding", branches: 1 }, "branches"],
+    [{ decoding: "cot-decoding", branches: 21 }, "branches"],
+    [{ decoding: "beam" }, "decoding"],
+    [{ selection: "best" }, "selection"],
   ])("%j is a 400 naming %s", async (options, field) => {
     const { ask } = await served("contradictions");
     const before = fake.requests.length;
