@@ -113,19 +113,19 @@ export async function selectUniversally({
   const answering = samples.filter((s) => s.answerCanonical !== undefined);
   if (answering.length < 2 || !tally.winner) return undefined;
   const of = answering.length;
-  const agreementWith = (pick: ChainSample, stated: readonly number[]) =>
-    answering.filter(
-      (s) =>
-        s.index === pick.index ||
-        stated.includes(s.index) ||
-        domain.equal(s.answerCanonical as string, pick.answerCanonical as string),
-    ).length;
   const voted = tally.winner.answer;
   const votedSample = answering.find((s) => domain.equal(s.answerCanonical as string, voted)) as ChainSample;
   if (tally.tallies.length === 1) {
-    const record = { method: "universal", sample: votedSample.index, agreeing: of, of, unanimous: true };
     return {
-      record: { ...record, promptTokens: 0, completionTokens: 0 } as SelectionRecord,
+      record: {
+        method: "universal",
+        sample: votedSample.index,
+        agreeing: of,
+        of,
+        unanimous: true,
+        promptTokens: 0,
+        completionTokens: 0,
+      },
       pick: { answerCanonical: voted, share: 1, voters: of },
     };
   }
@@ -172,7 +172,12 @@ export async function selectUniversally({
   if (stray !== undefined) {
     return fallBack(`the selection counted response ${stray}, which is not among them`, tokens);
   }
-  const agreeing = agreementWith(picked, reply.data.agreeing);
+  const agreeing = answering.filter(
+    (s) =>
+      s.index === picked.index ||
+      reply.data.agreeing.includes(s.index) ||
+      domain.equal(s.answerCanonical as string, picked.answerCanonical as string),
+  ).length;
   return {
     record: {
       method: "universal",
