@@ -158,6 +158,21 @@ describe("an endpoint that cannot CoT-decode", () => {
     expect((await ask({ samples: 2, adaptive: false })).status).toBe(200);
   });
 
+  it("refuses before anything is recalled or stored, so a stream answers the same 400", async () => {
+    const endpoint = await startFake({ supportsLogprobs: false });
+    const { app } = await served("no-logprobs-stream", endpoint);
+    const response = await app.request("/v1/banks/no-logprobs-stream/solve", {
+      ...post({ query: QUESTION, decoding: "cot-decoding" }),
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+    });
+    const problem = await refused(response);
+    expect(problem.field).toBe("decoding");
+    const runs = (await (await app.request("/v1/banks/no-logprobs-stream/runs")).json()) as {
+      runs: unknown[];
+    };
+    expect(runs.runs).toEqual([]);
+  });
+
   it("without continuing an assistant prefix: 400 naming what is missing", async () => {
     const endpoint = await startFake({ supportsPrefix: false });
     const { ask } = await served("no-prefix", endpoint);

@@ -83,6 +83,22 @@ describe("universal self-consistency", () => {
     expect(page).toContain('data-field="selection"');
   });
 
+  it("streams the selection between the vote and the verdict", async () => {
+    fake.setBehavior(model(SPLIT));
+    const ctx = t.ctx();
+    ctx.model = createModelClient({ name: "fake-model", baseURL: fake.url, maxRetries: 0 });
+    await bankWithProblems(ctx, { id: "streamed", domain: "text" }, []);
+    const response = await createApp(ctx).request("/v1/banks/streamed/solve", {
+      ...post({ query: QUESTION, ...FIVE }),
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+    });
+    const events = (await response.text()).split("\n\n").filter(Boolean);
+    const names = events.map((e) => e.match(/^event: (\w+)/m)?.[1]);
+    expect(names.filter((n) => n !== "sample")).toEqual(["recalled", "vote", "selected", "verified", "done"]);
+    const selected = events.find((e) => e.startsWith("event: selected")) ?? "";
+    expect(JSON.parse(selected.split("data: ")[1] ?? "")).toMatchObject({ sample: 1, agreeing: 3, of: 5 });
+  });
+
   it("leaves the pick to the vote when the request, or the bank, asks for the vote", async () => {
     fake.setBehavior(model(SPLIT));
     const asked = await served({ id: "voted", domain: "text" });

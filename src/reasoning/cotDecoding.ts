@@ -2,7 +2,7 @@ import type OpenAI from "openai";
 import { z } from "zod";
 import type { Domain } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
-import { cotDecodingCapability, PREFIX_CONTINUATION, requireCotDecoding } from "./endpointCapabilities.js";
+import { PREFIX_CONTINUATION } from "./endpointCapabilities.js";
 import type { ModelClient } from "./model.js";
 import { answerConfidence, answerTokens, type ChainSample, type SamplingResult } from "./sample.js";
 import type { Pick, Selection } from "./universalSelection.js";
@@ -119,19 +119,22 @@ export function answerMargin(tokens: readonly Token[], answer?: string): number 
 }
 
 /**
- * CoT-decoding: checks (once per endpoint) that the endpoint can, asks for the alternatives of the first
- * token, continues each of the top `branches` greedily from the prompt and that token, and picks the path
- * with the largest answer margin. Its share is the paths whose answer equals the pick's, of those answering.
+ * CoT-decoding, on an endpoint readyForCotDecoding accepted (`probed`: whether that asked it, for the
+ * record): asks for the alternatives of the first token, continues each of the top `branches` greedily
+ * from the prompt and that token, and picks the path with the largest answer margin. Its share is the
+ * paths whose answer equals the pick's, of those answering.
  */
 export async function cotDecode({
   model,
   messages,
   domain,
   branches,
+  probed,
   maxTokens,
   onSample,
 }: {
   model: ModelClient;
+  probed: boolean;
   messages: OpenAI.ChatCompletionMessageParam[];
   domain: Domain;
   branches: number;
@@ -139,15 +142,6 @@ export async function cotDecode({
   onSample?: (sample: ChainSample) => void;
 }): Promise<{ sampling: SamplingResult; record: DecodingRecord; pick?: Pick }> {
   const client = await model.client();
-  const capability = await cotDecodingCapability({
-    client,
-    model: model.name,
-    endpoint: model.endpoint,
-    cache: model.capabilities,
-    gate: model.gate,
-    topK: branches,
-  });
-  requireCotDecoding(capability, model.endpoint, model.name);
   const usage = { promptTokens: 0, completionTokens: 0 };
   let requests = 0;
   const complete = async (body: Record<string, unknown>): Promise<Completion> => {
@@ -241,7 +235,7 @@ export async function cotDecode({
     record: {
       name: "cot-decoding",
       branches,
-      probed: capability.probed,
+      probed,
       paths: paths.map((p) => p.path),
       ...(best ? { chosenSample: best.sample.index } : {}),
     },

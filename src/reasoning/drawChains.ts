@@ -12,7 +12,8 @@ export interface DrawOptions {
   domain: Domain;
   /** the sample cap, or with cot-decoding the branches */
   samples: number;
-  cotDecoding: boolean;
+  /** CoT-decode (on an endpoint readyForCotDecoding accepted; `probed`: whether that asked it) */
+  cotDecoding: false | { probed: boolean };
   batchSize: number;
   temperature: number;
   adaptive: boolean;
@@ -33,6 +34,7 @@ export async function drawChains(
       messages,
       domain,
       branches: options.samples,
+      probed: options.cotDecoding.probed,
       onSample,
     });
     return { sampling, decoding: record, pick };

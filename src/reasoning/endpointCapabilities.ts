@@ -1,6 +1,7 @@
 import type OpenAI from "openai";
 import { z } from "zod";
 import { PrecedentError } from "../errors.js";
+import type { ModelClient } from "./model.js";
 import type { ModelGate } from "./modelGate.js";
 import { rejectsParameters } from "./sample.js";
 
@@ -126,4 +127,21 @@ export function requireCotDecoding(capability: CotDecodingCapability, endpoint: 
       `${missing.join(" and ")}; use decoding "sample"`,
     "decoding",
   );
+}
+
+/**
+ * Makes sure the model's endpoint can CoT-decode (asking it once, see cotDecodingCapability), else throws
+ * what requireCotDecoding throws. Returns whether this call sent the probe.
+ */
+export async function readyForCotDecoding(model: ModelClient, topK: number): Promise<boolean> {
+  const capability = await cotDecodingCapability({
+    client: await model.client(),
+    model: model.name,
+    endpoint: model.endpoint,
+    cache: model.capabilities,
+    gate: model.gate,
+    topK,
+  });
+  requireCotDecoding(capability, model.endpoint, model.name);
+  return capability.probed;
 }

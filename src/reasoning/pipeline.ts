@@ -12,6 +12,7 @@ import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
 import { checkDecodingOptions, DEFAULT_BRANCHES, decodingSchema, MAX_BRANCHES } from "./cotDecoding.js";
 import { drawChains } from "./drawChains.js";
+import { readyForCotDecoding } from "./endpointCapabilities.js";
 import {
   type RunRecord,
   type ShadowKind,
@@ -30,7 +31,13 @@ import {
   strategyPrompt,
   strategySchema,
 } from "./strategy.js";
-import { type Pick, selectionFor, selectionSchema, selectUniversally } from "./universalSelection.js";
+import {
+  type Pick,
+  type SelectionRecord,
+  selectionFor,
+  selectionSchema,
+  selectUniversally,
+} from "./universalSelection.js";
 import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
 import { vote } from "./vote.js";
 
@@ -67,6 +74,7 @@ export type SolveEvent =
   | { type: "recalled"; recall: RecallResult }
   | { type: "sample"; sample: ChainSample }
   | { type: "vote"; vote: ReturnType<typeof vote> }
+  | { type: "selected"; selection: SelectionRecord }
   | { type: "verified"; verification: VerificationOutcome };
 
 /** A run a solve stores. */
@@ -147,6 +155,10 @@ export async function solveOnce(
       "no model is configured: set PRECEDENT_MODEL (and OPENAI_BASE_URL, OPENAI_API_KEY for your endpoint) to solve",
     );
   }
+  // an endpoint that cannot CoT-decode is refused before anything is recalled or stored
+  const cot = opts.decoding === "cot-decoding" && {
+    probed: await readyForCotDecoding(model, opts.branches ?? DEFAULT_BRANCHES),
+  };
   const domain = domainOf(bank.domain);
   const runId = newId("run");
   const started = performance.now();
@@ -177,7 +189,6 @@ export async function solveOnce(
   const strategy = shadow
     ? asked
     : strategyFor(asked, bank.settings.fallbackStrategy, recall.memories.length, opts.k ?? bank.settings.k);
-  const cot = opts.decoding === "cot-decoding";
   const selecting = cot ? "vote" : selectionFor(domain.name, opts.selection, bank.settings.selection);
   const params = {
     ...opts,
@@ -255,8 +266,6 @@ export async function solveOnce(
       onSample: (sample) => onEvent?.({ type: "sample", sample }),
     });
   } catch (e) {
-    // a request the endpoint cannot serve (cot-decoding without its capabilities) is the caller's to fix
-    if (e instanceof PrecedentError) throw e;
     const run: SolveRun = {
       ...base,
       prompt,
@@ -300,6 +309,7 @@ export async function solveOnce(
       ? await selectUniversally({ model, query, samples: sampling.samples, domain, tally })
       : undefined;
   strategyRecord.selection = selected?.record;
+  if (selected) onEvent?.({ type: "selected", selection: selected.record });
   const pick: Pick | undefined = drawn.pick ?? selected?.pick;
   const gold = shadow
     ? shadow.gold
