@@ -7,6 +7,7 @@ import {
   type FakeOpenAI,
   type FakeOpenAIOptions,
   GSM8K_MODEL_SOLUTIONS,
+  SELECTION_MARKER,
   startFakeOpenAI,
 } from "./support/fakeOpenAI.js";
 
@@ -304,6 +305,100 @@ describe("behaviour: script", () => {
     fake.setBehavior({ kind: "fixed", content: "switched" });
     const after = await clientFor(fake).chat.completions.create({ model: "m", messages: ask("q") });
     expect(after.choices[0]?.message.content).toBe("switched");
+  });
+});
+
+describe("behaviour: freeText", () => {
+  const behavior: ChatBehavior = {
+    kind: "freeText",
+    answers: () => ["Paris", "Lyon", "It is Paris"],
+    meaningOf: (a) => (/paris/i.test(a) ? "Paris" : "Lyon"),
+  };
+  const selectionOf = (responses: string[]): OpenAI.ChatCompletionMessageParam[] => [
+    { role: "system", content: `Pick the response ${SELECTION_MARKER}.` },
+    {
+      role: "user",
+      content: `Question: q\n\n${responses.map((r, i) => `Response ${i}:\n${r}`).join("\n\n")}`,
+    },
+  ];
+
+  it("answers sample after sample with the next scripted answer, across requests", async () => {
+    const fake = await start({ behavior });
+    const client = clientFor(fake);
+    const first = await client.chat.completions.create({ model: "m", messages: ask("q"), n: 2 });
+    const second = await client.chat.completions.create({ model: "m", messages: ask("q"), n: 2 });
+    const answers = [...first.choices, ...second.choices].map((c) => c.message.content?.split("Answer: ")[1]);
+    expect(answers).toEqual(["Paris", "Lyon", "It is Paris", "Paris"]);
+  });
+
+  it("selects a response of the meaning most responses share, and botches it when scripted to", async () => {
+    const fake = await start({ behavior });
+    const messages = selectionOf(["Answer: Lyon", "Answer: Paris", "Answer: It is Paris"]);
+    const reply = await clientFor(fake).chat.completions.create({ model: "m", messages });
+    const json = JSON.parse(reply.choices[0]?.message.content?.replace(/```(json)?/g, "") ?? "");
+    expect(json).toMatchObject({ response: 1, agreeing: [1, 2] });
+    fake.setBehavior({ ...behavior, selection: "out-of-range" });
+    const wrong = await clientFor(fake).chat.completions.create({ model: "m", messages });
+    expect(wrong.choices[0]?.message.content).toContain('"response":99');
+    fake.setBehavior({ ...behavior, selection: "unparsable" });
+    const prose = await clientFor(fake).chat.completions.create({ model: "m", messages });
+    expect(prose.choices[0]?.message.content).not.toContain("{");
+  });
+});
+
+describe("behaviour: branching, top_logprobs and assistant prefixes", () => {
+  const behavior: ChatBehavior = {
+    kind: "branching",
+    branches: () => [
+      { token: "Five", probability: 0.6, continuation: " it is.\n#### 5", confidence: 0.4 },
+      { token: "Nine", probability: 0.4, continuation: " it is.\n#### 9", confidence: 0.9 },
+    ],
+  };
+
+  it("lists the branches as the first token's top_logprobs, most likely first, and stops at max_tokens", async () => {
+    const fake = await start({ behavior });
+    const res = await clientFor(fake).chat.completions.create({
+      model: "m",
+      messages: ask("q"),
+      logprobs: true,
+      top_logprobs: 5,
+      max_tokens: 1,
+    });
+    expect(res.choices[0]?.message.content).toBe("Five");
+    const top = res.choices[0]?.logprobs?.content?.[0]?.top_logprobs ?? [];
+    expect(top.map((t) => t.token)).toEqual(["Five", "Nine"]);
+    expect(Math.exp(top[1]?.logprob ?? 0)).toBeCloseTo(0.4, 6);
+  });
+
+  it("continues a final assistant message from its branch, with the answer tokens' alternatives", async () => {
+    const fake = await start({ behavior });
+    const res = await clientFor(fake).chat.completions.create({
+      model: "m",
+      messages: [...ask("q"), { role: "assistant", content: "Nine" }],
+      logprobs: true,
+      top_logprobs: 2,
+      // vLLM's field for continuing the assistant prefix; the SDK passes it through
+      ...({ continue_final_message: true } as object),
+    });
+    expect(res.choices[0]?.message.content).toBe(" it is.\n#### 9");
+    const answer = res.choices[0]?.logprobs?.content?.at(-1);
+    expect(answer?.token).toBe(" 9");
+    const [p1, p2] = (answer?.top_logprobs ?? []).map((t) => Math.exp(t.logprob));
+    expect(p1).toBeCloseTo(0.9, 6);
+    expect(p2).toBeCloseTo(0.09, 6);
+  });
+
+  it("refuses continue_final_message with 400 when told it cannot continue a prefix", async () => {
+    const fake = await start({ behavior, supportsPrefix: false });
+    const request = clientFor(fake).chat.completions.create({
+      model: "m",
+      messages: [...ask("q"), { role: "assistant", content: "Nine" }],
+      ...({ continue_final_message: true } as object),
+    });
+    await expect(request).rejects.toMatchObject({ status: 400 });
+    expect(
+      (await clientFor(fake).chat.completions.create({ model: "m", messages: ask("q") })).choices,
+    ).toHaveLength(1);
   });
 });
 

@@ -7,7 +7,7 @@ import { problemForError } from "./problem.js";
 
 /** One server-sent event: its name and its JSON data. */
 export interface StreamedEvent {
-  event: "recalled" | "sample" | "vote" | "verified" | "done" | "error";
+  event: "recalled" | "sample" | "vote" | "selected" | "verified" | "done" | "error";
   data: unknown;
 }
 
@@ -43,6 +43,13 @@ export function solveEventData(event: SolveEvent): StreamedEvent {
           weighted: event.vote.weighted,
         },
       };
+    case "selected": {
+      const { sample, agreeing, of, reason, fallback } = event.selection;
+      return {
+        event: "selected",
+        data: { sample: sample ?? null, agreeing, of, reason: reason ?? null, fallback: fallback ?? null },
+      };
+    }
     case "verified":
       return {
         event: "verified",
@@ -66,7 +73,8 @@ export const solveEventStreamDoc = {
     description:
       "Server-sent events, in order: `recalled` {memories: [{id, rank, scores}], abstained, considered}; " +
       "one `sample` per chain {index, answer, answerCanonical, confidence}; `vote` {tally, winner, " +
-      "confidence, weighted}; `verified` {verdict, verifier, reason}; then `done` with the same body as " +
+      "confidence, weighted}; with universal selection `selected` {sample, agreeing, of, reason, fallback}; " +
+      "`verified` {verdict, verifier, reason}; then `done` with the same body as " +
       "the JSON answer (SolveResponse, with runId). An answer from memory sends `recalled` then `done`. A " +
       "failure after the stream started sends `error` with a Problem and closes the stream; failures " +
       "before it (validation, auth, unknown bank, no model) answer as ordinary problem+json.",

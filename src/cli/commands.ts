@@ -36,7 +36,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     load: async () => (await import("./commands/recall.js")).recallCommand,
   },
   solve: {
-    usage: `solve --bank <bank> [--samples n] [--k n] [--gold answer] [--strategy s] [--no-adaptive] [--json] "question"
+    usage: `solve --bank <bank> [--samples n] [--k n] [--gold answer] [--strategy s] [--no-adaptive] [--json]
+     [--selection vote|universal] [--decoding sample|cot-decoding] [--branches n] "question"
                                solve with memory (needs PRECEDENT_MODEL and an OpenAI-compatible endpoint)`,
     load: async () => (await import("./commands/solve.js")).solveCommand,
   },

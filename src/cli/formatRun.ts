@@ -141,7 +141,29 @@ function strategyLines(run: RunRecord, width: number): string[] {
     lines.push(...labelled("principle", preview(st.abstraction.text, 4), width + 1));
   }
   for (const a of st.analogies ?? []) lines.push(...labelled(`own #${a.sample}`, preview(a.text, 3), width));
+  if (st.selection) lines.push(...labelled("selection", [selectionLine(st.selection)], width + 1));
+  if (st.decoding) {
+    const d = st.decoding;
+    const picked = d.chosenSample === undefined ? "no path gave an answer" : `path #${d.chosenSample} picked`;
+    lines.push(
+      `${"decoding".padEnd(width)}cot-decoding: ${d.paths.length} of ${d.branches} branches · ${picked}`,
+    );
+    for (const p of d.paths) {
+      const margin = p.margin === undefined ? "no answer" : `margin ${p.margin.toFixed(3)}`;
+      lines.push(
+        `${"".padEnd(width)}  path #${p.sample}  first ${JSON.stringify(p.firstToken)} (p ${p.firstTokenProbability.toFixed(2)})  ${margin}`,
+      );
+    }
+  }
   return lines;
+}
+
+/** Universal selection in a line: the pick, how many agree with it, and the model's reason, or why it fell back. */
+function selectionLine(s: NonNullable<NonNullable<RunRecord["strategy"]>["selection"]>): string {
+  if (s.unanimous) return `universal: all ${s.of} samples gave the same answer (no call)`;
+  if (s.fallback)
+    return `universal fell back: ${s.fallback} (sample #${s.sample} · ${s.agreeing} of ${s.of})`;
+  return `universal: sample #${s.sample} · ${s.agreeing} of ${s.of} agree · ${s.reason ?? ""}`;
 }
 
 /** A run, readably: what was asked and answered, why it was trusted, and everything the solve did. */

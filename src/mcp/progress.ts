@@ -15,6 +15,10 @@ export function progressMessage(event: SolveEvent): string {
       return event.vote.winner
         ? `vote: ${event.vote.winner.display} (share ${event.vote.confidence.toFixed(2)})`
         : "vote: no answer";
+    case "selected":
+      return event.selection.fallback
+        ? `selected: ${event.selection.fallback}`
+        : `selected: sample ${event.selection.sample} (${event.selection.agreeing} of ${event.selection.of} agree)`;
     case "verified":
       return `verified: ${event.verification.verdict} by ${event.verification.verification} (${event.verification.reason})`;
   }

@@ -7,6 +7,7 @@ import { type DomainName, domainSchema } from "../domains/domain.js";
 import { notFound, PrecedentError } from "../errors.js";
 import { kSchema, samplesSchema } from "../limits.js";
 import { strategySchema } from "../reasoning/strategy.js";
+import { selectionSchema } from "../reasoning/universalSelection.js";
 import type { CallContext } from "../services.js";
 import { verificationSchema } from "./trust.js";
 
@@ -33,6 +34,8 @@ export const bankSettingsSchema = z
     strategy: strategySchema.default("exemplars"),
     /** what an `exemplars` solve does when recall finds nothing to show */
     fallbackStrategy: strategySchema.default("analogical"),
+    /** how solves pick the answer among samples: vote or universal; unset: universal for text, else vote */
+    selection: selectionSchema.optional(),
     /**
      * the share of solves that also answer their query again without recalled examples, off the request
      * path (a shadow control run): what the bank's memory adds, measured on its own traffic
@@ -118,6 +121,7 @@ export const bankChangeSchema = z
         matchFloor: settings.matchFloor,
         strategy: settings.strategy.unwrap().optional(),
         fallbackStrategy: settings.fallbackStrategy.unwrap().optional(),
+        selection: settings.selection,
         shadowRate: settings.shadowRate.unwrap().optional(),
         ablationRate: settings.ablationRate.unwrap().optional(),
         shadowBudget: settings.shadowBudget.unwrap().optional(),

@@ -1,4 +1,5 @@
 import type OpenAI from "openai";
+import type { CapabilityCache } from "./endpointCapabilities.js";
 import { createModelGate, type ModelGate } from "./modelGate.js";
 
 /** The chat model a solve samples from: any OpenAI-compatible endpoint. */
@@ -6,6 +7,10 @@ export interface ModelClient {
   /** the SDK's client, loaded on the first solve: commands that only recall never load the SDK */
   client(): Promise<OpenAI>;
   name: string;
+  /** the endpoint's base URL, as capabilities are keyed */
+  endpoint: string;
+  /** what the endpoint was found able to do (CoT-decoding), detected once per process */
+  capabilities: CapabilityCache;
   /** every request to the model passes through it: at most `gate.limit` at once, the rest queue */
   gate: ModelGate;
 }
@@ -13,6 +18,8 @@ export interface ModelClient {
 export const DEFAULT_MODEL_CONCURRENCY = 8;
 export const DEFAULT_MODEL_TIMEOUT_MS = 120_000;
 export const DEFAULT_MODEL_MAX_RETRIES = 2;
+/** The SDK's base URL when none is configured. */
+const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
 /**
  * A client for the configured endpoint: each request times out after `timeoutMs`, and 408/409/429, 5xx,
@@ -30,6 +37,8 @@ export function createModelClient(options: {
   let client: Promise<OpenAI> | undefined;
   return {
     name: options.name,
+    endpoint: options.baseURL ?? OPENAI_BASE_URL,
+    capabilities: new Map(),
     client() {
       client ??= import("openai").then(
         ({ default: SDK }) =>

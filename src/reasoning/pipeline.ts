@@ -9,12 +9,14 @@ import { type RecallResult, recallAnalogues } from "../memory/recall.js";
 import { trustOf } from "../memory/trust.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
 import type { Services } from "../services.js";
+import { checkDecodingOptions, DEFAULT_BRANCHES } from "./cotDecoding.js";
+import { drawChains } from "./drawChains.js";
+import { readyForCotDecoding } from "./endpointCapabilities.js";
 import { type RunRecord, type SOLVE_STATUSES, type StrategyRecord, saveRun } from "./runs.js";
-import { type ChainSample, sampleChains } from "./sample.js";
+import type { ChainSample, SamplingResult } from "./sample.js";
 import { type ShadowableRun, type ShadowPlan, scheduleShadows } from "./shadow.js";
 import { type SolveOptions, solveOptionsSchema } from "./solveOptions.js";
 import {
-  type Abstraction,
   type Strategy,
   showsExamples,
   splitAnalogies,
@@ -22,6 +24,7 @@ import {
   strategyFor,
   strategyPrompt,
 } from "./strategy.js";
+import { type Pick, type SelectionRecord, selectionFor, selectUniversally } from "./universalSelection.js";
 import { type VerificationOutcome, verifyAnswer } from "./verifyAnswer.js";
 import { vote } from "./vote.js";
 
@@ -30,6 +33,7 @@ export type SolveEvent =
   | { type: "recalled"; recall: RecallResult }
   | { type: "sample"; sample: ChainSample }
   | { type: "vote"; vote: ReturnType<typeof vote> }
+  | { type: "selected"; selection: SelectionRecord }
   | { type: "verified"; verification: VerificationOutcome };
 
 /** A run a solve stores. */
@@ -93,6 +97,7 @@ export async function solveOnce(
   shadow?: ShadowPlan,
 ): Promise<{ result: SolveResult; shadowable?: ShadowableRun }> {
   const opts = solveOptionsSchema.parse(options);
+  if (!shadow) checkDecodingOptions(opts);
   const model = ctx.model;
   if (!model) {
     throw new PrecedentError(
@@ -100,6 +105,10 @@ export async function solveOnce(
       "no model is configured: set PRECEDENT_MODEL (and OPENAI_BASE_URL, OPENAI_API_KEY for your endpoint) to solve",
     );
   }
+  // an endpoint that cannot CoT-decode is refused before anything is recalled or stored
+  const cot = opts.decoding === "cot-decoding" && {
+    probed: await readyForCotDecoding(model, opts.branches ?? DEFAULT_BRANCHES),
+  };
   const domain = domainOf(bank.domain);
   const runId = newId("run");
   const started = performance.now();
@@ -130,11 +139,13 @@ export async function solveOnce(
   const strategy = shadow
     ? asked
     : strategyFor(asked, bank.settings.fallbackStrategy, recall.memories.length, opts.k ?? bank.settings.k);
+  const selecting = cot ? "vote" : selectionFor(domain.name, opts.selection, bank.settings.selection);
   const params = {
     ...opts,
     strategy,
     k: opts.k ?? bank.settings.k,
-    samples: opts.samples ?? bank.settings.samples,
+    samples: cot ? (opts.branches ?? DEFAULT_BRANCHES) : (opts.samples ?? bank.settings.samples),
+    ...(cot ? {} : { adaptive: opts.adaptive ?? true, selection: selecting }),
     ...(shadow?.withheld ? { withheld: shadow.withheld } : {}),
   };
   const base = {
@@ -180,7 +191,7 @@ export async function solveOnce(
   let prompt = strategyPrompt({ domain, strategy, examples: recall.memories, query });
   t = lap("promptMs", t);
 
-  let sampling: Awaited<ReturnType<typeof sampleChains>>;
+  let drawn: Awaited<ReturnType<typeof drawChains>>;
   try {
     if (strategy === "step-back") {
       const abstraction = await stepBack({
@@ -193,16 +204,15 @@ export async function solveOnce(
       prompt = strategyPrompt({ domain, strategy, examples: recall.memories, query, abstraction });
       t = lap("stepBackMs", t);
     }
-    sampling = await sampleChains({
-      client: await model.client(),
-      model: model.name,
-      gate: model.gate,
+    drawn = await drawChains({
+      model,
       messages: prompt,
       domain,
-      maxSamples: params.samples,
+      samples: params.samples,
+      cotDecoding: cot,
       batchSize: opts.batchSize,
       temperature: opts.temperature,
-      adaptive: opts.adaptive ? {} : false,
+      adaptive: params.adaptive !== false,
       onSample: (sample) => onEvent?.({ type: "sample", sample }),
     });
   } catch (e) {
@@ -227,6 +237,8 @@ export async function solveOnce(
     return { result: resultOf(run, run.error as string, undefined) };
   }
   t = lap("sampleMs", t);
+  const { sampling } = drawn;
+  strategyRecord.decoding = drawn.decoding;
   if (shadow) ctx.fault?.("during-shadow");
   if (strategy === "analogical") {
     strategyRecord.analogies = sampling.samples.flatMap((sample) => {
@@ -242,6 +254,13 @@ export async function solveOnce(
 
   const tally = vote(sampling.samples, domain);
   onEvent?.({ type: "vote", vote: tally });
+  const selected =
+    selecting === "universal"
+      ? await selectUniversally({ model, query, samples: sampling.samples, domain, tally })
+      : undefined;
+  strategyRecord.selection = selected?.record;
+  if (selected) onEvent?.({ type: "selected", selection: selected.record });
+  const pick: Pick | undefined = drawn.pick ?? selected?.pick;
   const gold = shadow
     ? shadow.gold
     : (opts.gold ?? recall.memories.find((m) => m.exact && m.verification === "gold")?.answer);
@@ -249,9 +268,11 @@ export async function solveOnce(
     domain,
     query,
     samples: sampling.samples,
-    winner: tally.winner
-      ? { answerCanonical: tally.winner.answer, share: tally.confidence, voters: tally.voters }
-      : undefined,
+    winner:
+      pick ??
+      (tally.winner
+        ? { answerCanonical: tally.winner.answer, share: tally.confidence, voters: tally.voters }
+        : undefined),
     gold,
     consensus: CONSENSUS,
   });
@@ -303,7 +324,7 @@ export async function solveOnce(
       prompt,
       answer: chosen?.answer ?? tally.winner?.display,
       answerCanonical: chosen?.answerCanonical ?? tally.winner?.answer,
-      confidence: tally.confidence,
+      confidence: pick?.share ?? tally.confidence,
       votes: { ...tally, sampling: samplingFacts(sampling) },
       verification: verified.verification,
       verificationDetail: {
@@ -315,7 +336,7 @@ export async function solveOnce(
       status: "completed",
       writtenMemoryId: written?.memoryId,
       timings: { ...timings, totalMs: round(performance.now() - started) },
-      usage: usageWith(sampling.usage, strategyRecord.abstraction),
+      usage: usageWith(sampling.usage, [strategyRecord.abstraction, strategyRecord.selection]),
       samples: sampling.samples.map((s) => ({ ...s, tokens: s.tokens })),
       strategy: strategyRecord,
     };
@@ -329,16 +350,20 @@ export async function solveOnce(
   };
 }
 
-/** The run's token usage: the chains', and the step-back call's when there was one. */
-function usageWith(usage: { promptTokens: number; completionTokens: number }, abstraction?: Abstraction) {
-  if (!abstraction) return usage;
-  return {
-    promptTokens: usage.promptTokens + abstraction.promptTokens,
-    completionTokens: usage.completionTokens + abstraction.completionTokens,
-  };
+type Tokens = { promptTokens: number; completionTokens: number };
+
+/** The run's token usage: the chains', with the step-back and selection calls' when there were any. */
+function usageWith(usage: Tokens, calls: (Tokens | undefined)[]) {
+  return calls.reduce<Tokens>(
+    (sum, call) => ({
+      promptTokens: sum.promptTokens + (call?.promptTokens ?? 0),
+      completionTokens: sum.completionTokens + (call?.completionTokens ?? 0),
+    }),
+    usage,
+  );
 }
 
-function samplingFacts(sampling: Awaited<ReturnType<typeof sampleChains>>) {
+function samplingFacts(sampling: SamplingResult) {
   return {
     requests: sampling.requests,
     nSupported: sampling.nSupported,

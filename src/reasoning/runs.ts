@@ -2,8 +2,10 @@ import { asc, eq } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { runRecalls, runSamples, runs } from "../db/schema.js";
 import { RECALL_SIGNALS, type RecallScores } from "../memory/recall.js";
+import type { DecodingRecord } from "./cotDecoding.js";
 import type { ChainSample } from "./sample.js";
 import type { Abstraction, Strategy } from "./strategy.js";
+import type { SelectionRecord } from "./universalSelection.js";
 
 /** A recalled memory as a run records it. */
 export interface RunRecall {
@@ -35,6 +37,10 @@ export interface StrategyRecord {
   abstraction?: Abstraction;
   /** analogical: the problems each chain wrote and solved for itself before the question */
   analogies?: { sample: number; text: string }[];
+  /** universal self-consistency: the sample the model picked, its reason, and how many samples agree */
+  selection?: SelectionRecord;
+  /** CoT-decoding: each path's first token and answer margin, and the path picked */
+  decoding?: DecodingRecord;
 }
 
 /** Everything a solve did, as stored and as returned when inspected. */

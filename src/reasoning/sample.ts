@@ -88,18 +88,24 @@ const ANSWER_MARKER = /####|\banswer[ \t]*\**[ \t]*:|(?:^|\n)[ \t]*A[ \t]*:/gi;
  * Offsets are taken on the tokens' own text, since tokenizers split markers (`###` + `#`) their own way.
  */
 export function answerConfidence(tokens: readonly TokenLogprob[], answer?: string): number | undefined {
-  const text = tokens.map((t) => t.token).join("");
-  const span = markedAnswerSpan(text) ?? writtenAnswerSpan(text, answer);
-  if (!span) return undefined;
-  let offset = 0;
-  const logprobs: number[] = [];
-  for (const { token, logprob } of tokens) {
-    const start = offset;
-    offset += token.length;
-    if (start < span.end && offset > span.start) logprobs.push(logprob);
-  }
+  const logprobs = answerTokens(tokens, answer).map((t) => t.logprob);
   if (logprobs.length === 0) return undefined;
   return Math.exp(logprobs.reduce((sum, lp) => sum + lp, 0) / logprobs.length);
+}
+
+/** The tokens that spell a chain's final answer (see answerConfidence); none when it cannot be found. */
+export function answerTokens<T extends TokenLogprob>(tokens: readonly T[], answer?: string): T[] {
+  const text = tokens.map((t) => t.token).join("");
+  const span = markedAnswerSpan(text) ?? writtenAnswerSpan(text, answer);
+  if (!span) return [];
+  let offset = 0;
+  const spelling: T[] = [];
+  for (const token of tokens) {
+    const start = offset;
+    offset += token.token.length;
+    if (start < span.end && offset > span.start) spelling.push(token);
+  }
+  return spelling;
 }
 
 function markedAnswerSpan(text: string): { start: number; end: number } | undefined {
@@ -126,7 +132,7 @@ function writtenAnswerSpan(
 }
 
 /** Servers that do not know `logprobs` reject it as a bad request rather than ignoring it. */
-const rejectsParameters = (error: unknown) =>
+export const rejectsParameters = (error: unknown) =>
   error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422);
 
 /**

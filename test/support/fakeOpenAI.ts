@@ -1,16 +1,20 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ChatBehavior, type ChatRequest, createSampler, messageText } from "./fakeOpenAI/behaviors.js";
-import { completionChunks, completionResponse } from "./fakeOpenAI/chat.js";
+import { type ChatBehavior, createSampler, messageText } from "./fakeOpenAI/behaviors.js";
+import { completionChunks, completionResponse, tokenize } from "./fakeOpenAI/chat.js";
 import { approxTokens, createEmbeddings } from "./fakeOpenAI/embeddings.js";
 import { FakeRequestError } from "./fakeOpenAI/errors.js";
 import { seededRng } from "./fakeOpenAI/random.js";
+import type { ChatRequest, Sample } from "./fakeOpenAI/sampler.js";
 
-export type { ChatBehavior, ChatRequest, Sample } from "./fakeOpenAI/behaviors.js";
+export type { ChatBehavior } from "./fakeOpenAI/behaviors.js";
 export { GSM8K_MODEL_SOLUTIONS } from "./fakeOpenAI/behaviors.js";
+export type { Branch } from "./fakeOpenAI/branching.js";
 export { embedText } from "./fakeOpenAI/embeddings.js";
+export { SELECTION_MARKER } from "./fakeOpenAI/freeText.js";
 export type { Rng } from "./fakeOpenAI/random.js";
+export type { ChatRequest, Sample } from "./fakeOpenAI/sampler.js";
 
 /** One request as the fake received it, for assertions. */
 export interface RecordedRequest {
@@ -34,6 +38,11 @@ export interface FakeOpenAIOptions {
   supportsN?: boolean;
   /** false: ignore `logprobs: true` and answer `logprobs: null` (default true) */
   supportsLogprobs?: boolean;
+  /**
+   * false: refuse `continue_final_message` (an assistant prefix to continue) with 400, as OpenAI does with
+   * an argument it does not know (default true: continue it, as vLLM does)
+   */
+  supportsPrefix?: boolean;
   /** seeds every sample's random source; same seed, same requests → same answers (default 0) */
   seed?: number;
   /** when set, requests without `Authorization: Bearer <key>` get 401 */
@@ -70,6 +79,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** The sample cut to `max_tokens` tokens, as a server stops generating there. */
+function truncated(sample: Sample, maxTokens: number | undefined): Sample {
+  if (maxTokens === undefined) return sample;
+  return { ...sample, content: tokenize(sample.content).slice(0, maxTokens).join("") };
+}
+
 /** Starts a fake OpenAI-compatible model server on a free port of 127.0.0.1. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const seed = options.seed ?? 0;
@@ -92,12 +107,19 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       throw new FakeRequestError(400, "'n' must be an integer from 1 to 128");
     }
     const n = options.supportsN === false ? 1 : asked;
+    if (options.supportsPrefix === false && body.continue_final_message !== undefined) {
+      throw new FakeRequestError(400, "Unrecognized request argument supplied: continue_final_message");
+    }
     const requestNumber = chatCount++;
     // temperature 0 is greedy decoding: every sample of the same prompt comes out the same
     const greedy = request.temperature === 0;
     const prompt = request.messages.map(messageText).join("\n");
+    const limit = request.max_tokens ?? undefined;
     const samples = Array.from({ length: n }, (_, i) =>
-      sampler(request, i, greedy ? seededRng(seed, "greedy", prompt) : seededRng(seed, requestNumber, i)),
+      truncated(
+        sampler(request, i, greedy ? seededRng(seed, "greedy", prompt) : seededRng(seed, requestNumber, i)),
+        limit,
+      ),
     );
     const completion = {
       id: `chatcmpl-fake${requestNumber}`,
@@ -105,6 +127,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       model: request.model,
       samples,
       logprobs: options.supportsLogprobs !== false && request.logprobs === true,
+      topLogprobs: request.top_logprobs ?? 0,
       promptTokens: approxTokens(prompt),
     };
     if (!request.stream) {

@@ -66,7 +66,8 @@ export const chatCompletionRequestSchema = z
       description: "ignored: a chain of thought is never cut short (so is max_completion_tokens)",
     }),
     precedent: solveOptionsSchema.omit({ temperature: true }).optional().openapi({
-      description: "solve options: k, samples, adaptive, batchSize, gold, reuseMemory, writeBack",
+      description:
+        "solve options: k, samples, adaptive, batchSize, gold, reuseMemory, writeBack, strategy, selection, decoding, branches",
     }),
   })
   .loose()

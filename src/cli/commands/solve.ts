@@ -1,10 +1,13 @@
 import { parseArgs } from "node:util";
+import type { z } from "zod";
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
+import { decodingSchema } from "../../reasoning/cotDecoding.js";
 import { type SolveResult, solve } from "../../reasoning/pipeline.js";
-import { STRATEGIES, type Strategy, strategySchema } from "../../reasoning/strategy.js";
+import { strategySchema } from "../../reasoning/strategy.js";
+import { selectionSchema } from "../../reasoning/universalSelection.js";
 
 /** `precedent solve --bank B "question"`: recall, sample, vote, verify, write back; prints the outcome. */
 export async function solveCommand(args: string[], config: Config): Promise<number> {
@@ -17,6 +20,9 @@ export async function solveCommand(args: string[], config: Config): Promise<numb
       samples: { type: "string" },
       gold: { type: "string" },
       strategy: { type: "string" },
+      selection: { type: "string" },
+      decoding: { type: "string" },
+      branches: { type: "string" },
       "no-adaptive": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     },
@@ -35,8 +41,12 @@ export async function solveCommand(args: string[], config: Config): Promise<numb
         k: values.k === undefined ? undefined : Number(values.k),
         samples: values.samples === undefined ? undefined : Number(values.samples),
         gold: values.gold,
-        strategy: values.strategy === undefined ? undefined : parseStrategy(values.strategy),
-        adaptive: !values["no-adaptive"],
+        strategy: choice(strategySchema, values.strategy, "strategy"),
+        selection: choice(selectionSchema, values.selection, "selection"),
+        decoding: choice(decodingSchema, values.decoding, "decoding"),
+        branches: values.branches === undefined ? undefined : Number(values.branches),
+        // unset unless turned off: cot-decoding refuses adaptive sampling asked for explicitly
+        adaptive: values["no-adaptive"] ? false : undefined,
       },
     });
     console.log(values.json ? JSON.stringify(result, null, 2) : formatSolve(result));
@@ -46,16 +56,18 @@ export async function solveCommand(args: string[], config: Config): Promise<numb
   }
 }
 
-function parseStrategy(value: string): Strategy {
-  const parsed = strategySchema.safeParse(value);
+/** The value of a `--flag` that names one of an enum's options; an error naming the flag and the options. */
+function choice<T extends string>(
+  schema: z.ZodEnum<Record<T, T>>,
+  value: string | undefined,
+  flag: string,
+): T | undefined {
+  if (value === undefined) return undefined;
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new PrecedentError(
-      "invalid_input",
-      `--strategy must be one of ${STRATEGIES.join(", ")}`,
-      "strategy",
-    );
+    throw new PrecedentError("invalid_input", `--${flag} must be one of ${schema.options.join(", ")}`, flag);
   }
-  return parsed.data;
+  return parsed.data as T;
 }
 
 /** The outcome of a solve, readably. */

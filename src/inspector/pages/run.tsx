@@ -4,6 +4,7 @@ import type { VoteResult } from "../../reasoning/vote.js";
 import { excerpt, formatMs, formatPercent, formatScore } from "../format.js";
 import { Layout, Verdict } from "../layout.js";
 import type { RunView } from "../loadRun.js";
+import { RunChoice } from "./runChoice.js";
 import { VoteChart } from "./voteChart.js";
 
 const SCORE_NAMES: (keyof RecallScores)[] = [...RECALL_SIGNALS, "utility", "final"];
@@ -96,6 +97,7 @@ export const RunPage: FC<{ view: RunView }> = ({ view: { run, recalled } }) => {
                 </dd>
               </>
             ) : null}
+            <RunChoice strategy={run.strategy} />
           </>
         ) : null}
         {run.shadow ? (

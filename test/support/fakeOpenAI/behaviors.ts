@@ -2,19 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type OpenAI from "openai";
 import { DATA_DIR } from "../data.js";
+import { type BranchingBehavior, branching } from "./branching.js";
 import { FakeRequestError } from "./errors.js";
+import { type FreeTextBehavior, freeText } from "./freeText.js";
 import type { Rng } from "./random.js";
-
-export type ChatRequest = OpenAI.ChatCompletionCreateParams;
+import type { ChatRequest, Sample, Sampler } from "./sampler.js";
 
 /** Real GSM8K test questions, each with four model solutions graded is_correct (OpenAI's release). */
 export const GSM8K_MODEL_SOLUTIONS = join(DATA_DIR, "gsm8k", "example_model_solutions.jsonl");
-
-/** One sampled assistant message and the model's confidence (0..1) in its final answer. */
-export interface Sample {
-  content: string;
-  confidence: number;
-}
 
 /** What the fake model says, scripted by a test. Every behaviour is deterministic given its rng. */
 export type ChatBehavior =
@@ -50,11 +45,10 @@ export type ChatBehavior =
       helpedBy: { example: string[]; principle: string[]; analogies: string[] };
       wrongAnswer?(question: string, rng: Rng): string;
     }
+  | FreeTextBehavior
+  | BranchingBehavior
   | { kind: "replay"; file?: string }
   | { kind: "script"; respond(request: ChatRequest, sampleIndex: number, rng: Rng): string | Sample };
-
-/** Produces one choice of a chat completion. */
-export type Sampler = (request: ChatRequest, sampleIndex: number, rng: Rng) => Sample;
 
 /** The text of a message, whether its content is a string or an array of parts. */
 export function messageText(message: OpenAI.ChatCompletionMessageParam): string {
@@ -207,6 +201,10 @@ export function createSampler(behavior: ChatBehavior): Sampler {
       });
     case "strategyAware":
       return strategyAware(behavior);
+    case "freeText":
+      return freeText(behavior, { user: lastUserText, system: systemText });
+    case "branching":
+      return branching(behavior, lastUserText);
     case "replay":
       return replaying(behavior.file ?? GSM8K_MODEL_SOLUTIONS);
     case "script":

@@ -1,6 +1,6 @@
 import type OpenAI from "openai";
-import type { Sample } from "./behaviors.js";
 import { fnv1a } from "./random.js";
+import type { Sample } from "./sampler.js";
 
 /** Whitespace tokens that keep their leading whitespace, so they concatenate back to the content. */
 export function tokenize(content: string): string[] {
@@ -10,21 +10,43 @@ export function tokenize(content: string): string[] {
 const ANSWER_MARKERS = new Set(["####", "A:", "Answer:"]);
 
 /**
- * Per-token logprobs as OpenAI returns them. The tokens after the final-answer marker (`####`, `A:`) carry
- * ln(confidence), the signal confidence-weighted voting reads; the reasoning tokens are all likely.
+ * The `topK` most likely tokens at one position: the token itself (greedy decoding took it), then made-up
+ * alternatives, the first with 0.9 × the probability the token leaves (at most its own), each next half that.
  */
-export function tokenLogprobs(sample: Sample): OpenAI.ChatCompletionTokenLogprob[] {
+function alternatives(
+  token: string,
+  logprob: number,
+  topK: number,
+): OpenAI.ChatCompletionTokenLogprob.TopLogprob[] {
+  const p = Math.exp(logprob);
+  const second = Math.min(p, 1 - p) * 0.9;
+  return Array.from({ length: topK }, (_, j) => {
+    const alternative = j === 0 ? token : `${token.trimStart()}~${j}`;
+    const lp = j === 0 ? logprob : Math.log(Math.max(second * 0.5 ** (j - 1), 1e-9));
+    return { token: alternative, bytes: [...Buffer.from(alternative, "utf8")], logprob: lp };
+  });
+}
+
+/**
+ * Per-token logprobs as OpenAI returns them. The tokens after the final-answer marker (`####`, `A:`) carry
+ * ln(confidence), the signal confidence-weighted voting reads; the reasoning tokens are all likely. With
+ * `topK`, each token lists that many alternatives (the first token the sample's own, when it has them).
+ */
+export function tokenLogprobs(sample: Sample, topK = 0): OpenAI.ChatCompletionTokenLogprob[] {
   const tokens = tokenize(sample.content);
   let marker = tokens.findLastIndex((t) => ANSWER_MARKERS.has(t.trim()));
   // with no marker, the last word is taken to be the answer
   if (marker === -1) marker = tokens.length - 2;
   const answerLogprob = Math.log(Math.min(Math.max(sample.confidence, 1e-6), 1));
-  return tokens.map((token, i) => ({
-    token,
-    bytes: [...Buffer.from(token, "utf8")],
-    logprob: i > marker ? answerLogprob : -0.01 - (fnv1a(token) % 90) / 1000,
-    top_logprobs: [],
-  }));
+  return tokens.map((token, i) => {
+    const first = i === 0 ? sample.firstTokens?.[0] : undefined;
+    const logprob = first?.logprob ?? (i > marker ? answerLogprob : -0.01 - (fnv1a(token) % 90) / 1000);
+    const top =
+      i === 0 && sample.firstTokens
+        ? sample.firstTokens.slice(0, topK).map((t) => ({ ...t, bytes: [...Buffer.from(t.token, "utf8")] }))
+        : alternatives(token, logprob, topK);
+    return { token, bytes: [...Buffer.from(token, "utf8")], logprob, top_logprobs: top };
+  });
 }
 
 export interface Completion {
@@ -33,6 +55,8 @@ export interface Completion {
   model: string;
   samples: Sample[];
   logprobs: boolean;
+  /** alternatives listed per token (the request's top_logprobs) */
+  topLogprobs: number;
   promptTokens: number;
 }
 
@@ -55,7 +79,9 @@ export function completionResponse(completion: Completion): OpenAI.ChatCompletio
     choices: completion.samples.map((sample, index) => ({
       index,
       message: { role: "assistant", content: sample.content, refusal: null },
-      logprobs: completion.logprobs ? { content: tokenLogprobs(sample), refusal: null } : null,
+      logprobs: completion.logprobs
+        ? { content: tokenLogprobs(sample, completion.topLogprobs), refusal: null }
+        : null,
       finish_reason: "stop",
     })),
     usage: usageOf(completion),
@@ -81,7 +107,7 @@ export function completionChunks(
   const chunks: OpenAI.ChatCompletionChunk[] = [];
   completion.samples.forEach((sample, index) => {
     chunks.push(chunk([{ index, delta: { role: "assistant", content: "" }, finish_reason: null }]));
-    for (const token of tokenLogprobs(sample)) {
+    for (const token of tokenLogprobs(sample, completion.topLogprobs)) {
       const lp = completion.logprobs ? { logprobs: { content: [token], refusal: null } } : {};
       chunks.push(chunk([{ index, delta: { content: token.token }, finish_reason: null, ...lp }]));
     }
