@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { OPERATOR } from "../src/auth/principal.js";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../src/config.js";
@@ -61,6 +61,12 @@ export async function benchContext(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The machine's load averages (1, 5, 15 minutes) and cores, to read every figure beside. */
+export function machineLoad(): string {
+  const [one, five, fifteen] = loadavg().map((l) => l.toFixed(2));
+  return `load ${one} ${five} ${fifteen} on ${availableParallelism()} cores`;
 }
 
 /** p-th percentile (0..1) of a list of numbers. */

@@ -259,6 +259,41 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
     });
   });
 
+  describe("this process's writes and its lexicon", () => {
+    const indexRow = (id: string, text: string) => ({
+      id,
+      bank: "turns",
+      status: "active",
+      trust: 5,
+      text,
+      vector: Float32Array.from({ length: t.ctx().embedder.dimensions }, (_, i) => (i === 0 ? 1 : 0)),
+    });
+
+    it("keeps its lexicon through writes started together, and through a write started while it is read", async () => {
+      const index = t.ctx().index;
+      await index.upsert("turns", [indexRow("a", "Kim has 3 red marbles")]);
+      const built = (await index.lexicon("turns")).lexicon;
+      // two writes in flight at once (a write-back and the background indexer): each brought in place
+      await Promise.all([
+        index.upsert("turns", [indexRow("b", "Ann buys 5 blue pens")]),
+        index.upsert("turns", [indexRow("c", "A train leaves at 9")]),
+      ]);
+      const after = (await index.lexicon("turns")).lexicon;
+      expect(after).toBe(built);
+      expect(after.has("b") && after.has("c")).toBe(true);
+      // a write started while another bank state is being read waits for the read, then is applied
+      await index.drop("turns");
+      await index.upsert("turns", [indexRow("a", "Kim has 3 red marbles")]);
+      const reading = index.lexicon("turns");
+      const writing = index.upsert("turns", [indexRow("d", "Bo sells 7 figs")]);
+      await Promise.all([reading, writing]);
+      const read = (await index.lexicon("turns")).lexicon;
+      expect(read.has("d")).toBe(true);
+      await index.upsert("turns", [indexRow("e", "Cy packs 2 boxes")]);
+      expect((await index.lexicon("turns")).lexicon).toBe(read);
+    });
+  });
+
   describe("lexicons kept between processes", () => {
     const fileOf = (bank: string) =>
       join(t.ctx().lexiconDir, kind === "lance" ? "lancedb" : "postgres", `${bank}.lexicon`);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createAnalyzer } from "../src/memory/lexical/analyze.js";
 import { BankLexicon } from "../src/memory/lexical/bankLexicon.js";
+import { memoryEvidence, memoryEvidenceAt, queryEvidence } from "../src/memory/lexical/evidence.js";
 import { maskedTokens, tokenize } from "../src/memory/lexical/tokens.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import { loadWordNet } from "../src/memory/lexical/wordnet.js";
@@ -218,5 +219,49 @@ describe("the lexicon at scale", () => {
     bounded.forEach((h, i) => {
       expect(h.score).toBeCloseTo(lateScanned[i]?.score as number, 10);
     });
+  });
+});
+
+describe("scoring a memory by its slot, without its text", () => {
+  const analyze = createAnalyzer();
+  const text = (i: number) =>
+    `${["Ann", "Bo", "Cy"][i % 3]} packs ${i % 17} boxes of ${["pears", "figs", "nuts"][i % 3]} on day ${i}, then sells ${i % 5}.`;
+  const built = new BankLexicon();
+  for (let i = 0; i < 2000; i++) built.upsert(`m${i}`, text(i), analyze(text(i)));
+  built.seal();
+  const queryText = analyze("Bo packs 12 boxes of figs on day 40 and sells 2 of them");
+
+  it("gives the evidence an analysis of the memory's text gives, in a lexicon built or read back from its parts", () => {
+    const readBack = new BankLexicon(built.parts());
+    for (const lexicon of [built, readBack]) {
+      const query = queryEvidence(lexicon, queryText, lexicon.search(queryText, 8));
+      for (const i of [0, 40, 41, 1999]) {
+        const slot = lexicon.slotOf(`m${i}`, text(i));
+        expect(slot).toBeGreaterThanOrEqual(0);
+        if (!lexicon.valuesOf(slot)) lexicon.learnValues(slot, analyze(text(i)));
+        const bySlot = memoryEvidenceAt(lexicon, query, slot, lexicon.valuesOf(slot) as Int32Array);
+        const byText = memoryEvidence(lexicon, query, analyze(text(i)));
+        for (const key of Object.keys(byText) as (keyof typeof byText)[])
+          expect(bySlot[key]).toBeCloseTo(byText[key], 12);
+      }
+    }
+  });
+
+  it("knows a memory by its slot only with the very text it holds, and a read-back lexicon its values only once told", () => {
+    const readBack = new BankLexicon(built.parts());
+    expect(built.slotOf("m7", text(7))).toBeGreaterThanOrEqual(0);
+    expect(built.slotOf("m7", `${text(7)} Later edited.`)).toBe(-1);
+    expect(built.slotOf("absent", text(7))).toBe(-1);
+    const slot = readBack.slotOf("m7", text(7));
+    expect(readBack.valuesOf(slot)).toBeUndefined();
+    readBack.learnValues(slot, analyze(text(7)));
+    expect([...(readBack.valuesOf(slot) as Int32Array)].sort()).toEqual(
+      [...(built.valuesOf(built.slotOf("m7", text(7))) as Int32Array)].sort(),
+    );
+  });
+
+  it("completes a bounded search the same way read back as built", () => {
+    const readBack = new BankLexicon(built.parts());
+    expect(readBack.search(queryText, 8)).toEqual(built.search(queryText, 8));
   });
 });

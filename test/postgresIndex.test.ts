@@ -2,8 +2,8 @@ import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { queryRows } from "../src/db/database.js";
+import { nearest } from "../src/memory/index/hotTier.js";
 import type { IndexRow } from "../src/memory/index/memoryIndex.js";
-import { nearest } from "../src/memory/index/postgres.js";
 import { useTestContext } from "./support/context.js";
 
 // What only the Postgres index has: the in-process scan and the bank statistics it keeps. The contract it shares with LanceDB is tested in index.test.ts and recall.test.ts.

@@ -1,10 +1,10 @@
 import type { Services } from "../services.js";
 import type { Bank } from "./banks.js";
-import type { AnalyzedText } from "./lexical/analyze.js";
-import type { BankLexicon } from "./lexical/bankLexicon.js";
+import type { LexiconView } from "./index/memoryIndex.js";
 import {
   type MemoryEvidence,
   memoryEvidence,
+  memoryEvidenceAt,
   type QueryEvidence,
   queryEvidence,
 } from "./lexical/evidence.js";
@@ -120,7 +120,8 @@ export function utilityPrior(m: { helpedCount: number; recalledCount: number }):
 interface Scored {
   row: CandidateRow;
   exact: boolean;
-  text: AnalyzedText;
+  /** its literal terms as a unit vector of tf-idf weights, by term id (text, for a term the bank lacks) */
+  literalWeights: () => Map<number | string, number>;
   evidence: MemoryEvidence;
   vector: number | null;
   reworded: boolean;
@@ -190,11 +191,10 @@ export async function recallAnalogues({
     .filter((r) => r.status === "active" && r.trust >= trustFloor)
     .map((row) => {
       const exact = row.problemHash === hash;
-      const text = view.lexicon.analyzed(row.id, row.problem, view.analyze);
-      const e = memoryEvidence(view.lexicon, evidence, text);
+      const { evidence: e, literalWeights } = memoryScores(view, evidence, row);
       const vector = similarity.get(row.id) ?? null;
       const reworded = isReworded(evidence, row.id, e);
-      const restated = reworded && restates(evidence, e, text);
+      const restated = reworded && restates(evidence, e);
       const vectorPart = vectorWeight > 0 && vectorBest > 0 ? (vector ?? vectorFloor) / vectorBest : 0;
       const relevance =
         e.structure +
@@ -205,7 +205,7 @@ export async function recallAnalogues({
       return {
         row,
         exact,
-        text,
+        literalWeights,
         evidence: e,
         vector,
         reworded,
@@ -216,7 +216,7 @@ export async function recallAnalogues({
     });
   // the query's own problem and a memory restating it have match 1: always recalled
   const passing = scored.filter((s) => s.match >= floor);
-  const picked = pickDiverse(passing, k, view.lexicon);
+  const picked = pickDiverse(passing, k);
 
   return {
     memories: picked.map(({ s, final }, i) => ({
@@ -249,11 +249,51 @@ export async function recallAnalogues({
 }
 
 /** Whether a reworded memory holds nearly all of the query's values, numbers among them: the query restated. */
-function restates(query: QueryEvidence, e: MemoryEvidence, memory: AnalyzedText): boolean {
+function restates(query: QueryEvidence, e: MemoryEvidence): boolean {
   if ((query.literalLeader?.lead ?? 0) < REWORDED_LEAD || e.values < RESTATED_VALUES) return false;
-  let numbers = 0;
-  for (const value of query.text.values.keys()) if (/^\d/.test(value) && memory.values.has(value)) numbers++;
-  return numbers >= RESTATED_MIN_NUMBERS;
+  return e.numbersHeld >= RESTATED_MIN_NUMBERS;
+}
+
+/**
+ * A candidate's evidence, read from the lexicon's fields when it holds the memory with this very text (no
+ * analysis), else from an analysis of the text (kept for the next few recalls); and its literal weights
+ * for MMR, computed only when asked for.
+ */
+function memoryScores(
+  view: LexiconView,
+  query: QueryEvidence,
+  row: CandidateRow,
+): { evidence: MemoryEvidence; literalWeights: () => Map<number | string, number> } {
+  const { lexicon } = view;
+  const slot = lexicon.slotOf(row.id, row.problem);
+  let values = slot >= 0 ? lexicon.valuesOf(slot) : undefined;
+  if (slot >= 0 && !values) {
+    // a lexicon read from its file keeps no values: learned from this one analysis, read after
+    lexicon.learnValues(slot, lexicon.analyzed(row.id, row.problem, view.analyze));
+    values = lexicon.valuesOf(slot);
+  }
+  if (slot >= 0 && values) {
+    return {
+      evidence: memoryEvidenceAt(lexicon, query, slot, values),
+      literalWeights: () => {
+        const weights = new Map<number | string, number>();
+        lexicon.literal.termsOf(slot, (id, count, idf) => weights.set(id, (1 + Math.log(count)) * idf));
+        return unit(weights);
+      },
+    };
+  }
+  const text = lexicon.analyzed(row.id, row.problem, view.analyze);
+  return {
+    evidence: memoryEvidence(lexicon, query, text),
+    literalWeights: () => {
+      const weights = new Map<number | string, number>();
+      for (const [term, count] of text.literal) {
+        const id = lexicon.literal.idOf(term);
+        weights.set(id >= 0 ? id : term, (1 + Math.log(count)) * lexicon.literal.idf(term));
+      }
+      return unit(weights);
+    },
+  };
 }
 
 /** Whether the memory is the literal leader and stands out enough to be the query itself reworded. */
@@ -268,14 +308,14 @@ function isReworded(query: QueryEvidence, id: string, e: MemoryEvidence): boolea
  * redundancy is its highest literal similarity (idf-weighted cosine) to a memory picked before it, when
  * that reaches NEAR_IDENTICAL (else 0).
  */
-function pickDiverse(pool: Scored[], k: number, lexicon: BankLexicon): { s: Scored; final: number }[] {
+function pickDiverse(pool: Scored[], k: number): { s: Scored; final: number }[] {
   // redundancy takes at most 1 − λ off a value: past the best few, none could be picked before k are
   const left = pool
     .map((s) => ({ s, value: s.relevance * (0.5 + s.utility) }))
     .sort((a, b) => b.value - a.value)
     .slice(0, 4 * k)
-    .map((c) => ({ ...c, weights: literalWeights(c.s.text, lexicon) }));
-  const picked: { s: Scored; final: number; weights: Map<string, number> }[] = [];
+    .map((c) => ({ ...c, weights: c.s.literalWeights() }));
+  const picked: { s: Scored; final: number; weights: Map<number | string, number> }[] = [];
   while (picked.length < k && left.length > 0) {
     let best = 0;
     let bestScore = Number.NEGATIVE_INFINITY;
@@ -298,21 +338,16 @@ function pickDiverse(pool: Scored[], k: number, lexicon: BankLexicon): { s: Scor
   return picked;
 }
 
-/** A text's literal terms as a unit vector of tf-idf weights. */
-function literalWeights(text: AnalyzedText, lexicon: BankLexicon): Map<string, number> {
-  const weights = new Map<string, number>();
+/** Weights scaled to a unit vector. */
+function unit(weights: Map<number | string, number>): Map<number | string, number> {
   let norm = 0;
-  for (const [term, count] of text.literal) {
-    const w = (1 + Math.log(count)) * lexicon.literal.idf(term);
-    weights.set(term, w);
-    norm += w * w;
-  }
+  for (const w of weights.values()) norm += w * w;
   norm = Math.sqrt(norm) || 1;
   for (const [term, w] of weights) weights.set(term, w / norm);
   return weights;
 }
 
-function cosine(a: Map<string, number>, b: Map<string, number>): number {
+function cosine(a: Map<number | string, number>, b: Map<number | string, number>): number {
   const [small, large] = a.size <= b.size ? [a, b] : [b, a];
   let s = 0;
   for (const [term, w] of small) s += w * (large.get(term) ?? 0);

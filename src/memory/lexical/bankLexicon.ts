@@ -1,5 +1,6 @@
 import type { AnalyzedText, Analyzer } from "./analyze.js";
 import { Bm25Field, type FieldParts } from "./bm25.js";
+import { ForwardTerms } from "./forwardTerms.js";
 import { hashes } from "./termTable.js";
 
 /** A memory's match in one field. */
@@ -65,6 +66,10 @@ export class BankLexicon {
   private tombstones: number;
   private textHashes: Int32Array<ArrayBuffer>;
   private readonly texts = new TextFingerprint();
+  // each slot's values (its numbers and names) as literal term ids, once known: from the analysis a slot
+  // was added with, or (a lexicon read from its file keeps no values) from the first recall that analysed it
+  private readonly values = new ForwardTerms();
+  private valuesKnown = new Uint8Array(1024);
 
   constructor(parts?: LexiconParts) {
     this.literal = parts ? Bm25Field.fromParts(parts.literal) : new Bm25Field();
@@ -107,6 +112,7 @@ export class BankLexicon {
     this.slots.set(id, slot);
     this.literal.add(slot, analyzed.literal);
     this.structure.add(slot, analyzed.structure);
+    this.learnValues(slot, analyzed);
     if (2 * slot + 2 > this.textHashes.length) {
       const grown = new Int32Array(Math.max(2048, this.textHashes.length * 2));
       grown.set(this.textHashes);
@@ -144,6 +150,44 @@ export class BankLexicon {
       literal: this.literal.parts(slots),
       structure: this.structure.parts(slots),
     };
+  }
+
+  /**
+   * The memory's slot when the lexicon holds it with exactly this text (else -1): its terms can then be
+   * read from the fields instead of analysing the text.
+   */
+  slotOf(id: string, text: string): number {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return -1;
+    const [a, b] = hashes(`${id}\n${text}`);
+    return this.textHashes[2 * slot] === a && this.textHashes[2 * slot + 1] === b ? slot : -1;
+  }
+
+  /** The slot's values (numbers and names) as literal term ids, or undefined when not known yet. */
+  valuesOf(slot: number): Int32Array | undefined {
+    if (this.valuesKnown[slot] !== 1) return undefined;
+    const from = this.values.from(slot);
+    return this.values.termIds.subarray(from, from + this.values.length(slot));
+  }
+
+  /** Records the slot's values from its analysis. */
+  learnValues(slot: number, analyzed: AnalyzedText): void {
+    const ids: number[] = [];
+    for (const value of analyzed.values.keys()) {
+      const id = this.literal.idOf(value);
+      if (id >= 0) ids.push(id);
+    }
+    this.values.set(
+      slot,
+      ids,
+      ids.map(() => 1),
+    );
+    if (slot >= this.valuesKnown.length) {
+      const grown = new Uint8Array(Math.max(2 * this.valuesKnown.length, slot + 1));
+      grown.set(this.valuesKnown);
+      this.valuesKnown = grown;
+    }
+    this.valuesKnown[slot] = 1;
   }
 
   /** A memory's text analyzed, from the last few recalls when it was analyzed there. */

@@ -1,4 +1,5 @@
 import type { TermCounts } from "./analyze.js";
+import { ForwardTerms, TermPositions } from "./forwardTerms.js";
 import { TermTable, type TermTableParts } from "./termTable.js";
 
 // Robertson/Spärck Jones defaults (also Lucene's and LanceDB's)
@@ -10,7 +11,10 @@ const MAX_TF = 255;
 // A search walks the query's terms rarest first, scoring every document of each list, while the lists
 // are rare (held by at most COMMON_SHARE of the bank, or COMMON_MIN documents) and fit WALK_BUDGET
 // postings together; it then completes the score of the best max(CANDIDATES·limit, MIN_CANDIDATES)
-// documents with the other terms, looked up in their lists (sorted by slot) rather than walked. The
+// documents with the other terms, read from each candidate's own terms (src/memory/lexical/forwardTerms.ts)
+// rather than walked: one short run of memory per candidate, where looking each candidate up in every
+// common list (galloping, or through skip slots) cost a cache miss per candidate per term (at 10k
+// synthetic memories, 300 GSM8K questions, both fields, p50: 1.1 → 0.8 ms). The
 // common lists are what a plain search spends its time on (a walked posting costs 60–90 ns in a bank of
 // 1M: its score is a cache miss), and each of their terms weighs little, yet together they carry a
 // variant's structure: dropping them outright cost the dev set's variant @1 0.91 → 0.73. On the dev set,
@@ -25,15 +29,6 @@ const COMMON_MIN = 500;
 const WALK_BUDGET = 40_000;
 const CANDIDATES = 4;
 const MIN_CANDIDATES = 256;
-// A list of at least SKIP_MIN postings keeps every SKIP_STRIDE-th posting's slot aside, built when a
-// search first seeks in it: a candidate's place is found in those (small, in cache), then among one
-// stretch of SKIP_STRIDE postings, rather than by galloping over the list itself, each step a cache
-// miss in a pool of hundreds of megabytes. With the heap in `best`, it took a search of both fields at
-// 1M synthetic memories (200 GSM8K questions, p50, the same process) from 9.8 to 8.8 ms, for skip slots
-// of at most 1/SKIP_STRIDE of the postings.
-const SKIP_STRIDE = 16;
-const LINEAR_GAP = 64;
-const SKIP_MIN = 4 * SKIP_STRIDE;
 // (start · TERMS_LIMIT + term id) stays an exact double while the pool holds fewer than 2^29 postings
 const TERMS_LIMIT = 2 ** 24;
 
@@ -49,10 +44,10 @@ export interface FieldParts {
   live: Uint8Array<ArrayBuffer>;
 }
 
-/** A long list's skip slots: the slot at each SKIP_STRIDE-th position, `count` of them. */
-interface Skip {
-  slots: Int32Array;
-  count: number;
+/** A query's terms prepared for `scoreSlot`: their ids and idfs. */
+export interface PreparedTerms {
+  ids: number[];
+  idfs: number[];
 }
 
 /** One document's match: its slot in the field and its BM25 score. */
@@ -87,11 +82,12 @@ export class Bm25Field {
   private scoreNorm = new Float64Array(2048);
   private normsAt = -1;
   private touched = new Int32Array(1024);
-  // by term: the slots at every SKIP_STRIDE-th position of its list (positions from the list's start,
-  // which moving the list keeps), for the first `count` strides; built on a long list's first seek
-  private readonly skips: (Skip | undefined)[] = [];
-  // a search's candidates' positions in one list, found in passes (completeFromSkips)
-  private strides = new Int32Array(1024);
+  // each slot's terms and counts: the postings turned around
+  private forward = new ForwardTerms();
+  // a candidate's count of each term being completed, 0 for none (completeFromForward, scoreSlot)
+  private found = new Uint8Array(256);
+  // by term id: its position + 1 among the terms being gathered, else 0 (markTerms)
+  private marks = new Uint8Array(0);
   // the heap `best` keeps a search's leaders in
   private heapSlots = new Int32Array(256);
   private heapScores = new Float64Array(256);
@@ -134,6 +130,13 @@ export class Bm25Field {
     field.growDocuments(parts.lengths.length);
     field.lengths.set(parts.lengths);
     field.live.set(parts.live);
+    field.forward = ForwardTerms.fromPostings(
+      parts.lengths.length,
+      field.terms.size,
+      field.start,
+      field.length,
+      field.pool,
+    );
     return field;
   }
 
@@ -155,19 +158,25 @@ export class Bm25Field {
       this.lengths.byteLength +
       this.live.byteLength +
       this.scoreNorm.byteLength +
-      this.touched.byteLength
+      this.touched.byteLength +
+      this.forward.bytes
     );
   }
 
   add(slot: number, terms: TermCounts): void {
     if (slot >= this.lengths.length) this.growDocuments(slot + 1);
     let length = 0;
+    const ids: number[] = [];
+    const counts: number[] = [];
     for (const [term, count] of terms) {
       length += count;
       const id = this.terms.add(term);
       if (id >= this.start.length) this.growTerms();
       this.append(id, slot * TF_BITS + Math.min(count, MAX_TF));
+      ids.push(id);
+      counts.push(count);
     }
+    this.forward.set(slot, ids, counts);
     this.lengths[slot] = length;
     this.normsAt = -1;
     this.live[slot] = 1;
@@ -219,6 +228,76 @@ export class Bm25Field {
     return score;
   }
 
+  /** A query's terms as this field's ids (those it holds, in the query's order), to score slots by. */
+  prepare(query: TermCounts): PreparedTerms {
+    const ids: number[] = [];
+    for (const term of query.keys()) {
+      const id = this.terms.find(term);
+      if (id >= 0) ids.push(id);
+    }
+    return {
+      ids,
+      idfs: ids.map((id) => this.idfOf(this.length[id] as number)),
+    };
+  }
+
+  /**
+   * BM25 of the document in `slot` for a prepared query: `score` with the document's terms read from the
+   * forward index instead of its text (the same terms, summed in the query's order).
+   */
+  scoreSlot(query: PreparedTerms, slot: number): number {
+    const r = query.ids.length;
+    if (r === 0) return 0;
+    if (this.found.length < r) this.found = new Uint8Array(2 * r);
+    const found = this.found;
+    found.fill(0, 0, r);
+    const positions = this.markTerms(query.ids);
+    this.gather(slot, positions);
+    this.unmarkTerms(query.ids);
+    const norm = K1 * (1 - B + (B * (this.lengths[slot] as number)) / this.averageLength);
+    let score = 0;
+    for (let i = 0; i < r; i++) {
+      const tf = found[i] as number;
+      if (tf > 0) score += ((query.idfs[i] as number) * tf * (K1 + 1)) / (tf + norm);
+    }
+    return score;
+  }
+
+  /** BM25 of the document in `slot` for its own terms (`score(terms, terms)`), from the forward index. */
+  selfScore(slot: number): number {
+    const { termIds, termCounts } = this.forward;
+    const from = this.forward.from(slot);
+    const to = from + this.forward.length(slot);
+    const norm = K1 * (1 - B + (B * (this.lengths[slot] as number)) / this.averageLength);
+    let score = 0;
+    for (let p = from; p < to; p++) {
+      const tf = termCounts[p] as number;
+      score += (this.idfOf(this.length[termIds[p] as number] as number) * tf * (K1 + 1)) / (tf + norm);
+    }
+    return score;
+  }
+
+  /** The document's length in terms (every occurrence counts). */
+  lengthOf(slot: number): number {
+    return this.lengths[slot] as number;
+  }
+
+  /** Calls `each` with every term id of the slot, its count (at most 255) and its idf. */
+  termsOf(slot: number, each: (id: number, count: number, idf: number) => void): void {
+    const { termIds, termCounts } = this.forward;
+    const from = this.forward.from(slot);
+    const to = from + this.forward.length(slot);
+    for (let p = from; p < to; p++) {
+      const id = termIds[p] as number;
+      each(id, termCounts[p] as number, this.idfOf(this.length[id] as number));
+    }
+  }
+
+  /** The term's id in this field, or -1. */
+  idOf(term: string): number {
+    return this.terms.find(term);
+  }
+
   /**
    * The `limit` best live documents for `query` by BM25, best first (ties: lower slot first); `exhaustive`
    * walks every list (what the bounded search is measured against).
@@ -252,26 +331,7 @@ export class Bm25Field {
     if (walked === ids.length) return this.best(touched, limit);
     // the candidates in slot order, each list then searched forward from where the last one was found
     const best = this.best(touched, wanted).sort((x, y) => x.slot - y.slot);
-    const scoreNorm = this.slotNorms();
-    for (const id of ids.slice(walked)) {
-      const weight = this.idfOf(this.length[id] as number) * (K1 + 1);
-      const start = this.start[id] as number;
-      const length = this.length[id] as number;
-      const end = start + length;
-      if (length >= SKIP_MIN) {
-        this.completeFromSkips(id, best, weight, scoreNorm);
-        continue;
-      }
-      let from = start;
-      for (const hit of best) {
-        from = this.seek(from, end, hit.slot);
-        if (from === end) break;
-        const packed = this.pool[from] as number;
-        if (packed >>> 8 !== hit.slot) continue;
-        const tf = packed & 0xff;
-        hit.score += (weight * tf) / (tf + (scoreNorm[2 * hit.slot + 1] as number));
-      }
-    }
+    this.completeFromForward(ids.slice(walked), best, this.slotNorms());
     return best.sort((x, y) => y.score - x.score || x.slot - y.slot).slice(0, limit);
   }
 
@@ -305,113 +365,62 @@ export class Bm25Field {
     this.used = at;
   }
 
-  /** The first position in pool[from, end) whose slot is at least `slot` (galloping, then binary search). */
-  private seek(from: number, end: number, slot: number): number {
-    const pool = this.pool;
-    if (from >= end || (pool[from] as number) >>> 8 >= slot) return from;
-    let step = 1;
-    let low = from;
-    let high = from + 1;
-    while (high < end && (pool[high] as number) >>> 8 < slot) {
-      low = high;
-      step *= 2;
-      high = low + step;
-    }
-    if (high > end) high = end;
-    // pool[low] < slot; the answer is in (low, high]
-    while (low + 1 < high) {
-      const mid = (low + high) >>> 1;
-      if ((pool[mid] as number) >>> 8 < slot) low = mid;
-      else high = mid;
-    }
-    return high;
-  }
-
-  /** The term's skip slots, extended to the list's length. */
-  private skipsOf(id: number): Skip {
-    let skip = this.skips[id];
-    const length = this.length[id] as number;
-    const count = Math.ceil(length / SKIP_STRIDE);
-    if (!skip) {
-      skip = { slots: new Int32Array(count), count: 0 };
-      this.skips[id] = skip;
-    }
-    if (skip.count < count) {
-      if (skip.slots.length < count) {
-        const grown = new Int32Array(Math.ceil(count * 1.5));
-        grown.set(skip.slots.subarray(0, skip.count));
-        skip.slots = grown;
+  /**
+   * Adds the terms `rest` (in that order) to the candidates' scores, each candidate's terms read from the
+   * forward index: the sums are those a lookup of every candidate in every list gives, term by term.
+   */
+  private completeFromForward(rest: number[], hits: FieldHit[], scoreNorm: Float64Array): void {
+    const r = rest.length;
+    if (r === 0) return;
+    const weights = rest.map((id) => this.idfOf(this.length[id] as number) * (K1 + 1));
+    if (this.found.length < r) this.found = new Uint8Array(2 * r);
+    const found = this.found;
+    const positions = this.markTerms(rest);
+    for (const hit of hits) {
+      found.fill(0, 0, r);
+      this.gather(hit.slot, positions);
+      const norm = scoreNorm[2 * hit.slot + 1] as number;
+      for (let i = 0; i < r; i++) {
+        const tf = found[i] as number;
+        if (tf > 0) hit.score += ((weights[i] as number) * tf) / (tf + norm);
       }
-      const start = this.start[id] as number;
-      for (let j = skip.count; j < count; j++)
-        skip.slots[j] = (this.pool[start + j * SKIP_STRIDE] as number) >>> 8;
-      skip.count = count;
     }
-    return skip;
+    this.unmarkTerms(rest);
   }
 
   /**
-   * Adds a long list's term to the candidates' scores (`hits`, in slot order). Each candidate's stride is
-   * found from the skip slots first (they are small and in cache); then each stride's slots below the
-   * candidate are counted with no branch on what was read, so the reads of many candidates' strides,
-   * each a cache miss, are under way at once rather than one after the other.
+   * Marks terms `ids` with their position + 1 in a byte per term id, for `gather`; a list too long for a
+   * byte is put in a hash set instead (returned).
    */
-  private completeFromSkips(id: number, hits: FieldHit[], weight: number, scoreNorm: Float64Array): void {
-    const skip = this.skipsOf(id);
-    const { slots, count } = skip;
-    const pool = this.pool;
-    const start = this.start[id] as number;
-    const end = start + (this.length[id] as number);
-    const n = hits.length;
-    if (this.strides.length < n) this.strides = new Int32Array(2 * n);
-    const strides = this.strides;
-    // the skip slots are stepped through in order while the candidates lie fewer than LINEAR_GAP strides
-    // apart, else galloped over; at 1M memories the two measured the same within noise (LINEAR_GAP 0 to
-    // 256), the gallop bounding what a very long list costs
-    const linear = count <= LINEAR_GAP * n;
-    let low = 0;
-    for (let i = 0; i < n; i++) {
-      const slot = (hits[i] as FieldHit).slot;
-      if ((slots[low] as number) > slot) {
-        strides[i] = -1;
-        continue;
+  private markTerms(ids: number[]): TermPositions | undefined {
+    if (ids.length >= 255) return new TermPositions(ids);
+    if (this.marks.length < this.terms.size) this.marks = new Uint8Array(Math.ceil(this.terms.size * 1.5));
+    for (let i = 0; i < ids.length; i++) this.marks[ids[i] as number] = i + 1;
+    return undefined;
+  }
+
+  private unmarkTerms(ids: number[]): void {
+    if (ids.length >= 255) return;
+    for (const id of ids) this.marks[id] = 0;
+  }
+
+  /** Sets `found[i]` to the slot's count of the i-th marked term (`found` cleared before). */
+  private gather(slot: number, positions: TermPositions | undefined): void {
+    const { termIds, termCounts } = this.forward;
+    const found = this.found;
+    const from = this.forward.from(slot);
+    const to = from + this.forward.length(slot);
+    if (positions) {
+      for (let p = from; p < to; p++) {
+        const at = positions.positionOf(termIds[p] as number);
+        if (at >= 0) found[at] = termCounts[p] as number;
       }
-      if (linear) {
-        while (low + 1 < count && (slots[low + 1] as number) <= slot) low++;
-      } else {
-        let step = 1;
-        let high = low + 1;
-        while (high < count && (slots[high] as number) <= slot) {
-          low = high;
-          step *= 2;
-          high = low + step;
-        }
-        if (high > count) high = count;
-        while (low + 1 < high) {
-          const mid = (low + high) >>> 1;
-          if ((slots[mid] as number) <= slot) low = mid;
-          else high = mid;
-        }
-      }
-      strides[i] = start + low * SKIP_STRIDE;
+      return;
     }
-    for (let i = 0; i < n; i++) {
-      const from = strides[i] as number;
-      if (from < 0) continue;
-      const slot = (hits[i] as FieldHit).slot;
-      const to = Math.min(end, from + SKIP_STRIDE);
-      let below = 0;
-      for (let p = from; p < to; p++) below += (pool[p] as number) >>> 8 < slot ? 1 : 0;
-      strides[i] = from + below < to ? from + below : -1;
-    }
-    for (let i = 0; i < n; i++) {
-      const at = strides[i] as number;
-      if (at < 0) continue;
-      const hit = hits[i] as FieldHit;
-      const packed = pool[at] as number;
-      if (packed >>> 8 !== hit.slot) continue;
-      const tf = packed & 0xff;
-      hit.score += (weight * tf) / (tf + (scoreNorm[2 * hit.slot + 1] as number));
+    const marks = this.marks;
+    for (let p = from; p < to; p++) {
+      const at = marks[termIds[p] as number] as number;
+      if (at > 0) found[at - 1] = termCounts[p] as number;
     }
   }
 

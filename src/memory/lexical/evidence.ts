@@ -1,5 +1,6 @@
 import type { AnalyzedText } from "./analyze.js";
 import type { BankLexicon, LexicalMatches } from "./bankLexicon.js";
+import type { PreparedTerms } from "./bm25.js";
 
 /** What a query's own analysis says before any memory is looked at. */
 export interface QueryEvidence {
@@ -14,6 +15,11 @@ export interface QueryEvidence {
   structureBest: number;
   /** the literal field's best memory and how far it stands out from the runner-up (best / second) */
   literalLeader?: { id: string; lead: number };
+  /** the query's terms as the fields' ids, to score memories by their slots */
+  literalTerms: PreparedTerms;
+  structureTerms: PreparedTerms;
+  /** the query's values in order: the literal term id (-1 when no memory holds it), idf, whether a number */
+  values: { id: number; idf: number; number: boolean }[];
 }
 
 /** The lexical evidence that a memory is an analogue of the query. */
@@ -32,6 +38,8 @@ export interface MemoryEvidence {
   memoryCoverage: number;
   /** log of the query's length over the memory's (structure terms): an analogue is about as long */
   logLengthRatio: number;
+  /** how many of the query's numbers the memory holds */
+  numbersHeld: number;
 }
 
 /** Reads a query's evidence from the bank's best lexical matches. */
@@ -53,6 +61,13 @@ export function queryEvidence(
     literalLeader: first
       ? { id: first.id, lead: second ? first.score / second.score : Number.POSITIVE_INFINITY }
       : undefined,
+    literalTerms: lexicon.literal.prepare(text.literal),
+    structureTerms: lexicon.structure.prepare(text.structure),
+    values: [...text.values.keys()].map((value) => ({
+      id: lexicon.literal.idOf(value),
+      idf: lexicon.literal.idf(value),
+      number: /^\d/.test(value),
+    })),
   };
 }
 
@@ -69,10 +84,14 @@ export function memoryEvidence(
   for (const count of memory.structure.values()) memoryLength += count;
   let held = 0;
   let all = 0;
+  let numbersHeld = 0;
   for (const value of query.text.values.keys()) {
     const idf = lexicon.literal.idf(value);
     all += idf;
-    if (memory.values.has(value)) held += idf;
+    if (memory.values.has(value)) {
+      held += idf;
+      if (/^\d/.test(value)) numbersHeld++;
+    }
   }
   return {
     literal: query.literalBest > 0 ? Math.min(1, literal / query.literalBest) : 0,
@@ -81,5 +100,46 @@ export function memoryEvidence(
     queryCoverage: query.structureSelf > 0 ? structure / query.structureSelf : 0,
     memoryCoverage: memorySelf > 0 ? structure / memorySelf : 0,
     logLengthRatio: Math.log(Math.max(query.structureLength, 1) / Math.max(memoryLength, 1)),
+    numbersHeld,
   };
+}
+
+/**
+ * `memoryEvidence` for the memory in `slot` of the lexicon, its terms read from the fields rather than
+ * from an analysis of its text; `values` are its values' literal term ids (BankLexicon.valuesOf).
+ */
+export function memoryEvidenceAt(
+  lexicon: BankLexicon,
+  query: QueryEvidence,
+  slot: number,
+  values: ArrayLike<number>,
+): MemoryEvidence {
+  const literal = lexicon.literal.scoreSlot(query.literalTerms, slot);
+  const structure = lexicon.structure.scoreSlot(query.structureTerms, slot);
+  const memorySelf = lexicon.structure.selfScore(slot);
+  const memoryLength = lexicon.structure.lengthOf(slot);
+  let held = 0;
+  let all = 0;
+  let numbersHeld = 0;
+  for (const value of query.values) {
+    all += value.idf;
+    if (value.id >= 0 && holds(values, value.id)) {
+      held += value.idf;
+      if (value.number) numbersHeld++;
+    }
+  }
+  return {
+    literal: query.literalBest > 0 ? Math.min(1, literal / query.literalBest) : 0,
+    structure: query.structureBest > 0 ? Math.min(1, structure / query.structureBest) : 0,
+    values: all > 0 ? held / all : 0,
+    queryCoverage: query.structureSelf > 0 ? structure / query.structureSelf : 0,
+    memoryCoverage: memorySelf > 0 ? structure / memorySelf : 0,
+    logLengthRatio: Math.log(Math.max(query.structureLength, 1) / Math.max(memoryLength, 1)),
+    numbersHeld,
+  };
+}
+
+function holds(ids: ArrayLike<number>, id: number): boolean {
+  for (let i = 0; i < ids.length; i++) if (ids[i] === id) return true;
+  return false;
 }
