@@ -93,15 +93,7 @@ export function memoryEvidence(
       if (/^\d/.test(value)) numbersHeld++;
     }
   }
-  return {
-    literal: query.literalBest > 0 ? Math.min(1, literal / query.literalBest) : 0,
-    structure: query.structureBest > 0 ? Math.min(1, structure / query.structureBest) : 0,
-    values: all > 0 ? held / all : 0,
-    queryCoverage: query.structureSelf > 0 ? structure / query.structureSelf : 0,
-    memoryCoverage: memorySelf > 0 ? structure / memorySelf : 0,
-    logLengthRatio: Math.log(Math.max(query.structureLength, 1) / Math.max(memoryLength, 1)),
-    numbersHeld,
-  };
+  return evidenceOf(query, { literal, structure, held, all, memorySelf, memoryLength, numbersHeld });
 }
 
 /**
@@ -128,6 +120,28 @@ export function memoryEvidenceAt(
       if (value.number) numbersHeld++;
     }
   }
+  return evidenceOf(query, { literal, structure, held, all, memorySelf, memoryLength, numbersHeld });
+}
+
+function holds(ids: ArrayLike<number>, id: number): boolean {
+  for (let i = 0; i < ids.length; i++) if (ids[i] === id) return true;
+  return false;
+}
+
+/** The evidence from a memory's raw scores against the query, each normalised as MemoryEvidence says. */
+function evidenceOf(
+  query: QueryEvidence,
+  raw: {
+    literal: number;
+    structure: number;
+    held: number;
+    all: number;
+    memorySelf: number;
+    memoryLength: number;
+    numbersHeld: number;
+  },
+): MemoryEvidence {
+  const { literal, structure, held, all, memorySelf, memoryLength, numbersHeld } = raw;
   return {
     literal: query.literalBest > 0 ? Math.min(1, literal / query.literalBest) : 0,
     structure: query.structureBest > 0 ? Math.min(1, structure / query.structureBest) : 0,
@@ -137,9 +151,4 @@ export function memoryEvidenceAt(
     logLengthRatio: Math.log(Math.max(query.structureLength, 1) / Math.max(memoryLength, 1)),
     numbersHeld,
   };
-}
-
-function holds(ids: ArrayLike<number>, id: number): boolean {
-  for (let i = 0; i < ids.length; i++) if (ids[i] === id) return true;
-  return false;
 }
