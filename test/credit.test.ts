@@ -66,7 +66,7 @@ describe("retiring memories that keep hurting", () => {
       if (i < RETIRE_MIN_VERIFIED_USES - 1) expect(retired).toEqual([]);
     }
     const [consensus, gold] = await Promise.all(
-      ["consensus", "gold"].map(
+      (["consensus", "gold"] as const).map(
         async (v) => (await ctx.db.select().from(memories).where(eq(memories.verification, v)))[0],
       ),
     );

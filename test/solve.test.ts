@@ -6,6 +6,7 @@ import { domainOf } from "../src/domains/domain.js";
 import { solveGame24 } from "../src/domains/game24.js";
 import type { Bank } from "../src/memory/banks.js";
 import { recallAnalogues } from "../src/memory/recall.js";
+import type { MemoryStatus } from "../src/memory/trust.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import { solve } from "../src/reasoning/pipeline.js";
 import { getRun } from "../src/reasoning/runs.js";
@@ -45,7 +46,7 @@ async function gsm8kBank(): Promise<Bank> {
   );
 }
 
-async function memoryCount(bankId: string, status?: string) {
+async function memoryCount(bankId: string, status?: MemoryStatus) {
   const [row] = await t
     .ctx()
     .db.select({ n: count() })

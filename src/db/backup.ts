@@ -81,7 +81,7 @@ export async function exportDatabase({
 }): Promise<Record<TableName, number>> {
   const rows = Object.fromEntries(TABLE_NAMES.map((t) => [t, 0])) as Record<TableName, number>;
   await db.transaction(async (t) => {
-    const tx = t as unknown as Database;
+    const tx: Database = t;
     await tx.execute(sql`set transaction isolation level repeatable read read only`);
     await write(
       `${JSON.stringify({ format: FORMAT, version: VERSION, exportedAt: new Date().toISOString() })}\n`,
@@ -148,7 +148,7 @@ export async function importDatabase({
     );
   }
   return db.transaction(async (t) => {
-    const tx = t as unknown as Database;
+    const tx: Database = t;
     const rows = Object.fromEntries(TABLE_NAMES.map((n) => [n, 0])) as Record<TableName, number>;
     let pending: { table: TableName; rows: unknown[] } | undefined;
     const flush = async () => {

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import type { PGlite } from "@electric-sql/pglite";
+import type { MigrationConfig } from "drizzle-orm/migrator";
 import type { Database } from "./database.js";
 import * as schema from "./schema.js";
 
@@ -12,6 +13,8 @@ export interface DatabaseHandle {
   kind: DatabaseTarget["kind"];
   /** Runs `fn` while holding a session-level advisory lock, so concurrent processes take turns. */
   exclusive<T>(key: number, fn: () => Promise<T>): Promise<T>;
+  /** Applies drizzle-kit's migrations with the driver's own migrator. */
+  migrate(config: MigrationConfig): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,18 +30,23 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
     const client = target.dataDir ? new Embedded(target.dataDir) : new Embedded();
     await client.waitReady;
-    const db = drizzlePglite({
-      client: withPreparedStatements(client) as unknown as PGlite,
-      schema,
-    }) as unknown as Database;
-    // one process owns an embedded database: there is nobody to take turns with
-    return { db, kind: "pglite", exclusive: (_key, fn) => fn(), close: () => client.close() };
+    // drizzle's PGlite driver types its client as the PGlite class; the wrapper is the part of it drizzle calls
+    const db = drizzlePglite({ client: withPreparedStatements(client) as unknown as PGlite, schema });
+    return {
+      db,
+      kind: "pglite",
+      // one process owns an embedded database: there is nobody to take turns with
+      exclusive: (_key, fn) => fn(),
+      migrate: async (config) => (await import("drizzle-orm/pglite/migrator")).migrate(db, config),
+      close: () => client.close(),
+    };
   }
   const { connectPostgres } = await import("./postgres.js");
   const { db, client, close } = connectPostgres(target.url, { max: target.max });
   return {
     db,
     kind: "postgres",
+    migrate: async (config) => (await import("drizzle-orm/postgres-js/migrator")).migrate(db, config),
     async exclusive(key, fn) {
       const connection = await client.reserve();
       try {

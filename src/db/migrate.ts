@@ -1,9 +1,5 @@
 import { join } from "node:path";
 import type { MigrationConfig } from "drizzle-orm/migrator";
-import type { PgliteDatabase } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { packageRoot } from "../packageRoot.js";
 import type { DatabaseHandle } from "./client.js";
 
@@ -19,10 +15,8 @@ const MIGRATION_LOCK = 7_357_001;
 export async function migrateDatabase(handle: DatabaseHandle): Promise<void> {
   const config: MigrationConfig = { migrationsFolder: migrationsFolder() };
   if (handle.kind === "pglite") {
-    await migratePglite(handle.db as unknown as PgliteDatabase<never>, config);
+    await handle.migrate(config);
     return;
   }
-  await handle.exclusive(MIGRATION_LOCK, () =>
-    migratePostgres(handle.db as unknown as PostgresJsDatabase<never>, config),
-  );
+  await handle.exclusive(MIGRATION_LOCK, () => handle.migrate(config));
 }

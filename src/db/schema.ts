@@ -13,6 +13,8 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { MEMORY_SOURCES, MEMORY_STATUSES, VERIFICATIONS } from "../memory/trust.js";
+import { RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../reasoning/runVocabulary.js";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 
@@ -41,13 +43,13 @@ export const memories = pgTable(
     answer: text("answer").notNull(),
     answerCanonical: text("answer_canonical").notNull(),
     problemHash: text("problem_hash").notNull(),
-    source: text("source").notNull(),
+    source: text("source", { enum: MEMORY_SOURCES }).notNull(),
     runId: text("run_id"),
     model: text("model"),
-    verification: text("verification").notNull(),
+    verification: text("verification", { enum: VERIFICATIONS }).notNull(),
     verificationDetail: jsonb("verification_detail").notNull().default({}),
     trust: integer("trust").notNull(),
-    status: text("status").notNull().default("active"),
+    status: text("status", { enum: MEMORY_STATUSES }).notNull().default("active"),
     recalledCount: integer("recalled_count").notNull().default(0),
     helpedCount: integer("helped_count").notNull().default(0),
     hurtCount: integer("hurt_count").notNull().default(0),
@@ -83,12 +85,12 @@ export const runs = pgTable(
     answerCanonical: text("answer_canonical"),
     confidence: real("confidence"),
     votes: jsonb("votes").notNull().default([]),
-    verification: text("verification").notNull().default("none"),
+    verification: text("verification", { enum: VERIFICATIONS }).notNull().default("none"),
     verificationDetail: jsonb("verification_detail").notNull().default({}),
     /** correct | incorrect | unknown: what the deciding verifier (or later feedback) concluded */
-    verdict: text("verdict").notNull().default("unknown"),
+    verdict: text("verdict", { enum: RUN_VERDICTS }).notNull().default("unknown"),
     /** completed | failed | memory_hit | remembered */
-    status: text("status").notNull(),
+    status: text("status", { enum: RUN_STATUSES }).notNull(),
     error: text("error"),
     writtenMemoryId: text("written_memory_id"),
     timings: jsonb("timings").notNull().default({}),
@@ -101,7 +103,7 @@ export const runs = pgTable(
      * `control` without recalled examples, `ablation` with one of them withheld (params.withheld)
      */
     shadowOf: text("shadow_of").references((): AnyPgColumn => runs.id, { onDelete: "cascade" }),
-    shadowKind: text("shadow_kind"),
+    shadowKind: text("shadow_kind", { enum: SHADOW_KINDS }),
     seq: bigserial("seq", { mode: "number" }).notNull(),
     createdAt: createdAt(),
   },
@@ -152,7 +154,7 @@ export const feedback = pgTable(
     runId: text("run_id")
       .notNull()
       .references(() => runs.id, { onDelete: "cascade" }),
-    verdict: text("verdict").notNull(),
+    verdict: text("verdict", { enum: RUN_VERDICTS }).notNull(),
     answer: text("answer"),
     keyId: text("key_id"),
     createdAt: createdAt(),

@@ -11,7 +11,7 @@ import { getMemory, listMemories } from "../memory/browseMemories.js";
 import { MEMORY_STATUSES } from "../memory/trust.js";
 import { bankImpact, memoryEffect } from "../reasoning/impact.js";
 import { listRuns } from "../reasoning/listRuns.js";
-import { RUN_VERDICTS } from "../reasoning/runs.js";
+import { RUN_VERDICTS } from "../reasoning/runVocabulary.js";
 import { loadRunView } from "./loadRun.js";
 import { BankPage } from "./pages/bank.js";
 import { BanksPage } from "./pages/banks.js";

@@ -2,7 +2,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { memories, runs } from "../db/schema.js";
 import type { Proportion } from "../eval/statistics.js";
 import { accuracyOf, knowsTheAnswer } from "../reasoning/accuracy.js";
-import { RUN_STATUSES, RUN_VERDICTS } from "../reasoning/runs.js";
+import { RUN_STATUSES, RUN_VERDICTS } from "../reasoning/runVocabulary.js";
 import type { Services } from "../services.js";
 import { MEMORY_STATUSES, VERIFICATIONS } from "./trust.js";
 

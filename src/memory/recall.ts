@@ -226,7 +226,7 @@ export async function recallAnalogues({
       reasoning: s.row.reasoning,
       answer: s.row.answer,
       answerCanonical: s.row.answerCanonical,
-      verification: s.row.verification as Verification,
+      verification: s.row.verification,
       trust: s.row.trust,
       exact: s.exact,
       scores: {

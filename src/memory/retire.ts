@@ -6,7 +6,7 @@ import type { CallContext, Services } from "../services.js";
 import type { Bank } from "./banks.js";
 import { findBankMemory, type MemoryView, toMemoryView } from "./browseMemories.js";
 import { indexAfterWrite } from "./reconcile.js";
-import { trustOf } from "./trust.js";
+import { type MemoryStatus, trustOf } from "./trust.js";
 
 /**
  * Sets the status of one memory of the bank when `when` holds, in one conditional statement (two
@@ -17,7 +17,7 @@ async function setStatus(
   ctx: Services,
   bankId: string,
   id: string,
-  status: SQL | string,
+  status: SQL | MemoryStatus,
   when: SQL,
   extra: Partial<Record<"verificationDetail", SQL>> = {},
 ): Promise<MemoryView | undefined> {

@@ -1,34 +1,32 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db/database.js";
+import type { memories } from "../db/schema.js";
+
+/** A memory record as stored. */
+export type MemoryRow = typeof memories.$inferSelect;
 
 /** What the index needs of a memory record. */
-export interface IndexableMemory {
-  id: string;
-  bankId: string;
-  problem: string;
-  status: string;
-  trust: number;
-  version: number;
-}
+export type IndexableMemory = Pick<MemoryRow, "id" | "bankId" | "problem" | "status" | "trust" | "version">;
 
 /** A memory record about to be written. */
-export interface NewMemory {
-  id: string;
-  bankId: string;
-  problem: string;
-  reasoning: string;
-  answer: string;
-  answerCanonical: string;
-  problemHash: string;
-  source: string;
-  runId?: string | null;
-  model?: string | null;
-  verification: string;
-  verificationDetail: Record<string, unknown>;
-  trust: number;
-  status: string;
-  metadata: Record<string, unknown>;
-}
+export type NewMemory = Pick<
+  MemoryRow,
+  | "id"
+  | "bankId"
+  | "problem"
+  | "reasoning"
+  | "answer"
+  | "answerCanonical"
+  | "problemHash"
+  | "source"
+  | "verification"
+  | "trust"
+  | "status"
+> &
+  Partial<Pick<MemoryRow, "runId" | "model">> & {
+    verificationDetail: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+  };
 
 /**
  * Inserts memories in one statement, skipping any whose problem the bank already holds, and returns the
@@ -76,7 +74,7 @@ export type RawIndexableRow = {
   id: string;
   bank_id: string;
   problem: string;
-  status: string;
+  status: MemoryRow["status"];
   trust: number;
   version: number;
 };
@@ -95,25 +93,26 @@ export function toIndexable(r: RawIndexableRow): IndexableMemory {
 }
 
 /** What recall needs of a candidate memory: its scoring columns and the texts of a worked example. */
-export interface CandidateRow {
-  id: string;
-  trust: number;
-  status: string;
-  problemHash: string;
-  recalledCount: number;
-  helpedCount: number;
-  problem: string;
-  reasoning: string;
-  answer: string;
-  answerCanonical: string;
-  verification: string;
-}
+export type CandidateRow = Pick<
+  MemoryRow,
+  | "id"
+  | "trust"
+  | "status"
+  | "problemHash"
+  | "recalledCount"
+  | "helpedCount"
+  | "problem"
+  | "reasoning"
+  | "answer"
+  | "answerCanonical"
+  | "verification"
+>;
 
 type RawCandidateRow = {
   id: string;
   bank_id: string;
   trust: number;
-  status: string;
+  status: MemoryRow["status"];
   problem_hash: string;
   recalled_count: number;
   helped_count: number;
@@ -121,7 +120,7 @@ type RawCandidateRow = {
   reasoning: string;
   answer: string;
   answer_canonical: string;
-  verification: string;
+  verification: MemoryRow["verification"];
 };
 
 const CANDIDATE_COLUMNS = sql.raw(

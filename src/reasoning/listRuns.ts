@@ -2,7 +2,7 @@ import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import { runs } from "../db/schema.js";
 import { decodeSeqCursor, encodeSeqCursor } from "../db/seqCursor.js";
 import type { Services } from "../services.js";
-import type { RUN_STATUSES, RUN_VERDICTS } from "./runs.js";
+import type { RunStatus, RunVerdict } from "./runVocabulary.js";
 
 const CURSOR_KIND = "runs";
 export const RUNS_PAGE_DEFAULT = 20;
@@ -14,9 +14,9 @@ export interface RunSummary {
   query: string;
   answer?: string;
   confidence?: number;
-  verdict: (typeof RUN_VERDICTS)[number];
+  verdict: RunVerdict;
   verification: string;
-  status: (typeof RUN_STATUSES)[number];
+  status: RunStatus;
   /** the solve's total time (timings.totalMs), when it was recorded */
   latencyMs?: number;
   createdAt: Date;

@@ -12,7 +12,8 @@ import type { Services } from "../services.js";
 import { checkDecodingOptions, DEFAULT_BRANCHES } from "./cotDecoding.js";
 import { drawChains } from "./drawChains.js";
 import { readyForCotDecoding } from "./endpointCapabilities.js";
-import { type RunRecord, type SOLVE_STATUSES, type StrategyRecord, saveRun } from "./runs.js";
+import { type RunRecord, type StrategyRecord, saveRun } from "./runs.js";
+import type { SolveStatus } from "./runVocabulary.js";
 import type { ChainSample, SamplingResult } from "./sample.js";
 import { type ShadowableRun, type ShadowPlan, scheduleShadows } from "./shadow.js";
 import { type SolveOptions, solveOptionsSchema } from "./solveOptions.js";
@@ -37,7 +38,7 @@ export type SolveEvent =
   | { type: "verified"; verification: VerificationOutcome };
 
 /** A run a solve stores. */
-type SolveRun = RunRecord & { status: (typeof SOLVE_STATUSES)[number] };
+type SolveRun = RunRecord & { status: SolveStatus };
 
 export interface SolveResult {
   runId: string;

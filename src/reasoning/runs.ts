@@ -2,7 +2,9 @@ import { asc, eq } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { runRecalls, runSamples, runs } from "../db/schema.js";
 import { RECALL_SIGNALS, type RecallScores } from "../memory/recall.js";
+import type { Verification } from "../memory/trust.js";
 import type { DecodingRecord } from "./cotDecoding.js";
+import type { RunStatus, RunVerdict, ShadowKind } from "./runVocabulary.js";
 import type { ChainSample } from "./sample.js";
 import type { Abstraction, Strategy } from "./strategy.js";
 import type { SelectionRecord } from "./universalSelection.js";
@@ -16,16 +18,6 @@ export interface RunRecall {
 
 /** One sampled chain of thought as a run records it: what sampling produced. */
 export type RunSample = ChainSample;
-
-/** What a run's deciding verifier (or later feedback) concluded about its answer. */
-export const RUN_VERDICTS = ["correct", "incorrect", "unknown"] as const;
-/** How a solve ended. */
-export const SOLVE_STATUSES = ["completed", "failed", "memory_hit"] as const;
-/** How a run ended: a solve's status, or `remembered` (a solution an agent found itself, verified and stored). */
-export const RUN_STATUSES = [...SOLVE_STATUSES, "remembered"] as const;
-/** What a shadow run leaves out of its run's prompt: every recalled example, or one of them. */
-export const SHADOW_KINDS = ["control", "ablation"] as const;
-export type ShadowKind = (typeof SHADOW_KINDS)[number];
 
 /** A run's strategy: the one used, the one asked for (they differ when recall found nothing to show), and its products. */
 export interface StrategyRecord {
@@ -55,10 +47,10 @@ export interface RunRecord {
   answerCanonical?: string;
   confidence?: number;
   votes: unknown;
-  verification: string;
+  verification: Verification;
   verificationDetail: Record<string, unknown>;
-  verdict: (typeof RUN_VERDICTS)[number];
-  status: (typeof RUN_STATUSES)[number];
+  verdict: RunVerdict;
+  status: RunStatus;
   error?: string;
   writtenMemoryId?: string;
   timings: Record<string, number>;
@@ -176,8 +168,8 @@ export async function getRun(db: Database, id: string): Promise<RunRecord | unde
     votes: row.votes,
     verification: row.verification,
     verificationDetail: row.verificationDetail as Record<string, unknown>,
-    verdict: row.verdict as RunRecord["verdict"],
-    status: row.status as RunRecord["status"],
+    verdict: row.verdict,
+    status: row.status,
     error: row.error ?? undefined,
     writtenMemoryId: row.writtenMemoryId ?? undefined,
     timings: row.timings as Record<string, number>,
@@ -207,7 +199,7 @@ export async function getRun(db: Database, id: string): Promise<RunRecord | unde
     ...(row.strategy && "name" in (row.strategy as object)
       ? { strategy: row.strategy as StrategyRecord }
       : {}),
-    ...(row.shadowOf ? { shadow: { of: row.shadowOf, kind: row.shadowKind as ShadowKind } } : {}),
+    ...(row.shadowOf && row.shadowKind ? { shadow: { of: row.shadowOf, kind: row.shadowKind } } : {}),
     shadows: shadows.map((s) => ({ id: s.id, kind: s.kind as ShadowKind })),
   };
 }

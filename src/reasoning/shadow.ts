@@ -4,7 +4,7 @@ import type { Bank } from "../memory/banks.js";
 import type { RecalledMemory } from "../memory/recall.js";
 import type { Services } from "../services.js";
 import { retireIfHarmful } from "./impact.js";
-import type { ShadowKind } from "./runs.js";
+import type { ShadowKind } from "./runVocabulary.js";
 import type { SolveOptions } from "./solveOptions.js";
 
 /** What a completed run leaves for its shadows: its id, the options it ran with, its gold answer, its examples. */

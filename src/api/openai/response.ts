@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import type { ChatSolve } from "../../reasoning/chatCompletion.js";
-import { SOLVE_STATUSES } from "../../reasoning/runs.js";
+import { SOLVE_STATUSES } from "../../reasoning/runVocabulary.js";
 import { recallScoresSchema } from "../schemas.js";
 import { RECALLED_HEADER, RUN_ID_HEADER } from "./request.js";
 

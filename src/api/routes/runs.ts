@@ -3,7 +3,7 @@ import { readableRun, requireBankAccess, writableRunBank } from "../../auth/acce
 import { getBank } from "../../memory/banks.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
-import { RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runs.js";
+import { RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runVocabulary.js";
 import { ctxOf } from "../callContext.js";
 import { bankParamSchema, pageQuerySchema, problemResponses, recallScoresSchema } from "../schemas.js";
 

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
 import { rememberSolution, solutionInputSchema } from "../../reasoning/remember.js";
-import { RUN_VERDICTS } from "../../reasoning/runs.js";
+import { RUN_VERDICTS } from "../../reasoning/runVocabulary.js";
 import { ctxOf } from "../callContext.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
 import { querySchema } from "../../limits.js";
 import { solve } from "../../reasoning/pipeline.js";
-import { SOLVE_STATUSES } from "../../reasoning/runs.js";
+import { SOLVE_STATUSES } from "../../reasoning/runVocabulary.js";
 import { solveOptionsSchema } from "../../reasoning/solveOptions.js";
 import { ctxOf } from "../callContext.js";
 import { bankParamSchema, problemResponses, recallScoresSchema } from "../schemas.js";

@@ -3,7 +3,7 @@ import type { BankStats } from "../../memory/bankStats.js";
 import type { Bank } from "../../memory/banks.js";
 import type { BankImpact } from "../../reasoning/impact.js";
 import type { RunPage } from "../../reasoning/listRuns.js";
-import { RUN_VERDICTS } from "../../reasoning/runs.js";
+import { RUN_VERDICTS } from "../../reasoning/runVocabulary.js";
 import { excerpt, formatDate, formatMs, formatPercent } from "../format.js";
 import { Layout, Verdict } from "../layout.js";
 import { ImpactPanel } from "./impactPanel.js";

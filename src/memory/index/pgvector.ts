@@ -41,7 +41,7 @@ export async function searchAnn(
   const dims = sql.raw(String(d));
   const literal = `[${Array.from(query).join(",")}]`;
   const rows = await db.transaction(async (t) => {
-    const tx = t as unknown as Database;
+    const tx: Database = t;
     await tx.execute(sql.raw(`set local hnsw.ef_search = ${Math.max(HNSW_EF, limit)}`));
     // the bank as a literal: the planner must see `bank_id = 'b'` to pick that bank's partial index
     return queryRows<{ id: string; vector: string; distance: number }>(

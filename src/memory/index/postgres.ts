@@ -123,7 +123,7 @@ async function openPostgresStore(
    */
   async function write(bank: string, change: (tx: Database) => Promise<number>): Promise<number> {
     return db.transaction(async (t) => {
-      const tx = t as unknown as Database;
+      const tx: Database = t;
       const [row] = await tx
         .insert(memoryIndexBanks)
         .values({ bankId: bank, generation: 1 })
