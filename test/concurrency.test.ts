@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { queryRows } from "../src/db/database.js";
 import { problemHash } from "../src/memory/problemHash.js";
 import { createModelClient } from "../src/reasoning/model.js";
-import { type SolveResult, solve } from "../src/reasoning/pipeline.js";
+import { solve } from "../src/reasoning/pipeline.js";
+import type { SolveResult } from "../src/reasoning/solveResult.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context as HonoContext } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { Logger } from "../log.js";
-import type { SolveEvent, SolveResult } from "../reasoning/pipeline.js";
+import type { SolveEvent, SolveResult } from "../reasoning/solveResult.js";
 import { problemForError } from "./problem.js";
 
 /** One server-sent event: its name and its JSON data. */

@@ -1,8 +1,9 @@
 import { domainOf } from "../domains/domain.js";
 import { parsePuzzle } from "../domains/game24.js";
 import type { Bank } from "../memory/banks.js";
-import { type SolveResult, solve } from "../reasoning/pipeline.js";
+import { solve } from "../reasoning/pipeline.js";
 import type { SolveOptions } from "../reasoning/solveOptions.js";
+import type { SolveResult } from "../reasoning/solveResult.js";
 import type { Services } from "../services.js";
 import { verifyGame24 } from "../verify/game24.js";
 import type { EvalProblem } from "./sources.js";

@@ -1,4 +1,4 @@
-import type { SolveEvent } from "../reasoning/pipeline.js";
+import type { SolveEvent } from "../reasoning/solveResult.js";
 
 /** A solve's progress event in words, as an MCP progress notification carries it. */
 export function progressMessage(event: SolveEvent): string {

@@ -1,9 +1,10 @@
 import { domainOf } from "../domains/domain.js";
 import type { Bank } from "../memory/banks.js";
 import type { RecalledMemory } from "../memory/recall.js";
-import { type SolveInput, type SolveResult, solve } from "./pipeline.js";
+import { solve } from "./pipeline.js";
 import { workedAnswer } from "./prompt.js";
 import type { ChainSample } from "./sample.js";
+import type { SolveInput, SolveResult } from "./solveResult.js";
 import type { VerifiableSample } from "./verifyAnswer.js";
 
 /** A solve as a chat answer: the run's result and the text an assistant message says. */

@@ -2,7 +2,7 @@ import type { Context as HonoContext } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { Logger } from "../../log.js";
 import type { ChatSolve } from "../../reasoning/chatCompletion.js";
-import type { SolveEvent } from "../../reasoning/pipeline.js";
+import type { SolveEvent } from "../../reasoning/solveResult.js";
 import { problemForError } from "../problem.js";
 import { queueSolve } from "../solveStream.js";
 import { modelFailedProblem, openAIErrorOf } from "./errors.js";

@@ -5,7 +5,8 @@ import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { getBank } from "../../memory/banks.js";
 import { decodingSchema } from "../../reasoning/cotDecoding.js";
-import { type SolveResult, solve } from "../../reasoning/pipeline.js";
+import { solve } from "../../reasoning/pipeline.js";
+import type { SolveResult } from "../../reasoning/solveResult.js";
 import { strategySchema } from "../../reasoning/strategy.js";
 import { selectionSchema } from "../../reasoning/universalSelection.js";
 
