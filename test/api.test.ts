@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import { RECALL_SIGNALS } from "../src/memory/recall.js";
+import { RECALL_SIGNALS } from "../src/memory/recallResult.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 
 // every score a recalled memory carries, as the API gives them

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import { RECALL_SIGNALS } from "../src/memory/recall.js";
+import { RECALL_SIGNALS } from "../src/memory/recallResult.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import type { Services } from "../src/services.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";

@@ -5,7 +5,7 @@ import OpenAI, { type APIError } from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
 import { queryRows } from "../src/db/database.js";
-import { RECALL_SIGNALS } from "../src/memory/recall.js";
+import { RECALL_SIGNALS } from "../src/memory/recallResult.js";
 import { createModelClient } from "../src/reasoning/model.js";
 import type { Services } from "../src/services.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";

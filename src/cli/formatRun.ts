@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RECALL_SIGNALS } from "../memory/recall.js";
+import { RECALL_SIGNALS } from "../memory/recallResult.js";
 import type { RunRecord } from "../reasoning/runs.js";
 
 /** Lines of a message or sample shown before the rest is summarized. */

@@ -3,8 +3,7 @@ import { memories, runRecalls, runs } from "../db/schema.js";
 import { decodeSeqCursor, encodeSeqCursor } from "../db/seqCursor.js";
 import { PrecedentError } from "../errors.js";
 import type { Services } from "../services.js";
-import { verifiedUtility } from "./credit.js";
-import { utilityPrior } from "./recall.js";
+import { utilityPrior, verifiedUtility } from "./credit.js";
 import type { MemorySource, MemoryStatus, Verification } from "./trust.js";
 
 const CURSOR_KIND = "memories";

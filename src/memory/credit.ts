@@ -16,6 +16,11 @@ export type RunOutcome = "helped" | "hurt" | "unknown";
 export const RETIRE_MIN_VERIFIED_USES = 6;
 export const RETIRE_UTILITY = 0.25;
 
+/** The utility prior recall ranks by: (helped + 1) / (recalled + 2), 0.5 for a memory never recalled. */
+export function utilityPrior(m: { helpedCount: number; recalledCount: number }): number {
+  return (m.helpedCount + 1) / (m.recalledCount + 2);
+}
+
 /** The verified utility retirement judges by (the SQL below computes the same): (helped + 1) / (helped + hurt + 2). */
 export function verifiedUtility(m: { helpedCount: number; hurtCount: number }): number {
   return (m.helpedCount + 1) / (m.helpedCount + m.hurtCount + 2);

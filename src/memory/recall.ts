@@ -1,5 +1,6 @@
 import type { Services } from "../services.js";
 import type { Bank } from "./banks.js";
+import { utilityPrior } from "./credit.js";
 import type { LexiconView } from "./index/memoryIndex.js";
 import {
   type MemoryEvidence,
@@ -9,16 +10,12 @@ import {
   queryEvidence,
 } from "./lexical/evidence.js";
 import { analogueMatch, DEFAULT_MATCH_FLOOR } from "./lexical/match.js";
+import { pickDiverse, unitWeights } from "./pickDiverse.js";
 import { problemHash } from "./problemHash.js";
+import type { RecallOptions, RecallResult } from "./recallResult.js";
 import { type CandidateRow, candidateRows } from "./store.js";
-import { trustOf, type Verification } from "./trust.js";
+import { trustOf } from "./trust.js";
 
-/** MMR trade-off: 1 is pure relevance, 0 pure diversity. */
-const MMR_LAMBDA = 0.6;
-// MMR weighs only near-identical examples (literal cosine from 0.8: the same template with other values):
-// two examples that merely share a topic are both worth showing. Counting every similarity pushed true
-// analogues out of the top 3 (dev set variant @3: 0.944 from 0; 0.956 from 0.8).
-const NEAR_IDENTICAL = 0.8;
 // Candidates per field, max(MIN_CANDIDATES, CANDIDATES_PER_K · k), each scored exactly: on the dev set,
 // 2k, 3k and 4k per field give the same figures, and each candidate costs about 0.15 ms of records,
 // analysis and scoring.
@@ -43,79 +40,6 @@ const REWORDED_BONUS = 2;
 // Prejudice?" shares two with a problem about watching the series.
 const RESTATED_VALUES = 0.9;
 const RESTATED_MIN_NUMBERS = 2;
-
-export interface RecallScores {
-  /** literal BM25 (words, numbers, names, word pairs) over the best in the bank, 0..1 */
-  literal: number | null;
-  /** structure BM25 (numbers and names masked, nouns as their kinds, word pairs) over the best, 0..1 */
-  structure: number | null;
-  /** share of the query's numbers and names (weighted by rarity) that the memory holds, 0..1 */
-  values: number | null;
-  /** cosine similarity of the memory's problem to the query, when the vector search ranked it */
-  vector: number | null;
-  /** 1 when the memory was taken for the query itself reworded (it ranks first), else 0 */
-  reworded: number | null;
-  /** what recall ranks by: structure + 0.5 · literal (+ the embedder's vector weight · vector), + 2 if reworded */
-  relevance: number;
-  /**
-   * how likely the memory is an analogue at all, 0..1 (src/memory/lexical/match.ts); below the floor it is
-   * not recalled. 1 for the query's own problem, and for a memory that restates it (reworded, holding
-   * nearly all of its numbers and names)
-   */
-  match: number | null;
-  /** utility prior (helped + 1) / (recalled + 2): memories that helped before count more */
-  utility: number;
-  /**
-   * the MMR score at which it was picked: λ·relevance·(0.5 + utility) − (1−λ)·(highest literal similarity
-   * to a memory ranked above, counted from 0.8: near-identical problems)
-   */
-  final: number;
-}
-
-/** The scores that say why a memory ranked where it did, in the order the inspector and CLI show them. */
-export const RECALL_SIGNALS = [
-  "literal",
-  "structure",
-  "values",
-  "vector",
-  "reworded",
-  "relevance",
-  "match",
-] as const;
-
-export interface RecalledMemory {
-  id: string;
-  rank: number;
-  problem: string;
-  reasoning: string;
-  answer: string;
-  answerCanonical: string;
-  verification: Verification;
-  trust: number;
-  /** the problem is the query itself (same normalized text) */
-  exact: boolean;
-  scores: RecallScores;
-}
-
-export interface RecallResult {
-  memories: RecalledMemory[];
-  /** true when candidates existed but none reached the match floor */
-  abstained: boolean;
-  /** candidates found by any search before filtering */
-  considered: number;
-  matchFloor: number;
-  timings: { embedMs: number; searchMs: number; rerankMs: number };
-}
-
-export interface RecallOptions {
-  k?: number;
-  matchFloor?: number;
-}
-
-/** The utility prior recall ranks by: (helped + 1) / (recalled + 2), 0.5 for a memory never recalled. */
-export function utilityPrior(m: { helpedCount: number; recalledCount: number }): number {
-  return (m.helpedCount + 1) / (m.recalledCount + 2);
-}
 
 interface Scored {
   row: CandidateRow;
@@ -278,7 +202,7 @@ function memoryScores(
       literalWeights: () => {
         const weights = new Map<number | string, number>();
         lexicon.literal.termsOf(slot, (id, count, idf) => weights.set(id, (1 + Math.log(count)) * idf));
-        return unit(weights);
+        return unitWeights(weights);
       },
     };
   }
@@ -291,7 +215,7 @@ function memoryScores(
         const id = lexicon.literal.idOf(term);
         weights.set(id >= 0 ? id : term, (1 + Math.log(count)) * lexicon.literal.idf(term));
       }
-      return unit(weights);
+      return unitWeights(weights);
     },
   };
 }
@@ -301,57 +225,6 @@ function isReworded(query: QueryEvidence, id: string, e: MemoryEvidence): boolea
   const leader = query.literalLeader;
   if (!leader || leader.id !== id) return false;
   return leader.lead >= REWORDED_LEAD || e.values >= REWORDED_VALUES;
-}
-
-/**
- * Maximal marginal relevance: each pick maximizes λ·relevance·(0.5 + utility) − (1−λ)·redundancy, where
- * redundancy is its highest literal similarity (idf-weighted cosine) to a memory picked before it, when
- * that reaches NEAR_IDENTICAL (else 0).
- */
-function pickDiverse(pool: Scored[], k: number): { s: Scored; final: number }[] {
-  // redundancy takes at most 1 − λ off a value: past the best few, none could be picked before k are
-  const left = pool
-    .map((s) => ({ s, value: s.relevance * (0.5 + s.utility) }))
-    .sort((a, b) => b.value - a.value)
-    .slice(0, 4 * k)
-    .map((c) => ({ ...c, weights: c.s.literalWeights() }));
-  const picked: { s: Scored; final: number; weights: Map<number | string, number> }[] = [];
-  while (picked.length < k && left.length > 0) {
-    let best = 0;
-    let bestScore = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < left.length; i++) {
-      const c = left[i] as (typeof left)[number];
-      let redundancy = 0;
-      for (const p of picked) redundancy = Math.max(redundancy, cosine(c.weights, p.weights));
-      if (redundancy < NEAR_IDENTICAL) redundancy = 0;
-      const score = MMR_LAMBDA * c.value - (1 - MMR_LAMBDA) * redundancy;
-      const tie = score === bestScore && c.s.relevance > (left[best] as (typeof left)[number]).s.relevance;
-      if (score > bestScore || tie) {
-        bestScore = score;
-        best = i;
-      }
-    }
-    const [chosen] = left.splice(best, 1);
-    if (!chosen) break;
-    picked.push({ s: chosen.s, final: bestScore, weights: chosen.weights });
-  }
-  return picked;
-}
-
-/** Weights scaled to a unit vector. */
-function unit(weights: Map<number | string, number>): Map<number | string, number> {
-  let norm = 0;
-  for (const w of weights.values()) norm += w * w;
-  norm = Math.sqrt(norm) || 1;
-  for (const [term, w] of weights) weights.set(term, w / norm);
-  return weights;
-}
-
-function cosine(a: Map<number | string, number>, b: Map<number | string, number>): number {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  let s = 0;
-  for (const [term, w] of small) s += w * (large.get(term) ?? 0);
-  return s;
 }
 
 function timings(t0: number, t1: number, t2: number) {

@@ -1,6 +1,6 @@
 import { domainOf } from "../domains/domain.js";
 import type { Bank } from "../memory/banks.js";
-import type { RecalledMemory } from "../memory/recall.js";
+import type { RecalledMemory } from "../memory/recallResult.js";
 import { solve } from "./pipeline.js";
 import { workedAnswer } from "./prompt.js";
 import type { ChainSample } from "./sample.js";

@@ -1,4 +1,4 @@
-import type { RecalledMemory } from "../memory/recall.js";
+import type { RecalledMemory } from "../memory/recallResult.js";
 import { trustOf } from "../memory/trust.js";
 import { drawChains } from "./drawChains.js";
 import { type RunEnding, recordRun } from "./recordRun.js";

@@ -1,7 +1,7 @@
 import { asc, eq } from "drizzle-orm";
 import type { Database } from "../db/database.js";
 import { runRecalls, runSamples, runs } from "../db/schema.js";
-import { RECALL_SIGNALS, type RecallScores } from "../memory/recall.js";
+import { RECALL_SIGNALS, type RecallScores } from "../memory/recallResult.js";
 import type { Verification } from "../memory/trust.js";
 import type { DecodingRecord } from "./cotDecoding.js";
 import type { RunStatus, RunVerdict, ShadowKind } from "./runVocabulary.js";

@@ -1,7 +1,7 @@
 import { and, count, eq, gt, isNotNull } from "drizzle-orm";
 import { runs } from "../db/schema.js";
 import type { Bank } from "../memory/banks.js";
-import type { RecalledMemory } from "../memory/recall.js";
+import type { RecalledMemory } from "../memory/recallResult.js";
 import type { Services } from "../services.js";
 import { retireIfHarmful } from "./impact.js";
 import type { ShadowKind } from "./runVocabulary.js";

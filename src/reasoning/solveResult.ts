@@ -1,5 +1,5 @@
 import type { Bank } from "../memory/banks.js";
-import type { RecallResult } from "../memory/recall.js";
+import type { RecallResult } from "../memory/recallResult.js";
 import type { WriteBackResult } from "../memory/writeBack.js";
 import type { Services } from "../services.js";
 import type { RunRecord } from "./runs.js";

@@ -4,12 +4,8 @@ import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { kSchema, MAX_K } from "../../limits.js";
 import { getBank } from "../../memory/banks.js";
-import {
-  RECALL_SIGNALS,
-  type RecallResult,
-  type RecallScores,
-  recallAnalogues,
-} from "../../memory/recall.js";
+import { recallAnalogues } from "../../memory/recall.js";
+import { RECALL_SIGNALS, type RecallResult, type RecallScores } from "../../memory/recallResult.js";
 import { runningServerUrl, serverJson } from "../serverClient.js";
 
 /** `precedent recall --bank B "question"`: through the running server when it holds the embedded database. */

@@ -1,5 +1,5 @@
 import type { FC } from "hono/jsx";
-import { RECALL_SIGNALS, type RecallScores } from "../../memory/recall.js";
+import { RECALL_SIGNALS, type RecallScores } from "../../memory/recallResult.js";
 import type { VoteResult } from "../../reasoning/vote.js";
 import { excerpt, formatMs, formatPercent, formatScore } from "../format.js";
 import { Layout, Verdict } from "../layout.js";

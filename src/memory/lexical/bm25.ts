@@ -1,13 +1,19 @@
+// Past 300 lines on purpose: a search's hot loops (walk, completeFromForward, slotNorms) read the field's
+// typed arrays directly, where a call per posting would cost the time they save. The parts that need no
+// such access live apart: the postings (postingLists.ts), the leaders' heap (topSlots.ts) and the reads
+// of the forward index (termGatherer.ts).
 import type { TermCounts } from "./analyze.js";
-import { ForwardTerms, TermPositions } from "./forwardTerms.js";
+import { ForwardTerms } from "./forwardTerms.js";
+import { MAX_TF, PostingLists, posting } from "./postingLists.js";
+import { TermGatherer } from "./termGatherer.js";
 import { TermTable, type TermTableParts } from "./termTable.js";
+import { type FieldHit, TopSlots } from "./topSlots.js";
+
+export type { FieldHit } from "./topSlots.js";
 
 // Robertson/Spärck Jones defaults (also Lucene's and LanceDB's)
 const K1 = 1.2;
 const B = 0.75;
-// a posting packs the document's slot and the term's count in it: slot · 256 + min(count, 255)
-const TF_BITS = 256;
-const MAX_TF = 255;
 // A search walks the query's terms rarest first, scoring every document of each list, while the lists
 // are rare (held by at most COMMON_SHARE of the bank, or COMMON_MIN documents) and fit WALK_BUDGET
 // postings together; it then completes the score of the best max(CANDIDATES·limit, MIN_CANDIDATES)
@@ -29,8 +35,6 @@ const COMMON_MIN = 500;
 const WALK_BUDGET = 40_000;
 const CANDIDATES = 4;
 const MIN_CANDIDATES = 256;
-// (start · TERMS_LIMIT + term id) stays an exact double while the pool holds fewer than 2^29 postings
-const TERMS_LIMIT = 2 ** 24;
 
 /** What a field is made of, as written to a file: the term table, the lists, and each slot's length and liveness. */
 export interface FieldParts {
@@ -50,29 +54,15 @@ export interface PreparedTerms {
   idfs: number[];
 }
 
-/** One document's match: its slot in the field and its BM25 score. */
-export interface FieldHit {
-  slot: number;
-  score: number;
-}
-
 /**
  * One field of an in-process BM25 index over documents in numbered slots: every term's document count
- * and postings, in one pool of typed arrays (no object per term).
+ * and postings (src/memory/lexical/postingLists.ts), and each slot's terms (the forward index).
  * A removed document stays in its postings as a tombstone (skipped, its length out of the average) until
  * the owner rebuilds the field.
  */
 export class Bm25Field {
   private readonly terms: TermTable;
-  // each term's postings, in slot order: pool[start .. start + length), room for `capacity`; a list's
-  // length is its term's document count (tombstones included)
-  private start = new Int32Array(1 << 12);
-  private length = new Int32Array(1 << 12);
-  private capacity = new Int32Array(1 << 12);
-  private pool = new Int32Array(1 << 16);
-  private used = 0;
-  // the lists lie end to end from the pool's start (sealed, and no posting added since)
-  private listsPacked = false;
+  private lists: PostingLists;
   private lengths = new Float32Array(1024);
   private live = new Uint8Array(1024);
   // per slot, side by side so a walked posting costs one cache miss, not three: the search's running
@@ -84,13 +74,9 @@ export class Bm25Field {
   private touched = new Int32Array(1024);
   // each slot's terms and counts: the postings turned around
   private forward = new ForwardTerms();
-  // a candidate's count of each term being completed, 0 for none (completeFromForward, scoreSlot)
-  private found = new Uint8Array(256);
-  // by term id: its position + 1 among the terms being gathered, else 0 (markTerms)
-  private marks = new Uint8Array(0);
-  // the heap `best` keeps a search's leaders in
-  private heapSlots = new Int32Array(256);
-  private heapScores = new Float64Array(256);
+  // a candidate's count of each term being completed (completeFromForward, scoreSlot)
+  private readonly gatherer = new TermGatherer();
+  private readonly top = new TopSlots();
   private documents = 0;
   private totalLength = 0;
   // idf by term while the document count stays the same: a recall asks for the same terms many times
@@ -99,18 +85,16 @@ export class Bm25Field {
 
   constructor(terms = new TermTable()) {
     this.terms = terms;
+    this.lists = new PostingLists(terms);
   }
 
   /** The field's arrays for `slots` slots, sealed (each list exactly as long as it is). */
   parts(slots: number): FieldParts {
-    this.seal();
     return {
       documents: this.documents,
       totalLength: this.totalLength,
       terms: this.terms.parts(),
-      start: this.start,
-      length: this.length,
-      pool: this.pool.subarray(0, this.used),
+      ...this.lists.sealed(),
       lengths: this.lengths.subarray(0, slots),
       live: this.live.subarray(0, slots),
     };
@@ -121,21 +105,16 @@ export class Bm25Field {
     const field = new Bm25Field(TermTable.fromParts(parts.terms));
     field.documents = parts.documents;
     field.totalLength = parts.totalLength;
-    field.start = parts.start;
-    field.length = parts.length;
-    field.capacity = parts.length.slice();
-    field.pool = parts.pool;
-    field.used = parts.pool.length;
-    field.listsPacked = true;
+    field.lists = PostingLists.fromSealed(field.terms, parts.start, parts.length, parts.pool);
     field.growDocuments(parts.lengths.length);
     field.lengths.set(parts.lengths);
     field.live.set(parts.live);
     field.forward = ForwardTerms.fromPostings(
       parts.lengths.length,
       field.terms.size,
-      field.start,
-      field.length,
-      field.pool,
+      parts.start,
+      parts.length,
+      parts.pool,
     );
     return field;
   }
@@ -153,8 +132,7 @@ export class Bm25Field {
   get bytes(): number {
     return (
       this.terms.bytes +
-      this.start.byteLength * 3 +
-      this.pool.byteLength +
+      this.lists.bytes +
       this.lengths.byteLength +
       this.live.byteLength +
       this.scoreNorm.byteLength +
@@ -171,8 +149,7 @@ export class Bm25Field {
     for (const [term, count] of terms) {
       length += count;
       const id = this.terms.add(term);
-      if (id >= this.start.length) this.growTerms();
-      this.append(id, slot * TF_BITS + Math.min(count, MAX_TF));
+      this.lists.append(id, posting(slot, count));
       ids.push(id);
       counts.push(count);
     }
@@ -195,7 +172,7 @@ export class Bm25Field {
   /** Documents holding the term, tombstones included (they are few; a rebuild drops them). */
   documentFrequency(term: string): number {
     const id = this.terms.find(term);
-    return id < 0 ? 0 : (this.length[id] as number);
+    return id < 0 ? 0 : (this.lists.length[id] as number);
   }
 
   idf(term: string): number {
@@ -237,7 +214,7 @@ export class Bm25Field {
     }
     return {
       ids,
-      idfs: ids.map((id) => this.idfOf(this.length[id] as number)),
+      idfs: ids.map((id) => this.idfOf(this.lists.length[id] as number)),
     };
   }
 
@@ -248,12 +225,9 @@ export class Bm25Field {
   scoreSlot(query: PreparedTerms, slot: number): number {
     const r = query.ids.length;
     if (r === 0) return 0;
-    if (this.found.length < r) this.found = new Uint8Array(2 * r);
-    const found = this.found;
-    found.fill(0, 0, r);
-    const positions = this.markTerms(query.ids);
-    this.gather(slot, positions);
-    this.unmarkTerms(query.ids);
+    this.gatherer.begin(query.ids, this.terms.size);
+    const found = this.gatherer.gather(this.forward, slot);
+    this.gatherer.end();
     const norm = K1 * (1 - B + (B * (this.lengths[slot] as number)) / this.averageLength);
     let score = 0;
     for (let i = 0; i < r; i++) {
@@ -272,7 +246,7 @@ export class Bm25Field {
     let score = 0;
     for (let p = from; p < to; p++) {
       const tf = termCounts[p] as number;
-      score += (this.idfOf(this.length[termIds[p] as number] as number) * tf * (K1 + 1)) / (tf + norm);
+      score += (this.idfOf(this.lists.length[termIds[p] as number] as number) * tf * (K1 + 1)) / (tf + norm);
     }
     return score;
   }
@@ -289,7 +263,7 @@ export class Bm25Field {
     const to = from + this.forward.length(slot);
     for (let p = from; p < to; p++) {
       const id = termIds[p] as number;
-      each(id, termCounts[p] as number, this.idfOf(this.length[id] as number));
+      each(id, termCounts[p] as number, this.idfOf(this.lists.length[id] as number));
     }
   }
 
@@ -311,9 +285,9 @@ export class Bm25Field {
     const ids: number[] = [];
     for (const term of query.keys()) {
       const id = this.terms.find(term);
-      if (id >= 0 && (this.length[id] as number) > 0) ids.push(id);
+      if (id >= 0 && (this.lists.length[id] as number) > 0) ids.push(id);
     }
-    ids.sort((x, y) => (this.length[x] as number) - (this.length[y] as number) || x - y);
+    ids.sort((x, y) => (this.lists.length[x] as number) - (this.lists.length[y] as number) || x - y);
     const wanted = Math.max(limit * CANDIDATES, MIN_CANDIDATES);
     // rarest first, while within the budget; past it, only until enough documents are scored
     let walked = 0;
@@ -321,7 +295,7 @@ export class Bm25Field {
     let touched = 0;
     while (walked < ids.length) {
       const id = ids[walked] as number;
-      const length = this.length[id] as number;
+      const length = this.lists.length[id] as number;
       const rare = length <= commonAt && postings + length <= budget;
       if (!rare && touched >= wanted) break;
       touched = this.walk(id, touched);
@@ -335,34 +309,9 @@ export class Bm25Field {
     return best.sort((x, y) => y.score - x.score || x.slot - y.slot).slice(0, limit);
   }
 
-  /**
-   * Packs the lists end to end at the pool's start (each list's room for growth goes), so the used part
-   * of the pool holds exactly the postings: what a lexicon file stores. A no-op until a list grows again.
-   */
+  /** Packs the postings (what a lexicon file stores); a no-op until a document is added again. */
   seal(): void {
-    if (this.listsPacked) return;
-    this.listsPacked = true;
-    // in place, lists in the order they lie in the pool, each moved down to where the last one ended: a
-    // new pool would briefly hold every posting twice (at 1M memories, half a gigabyte at the peak)
-    const n = this.terms.size;
-    if (n >= TERMS_LIMIT || this.used >= 2 ** 29) {
-      this.relocate(this.used, (id) => this.length[id] as number);
-      return;
-    }
-    const byStart = new Float64Array(n);
-    for (let id = 0; id < n; id++) byStart[id] = (this.start[id] as number) * TERMS_LIMIT + id;
-    byStart.sort();
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      const id = (byStart[i] as number) % TERMS_LIMIT;
-      const start = this.start[id] as number;
-      const length = this.length[id] as number;
-      if (start !== at) this.pool.copyWithin(at, start, start + length);
-      this.start[id] = at;
-      this.capacity[id] = length;
-      at += length;
-    }
-    this.used = at;
+    this.lists.seal();
   }
 
   /**
@@ -372,66 +321,27 @@ export class Bm25Field {
   private completeFromForward(rest: number[], hits: FieldHit[], scoreNorm: Float64Array): void {
     const r = rest.length;
     if (r === 0) return;
-    const weights = rest.map((id) => this.idfOf(this.length[id] as number) * (K1 + 1));
-    if (this.found.length < r) this.found = new Uint8Array(2 * r);
-    const found = this.found;
-    const positions = this.markTerms(rest);
+    const weights = rest.map((id) => this.idfOf(this.lists.length[id] as number) * (K1 + 1));
+    this.gatherer.begin(rest, this.terms.size);
     for (const hit of hits) {
-      found.fill(0, 0, r);
-      this.gather(hit.slot, positions);
+      const found = this.gatherer.gather(this.forward, hit.slot);
       const norm = scoreNorm[2 * hit.slot + 1] as number;
       for (let i = 0; i < r; i++) {
         const tf = found[i] as number;
         if (tf > 0) hit.score += ((weights[i] as number) * tf) / (tf + norm);
       }
     }
-    this.unmarkTerms(rest);
-  }
-
-  /**
-   * Marks terms `ids` with their position + 1 in a byte per term id, for `gather`; a list too long for a
-   * byte is put in a hash set instead (returned).
-   */
-  private markTerms(ids: number[]): TermPositions | undefined {
-    if (ids.length >= 255) return new TermPositions(ids);
-    if (this.marks.length < this.terms.size) this.marks = new Uint8Array(Math.ceil(this.terms.size * 1.5));
-    for (let i = 0; i < ids.length; i++) this.marks[ids[i] as number] = i + 1;
-    return undefined;
-  }
-
-  private unmarkTerms(ids: number[]): void {
-    if (ids.length >= 255) return;
-    for (const id of ids) this.marks[id] = 0;
-  }
-
-  /** Sets `found[i]` to the slot's count of the i-th marked term (`found` cleared before). */
-  private gather(slot: number, positions: TermPositions | undefined): void {
-    const { termIds, termCounts } = this.forward;
-    const found = this.found;
-    const from = this.forward.from(slot);
-    const to = from + this.forward.length(slot);
-    if (positions) {
-      for (let p = from; p < to; p++) {
-        const at = positions.positionOf(termIds[p] as number);
-        if (at >= 0) found[at] = termCounts[p] as number;
-      }
-      return;
-    }
-    const marks = this.marks;
-    for (let p = from; p < to; p++) {
-      const at = marks[termIds[p] as number] as number;
-      if (at > 0) found[at - 1] = termCounts[p] as number;
-    }
+    this.gatherer.end();
   }
 
   /** Adds one term's list to the scores; `touched` counts the documents scored so far (returned updated). */
   private walk(id: number, touched: number): number {
-    const { pool } = this;
+    const { pool, start, length } = this.lists;
     const seen = this.touched;
     const scoreNorm = this.slotNorms();
-    const weight = this.idfOf(this.length[id] as number) * (K1 + 1);
-    const from = this.start[id] as number;
-    const to = from + (this.length[id] as number);
+    const weight = this.idfOf(this.lists.length[id] as number) * (K1 + 1);
+    const from = start[id] as number;
+    const to = from + (length[id] as number);
     let n = touched;
     for (let i = from; i < to; i++) {
       const packed = pool[i] as number;
@@ -448,58 +358,7 @@ export class Bm25Field {
 
   /** The `limit` best of the `touched` documents scored, best first; the scores are reset for the next search. */
   private best(touched: number, limit: number): FieldHit[] {
-    const { scoreNorm } = this;
-    const seen = this.touched;
-    // a heap of the best so far, the worst of them at its root (lowest score; of equal ones, highest slot)
-    if (this.heapSlots.length < limit) {
-      this.heapSlots = new Int32Array(limit);
-      this.heapScores = new Float64Array(limit);
-    }
-    const slots = this.heapSlots;
-    const scores = this.heapScores;
-    const worse = (i: number, j: number) =>
-      (scores[i] as number) < (scores[j] as number) ||
-      ((scores[i] as number) === (scores[j] as number) && (slots[i] as number) > (slots[j] as number));
-    const swap = (i: number, j: number) => {
-      const slot = slots[i] as number;
-      const score = scores[i] as number;
-      slots[i] = slots[j] as number;
-      scores[i] = scores[j] as number;
-      slots[j] = slot;
-      scores[j] = score;
-    };
-    let size = 0;
-    for (let t = 0; t < touched; t++) {
-      const slot = seen[t] as number;
-      const score = scoreNorm[2 * slot] as number;
-      scoreNorm[2 * slot] = 0;
-      if (size < limit) {
-        slots[size] = slot;
-        scores[size] = score;
-        for (let at = size++; at > 0; ) {
-          const parent = (at - 1) >>> 1;
-          if (!worse(at, parent)) break;
-          swap(at, parent);
-          at = parent;
-        }
-        continue;
-      }
-      const root = scores[0] as number;
-      if (score < root || (score === root && slot > (slots[0] as number))) continue;
-      slots[0] = slot;
-      scores[0] = score;
-      for (let at = 0; ; ) {
-        const left = 2 * at + 1;
-        if (left >= size) break;
-        const child = left + 1 < size && worse(left + 1, left) ? left + 1 : left;
-        if (!worse(child, at)) break;
-        swap(at, child);
-        at = child;
-      }
-    }
-    const best: FieldHit[] = [];
-    for (let i = 0; i < size; i++) best.push({ slot: slots[i] as number, score: scores[i] as number });
-    return best.sort((x, y) => y.score - x.score || x.slot - y.slot);
+    return this.top.take(this.touched, touched, this.scoreNorm, limit);
   }
 
   /** The score and norm pairs, the norms at the current average length. */
@@ -520,72 +379,6 @@ export class Bm25Field {
     const n = Math.max(this.documents, 1);
     const d = Math.min(df, n);
     return Math.log(1 + (n - d + 0.5) / (d + 0.5));
-  }
-
-  /** Appends a posting to a term's list, moving the list to the pool's end (doubled) when it is full. */
-  private append(id: number, posting: number): void {
-    this.listsPacked = false;
-    const length = this.length[id] as number;
-    const capacity = this.capacity[id] as number;
-    if (length === capacity) {
-      // lists grow by half: a bank built in one go holds less unused room before it is sealed
-      const grown = Math.max(4, Math.ceil(capacity * 1.5));
-      // first: a compaction moves every list
-      this.reserve(grown);
-      const start = this.start[id] as number;
-      if (capacity > 0 && start + capacity === this.used) {
-        // the list is the last in the pool: it grows where it is
-        this.used += grown - capacity;
-      } else {
-        this.pool.copyWithin(this.used, start, start + length);
-        this.start[id] = this.used;
-        this.used += grown;
-      }
-      this.capacity[id] = grown;
-    }
-    this.pool[(this.start[id] as number) + length] = posting;
-    this.length[id] = length + 1;
-  }
-
-  /** Makes room for `more` entries at the pool's end, compacting abandoned space first when that suffices. */
-  private reserve(more: number): void {
-    if (this.used + more <= this.pool.length) return;
-    let held = 0;
-    const n = this.terms.size;
-    for (let id = 0; id < n; id++) held += this.capacity[id] as number;
-    this.relocate(
-      Math.max(this.pool.length, Math.ceil((held + more) * 1.25)),
-      (id) => this.capacity[id] as number,
-    );
-  }
-
-  /** Copies every list into a new pool of `size`, each with room for `capacityOf(term)` postings. */
-  private relocate(size: number, capacityOf: (id: number) => number): void {
-    const pool = new Int32Array(size);
-    let at = 0;
-    const n = this.terms.size;
-    for (let id = 0; id < n; id++) {
-      const capacity = capacityOf(id);
-      const start = this.start[id] as number;
-      pool.set(this.pool.subarray(start, start + (this.length[id] as number)), at);
-      this.start[id] = at;
-      this.capacity[id] = capacity;
-      at += capacity;
-    }
-    this.pool = pool;
-    this.used = at;
-  }
-
-  private growTerms(): void {
-    const size = this.start.length * 2;
-    const grow = (a: Int32Array) => {
-      const b = new Int32Array(size);
-      b.set(a);
-      return b;
-    };
-    this.start = grow(this.start);
-    this.length = grow(this.length);
-    this.capacity = grow(this.capacity);
   }
 
   private growDocuments(min: number): void {
