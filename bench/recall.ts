@@ -29,7 +29,10 @@ async function measure(size: number, sentences: string[], queries: string[]) {
   try {
     const bank: Bank = await createBank({ ctx, input: { id: `synthetic-${size}`, domain: "number" } });
     const building = performance.now();
-    await importProblems({ ctx, bank, rows: syntheticProblems(size, sentences, size), source: "import" });
+    await importProblems({
+      ctx,
+      input: { bankId: bank.id, rows: syntheticProblems(size, sentences, size), source: "import" },
+    });
     const buildSeconds = (performance.now() - building) / 1000;
     const indexing = performance.now();
     await ctx.index.optimize(bank.id);

@@ -48,14 +48,16 @@ async function buildBank(
     let last = started;
     await importProblems({
       ctx,
-      bank,
-      rows: syntheticProblems(SIZE, sentences, SIZE),
-      source: "import",
-      onProgress: ({ read }) => {
-        if (performance.now() - last > 30_000) {
-          last = performance.now();
-          console.log(`  ${read.toLocaleString()} imported (${((last - started) / 1000).toFixed(0)} s)`);
-        }
+      input: {
+        bankId: bank.id,
+        rows: syntheticProblems(SIZE, sentences, SIZE),
+        source: "import",
+        onProgress: ({ read }) => {
+          if (performance.now() - last > 30_000) {
+            last = performance.now();
+            console.log(`  ${read.toLocaleString()} imported (${((last - started) / 1000).toFixed(0)} s)`);
+          }
+        },
       },
     });
     figures.push(

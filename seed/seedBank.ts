@@ -44,7 +44,10 @@ export async function seedBank({
   const total = await source.total();
   onStart?.(total);
   const started = performance.now();
-  const result = await importProblems({ ctx, bank, rows: source.rows(), source: "seed", onProgress });
+  const result = await importProblems({
+    ctx,
+    input: { bankId: bank.id, rows: source.rows(), source: "seed", onProgress },
+  });
   const seconds = (performance.now() - started) / 1000;
   await ctx.index.optimize(bank.id);
   return {

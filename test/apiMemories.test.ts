@@ -74,9 +74,7 @@ async function appWithBank(): Promise<App> {
   ]);
   await importProblems({
     ctx,
-    bank,
-    source: "seed",
-    rows: [{ line: 1, value: { problem: PAGES, answer: "35" } }],
+    input: { bankId: bank.id, source: "seed", rows: [{ line: 1, value: { problem: PAGES, answer: "35" } }] },
   });
   return createApp(ctx);
 }

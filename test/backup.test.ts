@@ -50,11 +50,11 @@ beforeAll(async () => {
     options: { gold: "54" },
   });
   const unverified = await solve({ ctx, bank, query: "A park has 6 rows of 9 trees. How many trees?" });
-  await applyFeedback({ ctx, runId: unverified.runId, input: { correct: true } });
-  await applyFeedback({ ctx, runId: gold.runId, input: { correct: false, answer: "55" } });
+  await applyFeedback({ ctx, input: { runId: unverified.runId, correct: true } });
+  await applyFeedback({ ctx, input: { runId: gold.runId, correct: false, answer: "55" } });
   const key = await createApiKey({ ctx, input: { scopes: ["bank:arith:read"], name: "reader" } });
   await createApiKey({ ctx, input: { scopes: ["admin"] } });
-  await revokeApiKey({ ctx, id: key.id });
+  await revokeApiKey({ ctx, input: { id: key.id } });
 });
 afterAll(async () => {
   await fake?.close();

@@ -7,7 +7,6 @@ import { seedBank } from "../seed/seedBank.js";
 import { createApp } from "../src/api/app.js";
 import { memories } from "../src/db/schema.js";
 import { domainOf } from "../src/domains/domain.js";
-import { getBank } from "../src/memory/banks.js";
 import { type ExportOptions, exportMemories } from "../src/memory/exportMemories.js";
 import { importProblems, type ProblemInput } from "../src/memory/importProblems.js";
 import { buildPrompt } from "../src/reasoning/prompt.js";
@@ -69,12 +68,7 @@ async function mixedBank() {
 async function exported(bankId: string, options: ExportOptions = {}, pageSize?: number): Promise<string[]> {
   const ctx = t.ctx();
   const lines: string[] = [];
-  for await (const line of exportMemories({
-    db: ctx.db,
-    bank: await getBank(ctx.db, bankId),
-    options,
-    pageSize,
-  }))
+  for await (const line of await exportMemories({ ctx, input: { bankId, options, pageSize } }))
     lines.push(line);
   return lines;
 }
@@ -116,16 +110,21 @@ describe("exporting a bank's memories as JSON lines", () => {
       answer: String((i + 2) * 3),
     }));
     const bank = await bankWithProblems(ctx, { id: "jars", domain: "number" }, problems);
-    const lines = exportMemories({ db: ctx.db, bank, pageSize: 10 });
+    const lines = await exportMemories({ ctx, input: { bankId: bank.id, pageSize: 10 } });
     const first = await lines.next();
     // written after the export started: a later page picks it up, which a read-everything-first would miss
     await importProblems({
       ctx,
-      bank,
-      source: "import",
-      rows: [
-        { line: 1, value: { problem: "A late crate holds 9 rows of 3 jars. How many jars?", answer: "27" } },
-      ],
+      input: {
+        bankId: bank.id,
+        source: "import",
+        rows: [
+          {
+            line: 1,
+            value: { problem: "A late crate holds 9 rows of 3 jars. How many jars?", answer: "27" },
+          },
+        ],
+      },
     });
     const rest: string[] = [];
     for await (const line of lines) rest.push(line);

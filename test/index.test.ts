@@ -99,7 +99,7 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
   async function seedSmallBank(id = "small") {
     const ctx = t.ctx();
     const bank = await createBank({ ctx, input: { id, domain: "number" } });
-    await importProblems({ ctx, bank, rows: problems, source: "import" });
+    await importProblems({ ctx, input: { bankId: bank.id, rows: problems, source: "import" } });
     return bank;
   }
 

@@ -9,8 +9,8 @@ import { INDEX_KINDS, useTestContext } from "./support/context.js";
 function writePens(ctx: Services, bank: Bank, i: number) {
   return writeBack({
     ctx,
-    bank,
     input: {
+      bank,
       problem: `Tia has ${i + 2} boxes of ${i + 3} pens. How many pens does she have? (${i})`,
       reasoning: "multiply",
       answer: String((i + 2) * (i + 3)),

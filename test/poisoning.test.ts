@@ -102,11 +102,11 @@ describe("a burst of contradicting feedback", () => {
 
   it("cannot flip a memory feedback has decided: the opposite verdicts are recorded as disputes", async () => {
     const { ctx, runId, memoryId } = await quarantinedRun();
-    const confirmed = await applyFeedback({ ctx, runId, input: { correct: true } });
+    const confirmed = await applyFeedback({ ctx, input: { runId, correct: true } });
     expect(confirmed.memory).toMatchObject({ id: memoryId, status: "active", changed: true });
 
     for (let i = 1; i <= 5; i++) {
-      const refuted = await applyFeedback({ ctx, runId, input: { correct: false } });
+      const refuted = await applyFeedback({ ctx, input: { runId, correct: false } });
       expect(refuted.memory).toMatchObject({ status: "active", changed: false });
       expect(refuted.memory?.reason).toContain(`${i} contradicting feedback since`);
     }
@@ -144,7 +144,7 @@ describe("a burst of contradicting feedback", () => {
 
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        applyFeedback({ ctx, runId: run.runId, input: { correct: i % 2 === 0 } }),
+        applyFeedback({ ctx, input: { runId: run.runId, correct: i % 2 === 0 } }),
       ),
     );
     // exactly one of them decided the memory and credited the recalled ones; the others found it decided
@@ -161,10 +161,10 @@ describe("a burst of contradicting feedback", () => {
 
   it("leaves a refuted memory retired under later confirmations, until a verifier above feedback agrees with it", async () => {
     const { ctx, bank, runId, memoryId } = await quarantinedRun();
-    await applyFeedback({ ctx, runId, input: { correct: false } });
+    await applyFeedback({ ctx, input: { runId, correct: false } });
     expect((await memoryOf(ctx, memoryId))?.status).toBe("retired");
     for (let i = 0; i < 3; i++) {
-      const confirmed = await applyFeedback({ ctx, runId, input: { correct: true } });
+      const confirmed = await applyFeedback({ ctx, input: { runId, correct: true } });
       expect(confirmed.memory).toMatchObject({ status: "retired", changed: false });
     }
 
@@ -187,10 +187,10 @@ describe("a burst of contradicting feedback", () => {
 
   it("is reopened by a person restoring the memory: feedback may decide it again", async () => {
     const { ctx, bank, runId, memoryId } = await quarantinedRun();
-    await applyFeedback({ ctx, runId, input: { correct: false } });
-    const restored = await restoreMemory({ ctx, bank, id: memoryId });
+    await applyFeedback({ ctx, input: { runId, correct: false } });
+    const restored = await restoreMemory({ ctx, input: { bankId: bank.id, id: memoryId } });
     expect(restored.status).toBe("quarantined");
-    const confirmed = await applyFeedback({ ctx, runId, input: { correct: true } });
+    const confirmed = await applyFeedback({ ctx, input: { runId, correct: true } });
     expect(confirmed.memory).toMatchObject({ status: "active", changed: true });
   });
 
@@ -199,7 +199,7 @@ describe("a burst of contradicting feedback", () => {
     fake?.setBehavior({ kind: "fixed", content: "Counting them all gives 25.\n#### 25" });
     const other = await solve({ ctx, bank, query: "A shop has 3 crates of 8 melons. How many melons?" });
     expect(other.writtenMemory).toMatchObject({ action: "conflict", memoryId });
-    const refuted = await applyFeedback({ ctx, runId: other.runId, input: { correct: false } });
+    const refuted = await applyFeedback({ ctx, input: { runId: other.runId, correct: false } });
     expect(refuted.memory).toMatchObject({ id: memoryId, changed: false });
     expect(refuted.memory?.reason).toContain("another answer");
     expect((await memoryOf(ctx, memoryId))?.status).toBe("quarantined");

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { DOMAINS } from "../domains/domain.js";
-import { bankIdSchema, bankSettingsSchema } from "../memory/banks.js";
+import { bankIdSchema } from "../memory/bankId.js";
+import { bankSettingsSchema } from "../memory/banks.js";
 import { VERIFICATIONS } from "../memory/trust.js";
 
 export const bankParamSchema = z.object({

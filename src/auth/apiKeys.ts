@@ -5,10 +5,10 @@ import type { Database } from "../db/database.js";
 import { apiKeys } from "../db/schema.js";
 import { notFound, PrecedentError } from "../errors.js";
 import { newId } from "../ids.js";
-import type { CallContext, Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { recordAction } from "./audit.js";
 import type { Principal } from "./principal.js";
-import { scopeSchema } from "./scopes.js";
+import { assertAdmin, scopeSchema } from "./scopes.js";
 
 export const newApiKeySchema = z
   .object({
@@ -41,7 +41,7 @@ function toInfo(row: typeof apiKeys.$inferSelect): ApiKeyInfo {
   };
 }
 
-/** Creates an API key; the token is returned once and never stored. */
+/** Creates an API key (administrators only); the token is returned once and never stored. */
 export async function createApiKey({
   ctx,
   input,
@@ -49,6 +49,7 @@ export async function createApiKey({
   ctx: Pick<CallContext, "db" | "principal">;
   input: NewApiKey;
 }): Promise<ApiKeyInfo & { token: string }> {
+  assertAdmin(ctx.principal);
   const parsed = newApiKeySchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -73,20 +74,27 @@ export async function createApiKey({
   return { ...toInfo(row), token };
 }
 
-/** Every key, newest first, revoked ones included (without their secrets, which are not stored). */
-export async function listApiKeys({ ctx }: { ctx: Pick<Services, "db"> }): Promise<ApiKeyInfo[]> {
+/** Every key, newest first, revoked ones included (without their secrets, which are not stored); administrators only. */
+export async function listApiKeys({
+  ctx,
+}: {
+  ctx: Pick<CallContext, "db" | "principal">;
+  input?: Record<string, never>;
+}): Promise<ApiKeyInfo[]> {
+  assertAdmin(ctx.principal);
   const rows = await ctx.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
   return rows.map(toInfo);
 }
 
-/** Revokes a key; revoking it again is harmless. */
+/** Revokes a key (administrators only); revoking it again is harmless. */
 export async function revokeApiKey({
   ctx,
-  id,
+  input: { id },
 }: {
   ctx: Pick<CallContext, "db" | "principal">;
-  id: string;
+  input: { id: string };
 }): Promise<ApiKeyInfo> {
+  assertAdmin(ctx.principal);
   const row = await ctx.db.transaction(async (tx) => {
     const [revoked] = await tx
       .update(apiKeys)

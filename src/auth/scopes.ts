@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { notFound, PrecedentError } from "../errors.js";
-import { bankIdSchema } from "../memory/banks.js";
+import { bankIdSchema } from "../memory/bankId.js";
 import type { Principal } from "./principal.js";
 
 /** `admin`, or read / write access to one bank (`bank:<id>:read`, `bank:<id>:write`; write implies read). */

@@ -4,7 +4,7 @@ import type { Bank } from "../memory/banks.js";
 import { solve } from "../reasoning/pipeline.js";
 import type { SolveOptions } from "../reasoning/solveOptions.js";
 import type { SolveResult } from "../reasoning/solveResult.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { verifyGame24 } from "../verify/game24.js";
 import type { EvalProblem } from "./sources.js";
 
@@ -108,7 +108,7 @@ export async function runArm({
   problem,
   settings,
 }: {
-  ctx: Services;
+  ctx: CallContext;
   arm: ArmName;
   bank: Bank;
   problem: EvalProblem;

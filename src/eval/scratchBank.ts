@@ -68,7 +68,10 @@ export async function copyBank({
       settings: { ...from.settings, fallbackStrategy: "plain", shadowRate: 0, ablationRate: 0 },
     },
   });
-  const result = await importProblems({ ctx, bank, rows: activeMemoryRows(ctx, from.id), source: "import" });
+  const result = await importProblems({
+    ctx,
+    input: { bankId: bank.id, rows: activeMemoryRows(ctx, from.id), source: "import" },
+  });
   // the counters are not in the index, so updating the records is enough
   await ctx.db.execute(
     sql`update memories m set recalled_count = o.recalled_count, helped_count = o.helped_count,

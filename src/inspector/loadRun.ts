@@ -1,8 +1,9 @@
 import { inArray } from "drizzle-orm";
+import { readableRun } from "../auth/access.js";
 import { memories } from "../db/schema.js";
 import { type MemoryView, toMemoryView } from "../memory/browseMemories.js";
-import { getRun, type RunRecord } from "../reasoning/runs.js";
-import type { Services } from "../services.js";
+import type { RunRecord } from "../reasoning/runs.js";
+import type { CallContext } from "../services.js";
 
 export interface RunView {
   run: RunRecord;
@@ -10,10 +11,15 @@ export interface RunView {
   recalled: Map<string, MemoryView>;
 }
 
-/** A run with the memories it recalled, for the run page. */
-export async function loadRunView(ctx: Services, id: string): Promise<RunView | undefined> {
-  const run = await getRun(ctx.db, id);
-  if (!run) return undefined;
+/** A run with the memories it recalled, for the run page; not found unless the caller may read its bank. */
+export async function loadRunView({
+  ctx,
+  input: { runId },
+}: {
+  ctx: CallContext;
+  input: { runId: string };
+}): Promise<RunView> {
+  const run = await readableRun(ctx, runId);
   const ids = run.recalls.map((r) => r.memoryId);
   const rows = ids.length ? await ctx.db.select().from(memories).where(inArray(memories.id, ids)) : [];
   return { run, recalled: new Map(rows.map((row) => [row.id, toMemoryView(row)])) };

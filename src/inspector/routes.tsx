@@ -2,11 +2,10 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { type Authentication, bearerToken } from "../api/auth.js";
 import { authenticate, ctxOf, type ServicesSource, servicesOf } from "../api/callContext.js";
-import { accessibleBank, requireBankAccess, visibleBanks } from "../auth/access.js";
-import { canAccessBank } from "../auth/scopes.js";
+import { accessibleBank, visibleBanks } from "../auth/access.js";
 import { notFound, PrecedentError } from "../errors.js";
+import { bankIdSchema } from "../memory/bankId.js";
 import { bankStats } from "../memory/bankStats.js";
-import { bankIdSchema } from "../memory/banks.js";
 import { getMemory, listMemories } from "../memory/browseMemories.js";
 import { MEMORY_STATUSES } from "../memory/trust.js";
 import { bankImpact, memoryEffect } from "../reasoning/impact.js";
@@ -77,7 +76,7 @@ export function inspectorRoutes(source: ServicesSource, auth: Authentication) {
     const ctx = ctxOf(c);
     const visible = await visibleBanks(ctx);
     const banks = await Promise.all(
-      visible.map(async (bank) => ({ bank, stats: await bankStats({ ctx, bankId: bank.id }) })),
+      visible.map(async (bank) => ({ bank, stats: await bankStats({ ctx, input: { bankId: bank.id } }) })),
     );
     return c.html(<BanksPage banks={banks} />);
   });
@@ -88,9 +87,9 @@ export function inspectorRoutes(source: ServicesSource, auth: Authentication) {
     const bank = await accessibleBank(ctx, bankId, "read");
     const verdict = oneOf(RUN_VERDICTS, c.req.query("verdict"));
     const [stats, impact, runs] = await Promise.all([
-      bankStats({ ctx, bankId }),
-      bankImpact({ ctx, bankId }),
-      listRuns({ ctx, bankId, verdict, cursor: c.req.query("cursor") || undefined }),
+      bankStats({ ctx, input: { bankId } }),
+      bankImpact({ ctx, input: { bankId } }),
+      listRuns({ ctx, input: { bankId, verdict, cursor: c.req.query("cursor") || undefined } }),
     ]);
     return c.html(<BankPage bank={bank} stats={stats} impact={impact} runs={runs} verdict={verdict} />);
   });
@@ -101,25 +100,25 @@ export function inspectorRoutes(source: ServicesSource, auth: Authentication) {
     const bank = await accessibleBank(ctx, bankId, "read");
     const q = c.req.query("q")?.trim().slice(0, 500);
     const filter = { ...(q ? { q } : {}), status: oneOf(MEMORY_STATUSES, c.req.query("status")) };
-    const page = await listMemories({ ctx, bankId, filter, cursor: c.req.query("cursor") || undefined });
+    const page = await listMemories({
+      ctx,
+      input: { bankId, filter, cursor: c.req.query("cursor") || undefined },
+    });
     return c.html(<MemoriesPage bank={bank} page={page} filter={filter} />);
   });
 
   app.get("/banks/:bank/memories/:id", signedIn, async (c) => {
     const bankId = bankParam(c.req.param("bank"));
     const ctx = ctxOf(c);
-    requireBankAccess(ctx, bankId, "read");
-    const memory = await getMemory({ ctx, bankId, id: c.req.param("id") });
-    const effect = await memoryEffect({ ctx, bankId, memoryId: memory.id });
+    const memory = await getMemory({ ctx, input: { bankId, id: c.req.param("id") } });
+    const effect = await memoryEffect({ ctx, input: { bankId, memoryId: memory.id } });
     return c.html(<MemoryPage memory={memory} effect={effect} />);
   });
 
   app.get("/runs/:id", signedIn, async (c) => {
     const id = c.req.param("id");
     const ctx = ctxOf(c);
-    const view = await loadRunView(ctx, id);
-    if (!view || !canAccessBank(ctx.principal, view.run.bankId, "read")) throw notFound("run", id);
-    return c.html(<RunPage view={view} />);
+    return c.html(<RunPage view={await loadRunView({ ctx, input: { runId: id } })} />);
   });
 
   app.onError((err, c) => {

@@ -8,8 +8,8 @@ import { runIdSchema } from "../api/routes/runs.js";
 import { serializeBank } from "../api/schemas.js";
 import { accessibleBank, readableRun, visibleBanks } from "../auth/access.js";
 import { PrecedentError } from "../errors.js";
+import { bankIdSchema } from "../memory/bankId.js";
 import { bankStats } from "../memory/bankStats.js";
-import { bankIdSchema } from "../memory/banks.js";
 import type { CallContext } from "../services.js";
 import { problemOf } from "./errors.js";
 
@@ -49,7 +49,7 @@ async function resourceBody(ctx: CallContext, uri: string): Promise<unknown> {
   const bank = /^precedent:\/\/banks\/([^/]+)$/.exec(uri)?.[1];
   if (bank !== undefined && bankIdSchema.safeParse(bank).success) {
     const found = await accessibleBank(ctx, bank, "read");
-    return { ...serializeBank(found), stats: await bankStats({ ctx, bankId: bank }) };
+    return { ...serializeBank(found), stats: await bankStats({ ctx, input: { bankId: bank } }) };
   }
   const runId = /^precedent:\/\/runs\/([^/]+)$/.exec(uri)?.[1];
   if (runId !== undefined && runIdSchema.safeParse(runId).success) {

@@ -4,9 +4,9 @@ import { feedbackResultSchema, runIdSchema, runSchema } from "../api/routes/runs
 import { rememberResultSchema } from "../api/routes/solutions.js";
 import { solveRequestSchema, solveResponseSchema } from "../api/routes/solve.js";
 import { bankSchema, serializeBank } from "../api/schemas.js";
-import { accessibleBank, readableRun, visibleBanks, writableRunBank } from "../auth/access.js";
+import { accessibleBank, readableRun, visibleBanks } from "../auth/access.js";
 import type { Access } from "../auth/scopes.js";
-import { bankIdSchema } from "../memory/banks.js";
+import { bankIdSchema } from "../memory/bankId.js";
 import { recallAnalogues } from "../memory/recall.js";
 import { applyFeedback, feedbackInputSchema } from "../reasoning/feedback.js";
 import { solve } from "../reasoning/pipeline.js";
@@ -121,8 +121,7 @@ export const TOOLS: Tool[] = [
     input: z.object({ runId: runIdSchema, ...feedbackInputSchema.shape }).strict(),
     output: feedbackResultSchema,
     run: async ({ runId, ...input }, { ctx }) => {
-      await writableRunBank(ctx, runId, "runId");
-      return { ...(await applyFeedback({ ctx, runId, input })) };
+      return { ...(await applyFeedback({ ctx, input: { ...input, runId } })) };
     },
   }),
   tool({
@@ -137,9 +136,9 @@ export const TOOLS: Tool[] = [
     scope: "write",
     input: withBank(solutionInputSchema.shape),
     output: rememberResultSchema,
-    run: async ({ bank: bankId, ...input }, { ctx, client }) => {
-      const bank = await accessibleBank(ctx, bankId, "write");
-      return { ...(await rememberSolution({ ctx, bank, input, provenance: client ? { client } : {} })) };
+    run: async ({ bank: bankId, ...solution }, { ctx, client }) => {
+      const provenance = client ? { client } : {};
+      return { ...(await rememberSolution({ ctx, input: { bankId, solution, provenance } })) };
     },
   }),
 ];

@@ -1,9 +1,10 @@
 import { and, count, eq, isNull, sql } from "drizzle-orm";
+import { accessibleBank } from "../auth/access.js";
 import { memories, runs } from "../db/schema.js";
 import type { Proportion } from "../eval/statistics.js";
 import { accuracyOf, knowsTheAnswer } from "../reasoning/accuracy.js";
 import { RUN_STATUSES, RUN_VERDICTS } from "../reasoning/runVocabulary.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { MEMORY_STATUSES, VERIFICATIONS } from "./trust.js";
 
 /** A bank's memories and runs in figures. */
@@ -42,8 +43,15 @@ function tally(keys: readonly string[], rows: { key: string; n: number }[]): Rec
 // spelled out: drizzle writes a bare "id" in a select list, which inside the subquery is feedback's own
 const hadFeedback = sql<boolean>`exists (select 1 from feedback where feedback.run_id = runs.id)`;
 
-/** Counts a bank's memories (by status and verification) and runs (by verdict and status) in SQL. */
-export async function bankStats({ ctx, bankId }: { ctx: Services; bankId: string }): Promise<BankStats> {
+/** Counts a bank's memories (by status and verification) and runs (by verdict and status) in SQL; needs read access. */
+export async function bankStats({
+  ctx,
+  input: { bankId },
+}: {
+  ctx: CallContext;
+  input: { bankId: string };
+}): Promise<BankStats> {
+  await accessibleBank(ctx, bankId, "read");
   const [memoryGroups, runGroups] = await Promise.all([
     ctx.db
       .select({ status: memories.status, verification: memories.verification, n: count() })

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAction } from "../auth/audit.js";
+import { assertAdmin, assertBankAccess } from "../auth/scopes.js";
 import type { Database } from "../db/database.js";
 import { banks } from "../db/schema.js";
 import { type DomainName, domainSchema } from "../domains/domain.js";
@@ -9,14 +10,8 @@ import { kSchema, samplesSchema } from "../limits.js";
 import { strategySchema } from "../reasoning/strategy.js";
 import { selectionSchema } from "../reasoning/universalSelection.js";
 import type { CallContext } from "../services.js";
+import { bankIdSchema } from "./bankId.js";
 import { verificationSchema } from "./trust.js";
-
-export const bankIdSchema = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    "must be 1-63 lowercase letters, digits or dashes, starting alphanumeric",
-  );
 
 export const bankSettingsSchema = z
   .object({
@@ -90,8 +85,9 @@ export async function getBank(db: Database, id: string): Promise<Bank> {
   return bank;
 }
 
-/** Creates a bank; a conflict error if the id is taken. */
+/** Creates a bank (administrators only); a conflict error if the id is taken. */
 export async function createBank({ ctx, input }: { ctx: CallContext; input: NewBank }): Promise<Bank> {
+  assertAdmin(ctx.principal);
   const bank = newBankSchema.parse(input);
   const row = await ctx.db.transaction(async (tx) => {
     const [inserted] = await tx.insert(banks).values(bank).onConflictDoNothing().returning();
@@ -132,7 +128,11 @@ export const bankChangeSchema = z
   .strict();
 export type BankChange = z.infer<typeof bankChangeSchema>;
 
-/** Changes a bank's description or settings (the settings given replace those, the rest stay); not_found if none. */
+/**
+ * Changes a bank's description or settings (the settings given replace those, the rest stay); not_found
+ * if none. A key of another bank learns nothing of this one (not found); of this bank's keys, only admin
+ * may change it.
+ */
 export async function updateBank({
   ctx,
   input,
@@ -141,6 +141,8 @@ export async function updateBank({
   input: { bankId: string; change: BankChange };
 }): Promise<Bank> {
   const { bankId: id } = input;
+  assertBankAccess(ctx.principal, id, "write");
+  assertAdmin(ctx.principal);
   const { description, settings } = bankChangeSchema.parse(input.change);
   const bank = await getBank(ctx.db, id);
   const next = bankSettingsSchema.parse({ ...bank.settings, ...settings });

@@ -1,8 +1,9 @@
 import { and, desc, eq, ilike, lt, or } from "drizzle-orm";
+import { accessibleBank } from "../auth/access.js";
 import { memories, runRecalls, runs } from "../db/schema.js";
 import { decodeSeqCursor, encodeSeqCursor } from "../db/seqCursor.js";
 import { PrecedentError } from "../errors.js";
-import type { Services } from "../services.js";
+import type { CallContext, Services } from "../services.js";
 import { utilityPrior, verifiedUtility } from "./credit.js";
 import type { MemorySource, MemoryStatus, Verification } from "./trust.js";
 
@@ -104,21 +105,16 @@ function containsPattern(text: string): string {
 
 /**
  * A bank's memories, newest first, filtered, one page at a time (keyset on the insertion sequence, so
- * memories written while a client pages through never shift a page). The bank is the caller's to check.
+ * memories written while a client pages through never shift a page). Needs read access to the bank.
  */
 export async function listMemories({
   ctx,
-  bankId,
-  filter = {},
-  limit = MEMORIES_PAGE_DEFAULT,
-  cursor,
+  input: { bankId, filter = {}, limit = MEMORIES_PAGE_DEFAULT, cursor },
 }: {
-  ctx: Services;
-  bankId: string;
-  filter?: MemoryFilter;
-  limit?: number;
-  cursor?: string;
+  ctx: CallContext;
+  input: { bankId: string; filter?: MemoryFilter; limit?: number; cursor?: string };
 }): Promise<MemoryPage> {
+  await accessibleBank(ctx, bankId, "read");
   const take = Math.min(Math.max(1, Math.trunc(limit)), MEMORIES_PAGE_MAX);
   const after = cursor === undefined ? undefined : decodeSeqCursor(CURSOR_KIND, cursor);
   const pattern = filter.q ? containsPattern(filter.q) : undefined;
@@ -167,16 +163,18 @@ export async function findBankMemory(
   return row;
 }
 
-/** A memory of the bank with its provenance, usage and the runs that recalled it (newest first, capped). */
+/**
+ * A memory of the bank with its provenance, usage and the runs that recalled it (newest first, capped).
+ * Needs read access to the bank.
+ */
 export async function getMemory({
   ctx,
-  bankId,
-  id,
+  input: { bankId, id },
 }: {
-  ctx: Services;
-  bankId: string;
-  id: string;
+  ctx: CallContext;
+  input: { bankId: string; id: string };
 }): Promise<MemoryDetail> {
+  await accessibleBank(ctx, bankId, "read");
   const row = await findBankMemory(ctx, bankId, id);
   const recalledBy = await ctx.db
     .select({

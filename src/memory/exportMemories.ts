@@ -1,9 +1,11 @@
 import { and, asc, eq, gt, gte } from "drizzle-orm";
 import { z } from "zod";
+import { accessibleBank } from "../auth/access.js";
 import type { Database } from "../db/database.js";
 import { memories } from "../db/schema.js";
 import { domainOf } from "../domains/domain.js";
 import { buildPrompt, type ChatMessage, workedAnswer } from "../reasoning/prompt.js";
+import type { CallContext } from "../services.js";
 import type { Bank } from "./banks.js";
 import { trustOf, verificationSchema } from "./trust.js";
 
@@ -42,18 +44,26 @@ export const EXPORT_PAGE_SIZE = 500;
  * The bank's active memories verified at or above `minVerification` (default: the bank's trust floor),
  * in the order they were written, one JSON line each (without the newline). Reads page by page on `seq`,
  * so a bank of any size streams in constant memory; memories written meanwhile come last or not at all.
+ * Needs read access to the bank, checked before the first line (an unknown bank is an error, not an
+ * empty export).
  */
-export async function* exportMemories({
-  db,
-  bank,
-  options = {},
-  pageSize = EXPORT_PAGE_SIZE,
+export async function exportMemories({
+  ctx,
+  input: { bankId, options = {}, pageSize = EXPORT_PAGE_SIZE },
 }: {
-  db: Database;
-  bank: Bank;
-  options?: ExportOptions;
-  pageSize?: number;
-}): AsyncGenerator<string> {
+  ctx: CallContext;
+  input: { bankId: string; options?: ExportOptions; pageSize?: number };
+}): Promise<AsyncGenerator<string>> {
+  const bank = await accessibleBank(ctx, bankId, "read");
+  return memoryLines(ctx.db, bank, options, pageSize);
+}
+
+async function* memoryLines(
+  db: Database,
+  bank: Bank,
+  options: ExportOptions,
+  pageSize: number,
+): AsyncGenerator<string> {
   const { format, minVerification } = exportOptionsSchema.parse(options);
   const minTrust = trustOf(minVerification ?? bank.settings.trustFloor);
   const toLine = format === "openai" ? openaiLine(bank) : jsonlLine;

@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { accessibleBank } from "../auth/access.js";
 import { recordAction } from "../auth/audit.js";
 import { domainOf } from "../domains/domain.js";
 import { newId } from "../ids.js";
 import { MAX_PROBLEM_CHARS } from "../limits.js";
 import type { CallContext } from "../services.js";
-import type { Bank } from "./banks.js";
 import { problemHash } from "./problemHash.js";
 import { indexMemories, reconcileIndex } from "./reconcile.js";
 import { insertMemories, type NewMemory } from "./store.js";
@@ -55,20 +55,21 @@ function describe(error: z.ZodError): string {
  * Imports solved problems into a bank: each row validated (a bad row is reported with its line and
  * skipped, the good ones kept), deduplicated on the problem hash (re-importing adds nothing), written to
  * the records in batches and then to the index. A crash at any point is resumed by running it again.
+ * Needs write access to the bank.
  */
 export async function importProblems({
   ctx,
-  bank,
-  rows,
-  source,
-  onProgress,
+  input: { bankId, rows, source, onProgress },
 }: {
   ctx: CallContext;
-  bank: Bank;
-  rows: AsyncIterable<SourceRow> | Iterable<SourceRow>;
-  source: MemorySource;
-  onProgress?: (progress: ImportResult & { read: number }) => void;
+  input: {
+    bankId: string;
+    rows: AsyncIterable<SourceRow> | Iterable<SourceRow>;
+    source: MemorySource;
+    onProgress?: (progress: ImportResult & { read: number }) => void;
+  };
 }): Promise<ImportResult> {
+  const bank = await accessibleBank(ctx, bankId, "write");
   const domain = domainOf(bank.domain);
   const result: ImportResult = { inserted: 0, duplicates: 0, rejected: [] };
   let read = 0;

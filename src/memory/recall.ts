@@ -1,4 +1,5 @@
-import type { Services } from "../services.js";
+import { assertBankAccess } from "../auth/scopes.js";
+import type { CallContext } from "../services.js";
 import type { Bank } from "./banks.js";
 import { utilityPrior } from "./credit.js";
 import type { LexiconView } from "./index/memoryIndex.js";
@@ -59,7 +60,8 @@ interface Scored {
  * matches of the bank's lexicon (and the vector search, when the embedder's vectors carry weight), only
  * active memories at or above the bank's trust floor, ranked by their lexical evidence with the utility
  * prior and MMR diversity. A memory whose match is below the floor is left out, so for a question the
- * bank has nothing for, recall abstains rather than return an unrelated example.
+ * bank has nothing for, recall abstains rather than return an unrelated example. Needs read access to
+ * the bank.
  */
 export async function recallAnalogues({
   ctx,
@@ -67,11 +69,12 @@ export async function recallAnalogues({
   query,
   options = {},
 }: {
-  ctx: Services;
+  ctx: CallContext;
   bank: Bank;
   query: string;
   options?: RecallOptions;
 }): Promise<RecallResult> {
+  assertBankAccess(ctx.principal, bank.id, "read");
   const k = options.k ?? bank.settings.k;
   const floor = options.matchFloor ?? bank.settings.matchFloor ?? DEFAULT_MATCH_FLOOR;
   const t0 = performance.now();

@@ -1,9 +1,9 @@
 import { and, eq, ne, type SQL, sql } from "drizzle-orm";
+import { accessibleBank } from "../auth/access.js";
 import { recordAction } from "../auth/audit.js";
 import { memories } from "../db/schema.js";
 import { PrecedentError } from "../errors.js";
 import type { CallContext, Services } from "../services.js";
-import type { Bank } from "./banks.js";
 import { findBankMemory, type MemoryView, toMemoryView } from "./browseMemories.js";
 import { indexAfterWrite } from "./reconcile.js";
 import { type MemoryStatus, trustOf } from "./trust.js";
@@ -35,16 +35,16 @@ async function setStatus(
 /**
  * Retires a memory by hand: it stays in the records (with its provenance and the runs that recalled it)
  * but is never recalled again. Retiring a retired memory changes nothing. No memory is ever deleted.
+ * Needs write access to the bank.
  */
 export async function retireMemory({
   ctx,
-  bankId,
-  id,
+  input: { bankId, id },
 }: {
   ctx: CallContext;
-  bankId: string;
-  id: string;
+  input: { bankId: string; id: string };
 }): Promise<MemoryView> {
+  await accessibleBank(ctx, bankId, "write");
   const retired = await setStatus(ctx, bankId, id, "retired", ne(memories.status, "retired"));
   if (!retired) return toMemoryView(await findBankMemory(ctx, bankId, id));
   await recordAction(ctx, "memory.retire", { bankId, subject: id });
@@ -58,16 +58,16 @@ export async function retireMemory({
  * memory can be restored: a quarantined one is a conflict, since it leaves quarantine through feedback or a
  * checker, never through restore. Restoring an active memory changes nothing. A person restoring a memory
  * reopens the question: a feedback decision recorded on it is cleared, so feedback may decide it again.
+ * Needs write access to the bank.
  */
 export async function restoreMemory({
   ctx,
-  bank,
-  id,
+  input: { bankId, id },
 }: {
   ctx: CallContext;
-  bank: Bank;
-  id: string;
+  input: { bankId: string; id: string };
 }): Promise<MemoryView> {
+  const bank = await accessibleBank(ctx, bankId, "write");
   const tier = trustOf(bank.settings.writeBackTier);
   const restored = await setStatus(
     ctx,

@@ -14,6 +14,8 @@ import { type MemorySource, trustOf, type Verification } from "./trust.js";
 const NEAR_DUPLICATE_SIMILARITY = 0.97;
 
 export interface WriteBackInput {
+  /** the bank the solution is remembered in */
+  bank: Bank;
   problem: string;
   reasoning: string;
   answer: string;
@@ -50,13 +52,12 @@ function numbersOf(text: string): string {
  */
 export async function writeBack({
   ctx,
-  bank,
   input,
 }: {
   ctx: Services;
-  bank: Bank;
   input: WriteBackInput;
 }): Promise<WriteBackResult> {
+  const { bank } = input;
   const trust = trustOf(input.verification);
   const status = trust >= trustOf(bank.settings.writeBackTier) ? "active" : "quarantined";
   const hash = problemHash(input.problem);

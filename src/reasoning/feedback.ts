@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import { writableRunBank } from "../auth/access.js";
 import { keyIdOf } from "../auth/principal.js";
 import { feedback, memories, runRecalls, runs } from "../db/schema.js";
 import { notFound } from "../errors.js";
@@ -24,8 +25,7 @@ export type FeedbackInput = z.infer<typeof feedbackInputSchema>;
 /** A verdict on a run; the call context says who gave it. */
 export interface FeedbackRequest {
   ctx: CallContext;
-  runId: string;
-  input: FeedbackInput;
+  input: FeedbackInput & { runId: string };
 }
 
 export interface FeedbackResult {
@@ -41,7 +41,7 @@ export interface FeedbackResult {
  * A person's verdict on a run. Confirmed: the run's quarantined memory becomes active (verified by
  * feedback) and the recalled memories count as having helped. Refuted: the run's memory is retired and the
  * recalled memories count as having hurt. Recalled memories are credited once per run: a run a verifier
- * already judged is not counted twice.
+ * already judged is not counted twice. Needs write access to the run's bank (not found without read access).
  *
  * What feedback may not do to a memory (the rule against a burst of contradicting feedback):
  * - a memory verified by gold or a checker outranks feedback and is left as it is;
@@ -54,12 +54,14 @@ export interface FeedbackResult {
  *   answer for the problem) says nothing about that memory and leaves it alone.
  */
 export async function applyFeedback(args: FeedbackRequest): Promise<FeedbackResult> {
+  await writableRunBank(args.ctx, args.input.runId, "runId");
   // one transaction, the run row locked first: feedback sent at once on one run is decided one at a time,
   // so a burst cannot credit the recalled memories twice or decide the memory twice
   return atomically(args.ctx, (tx) => decideFeedback({ ...args, ctx: tx }));
 }
 
-async function decideFeedback({ ctx, runId, input }: FeedbackRequest): Promise<FeedbackResult> {
+async function decideFeedback({ ctx, input }: FeedbackRequest): Promise<FeedbackResult> {
+  const { runId } = input;
   const [run] = await ctx.db.select().from(runs).where(eq(runs.id, runId)).for("update");
   if (!run) throw notFound("run", runId, "runId");
   const verdict = input.correct ? "correct" : "incorrect";

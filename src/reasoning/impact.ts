@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
+import { accessibleBank } from "../auth/access.js";
 import { queryRows } from "../db/database.js";
 import { domainOf } from "../domains/domain.js";
 import { mcnemarExact, type Proportion, pairedDifference } from "../eval/statistics.js";
 import { getBank } from "../memory/banks.js";
 import { indexAfterWrite } from "../memory/reconcile.js";
 import { INDEXABLE_COLUMNS, type RawIndexableRow, toIndexable } from "../memory/store.js";
-import type { Services } from "../services.js";
+import type { CallContext, Services } from "../services.js";
 import { accuracyOf, knowsTheAnswer } from "./accuracy.js";
 
 /**
@@ -117,8 +118,18 @@ function effectOf(pairs: PairRow[]): Effect & { memoryOnly: number; controlOnly:
   };
 }
 
-/** The bank's lift from memory (control shadows) and each withheld memory's effect (ablation shadows). */
-export async function bankImpact({ ctx, bankId }: { ctx: Services; bankId: string }): Promise<BankImpact> {
+/**
+ * The bank's lift from memory (control shadows) and each withheld memory's effect (ablation shadows);
+ * needs read access to the bank.
+ */
+export async function bankImpact({
+  ctx,
+  input: { bankId },
+}: {
+  ctx: CallContext;
+  input: { bankId: string };
+}): Promise<BankImpact> {
+  await accessibleBank(ctx, bankId, "read");
   const rows = await shadowPairs(ctx, bankId);
   const control = rows.filter((p) => p.shadow_kind === "control");
   const judgedControl = control.filter(judged);
@@ -168,16 +179,19 @@ export async function bankImpact({ ctx, bankId }: { ctx: Services; bankId: strin
   };
 }
 
-/** One memory's causal estimate from the ablation shadows that withheld it. */
+/** One memory's causal estimate from the ablation shadows that withheld it; needs read access to the bank. */
 export async function memoryEffect({
   ctx,
-  bankId,
-  memoryId,
+  input: { bankId, memoryId },
 }: {
-  ctx: Services;
-  bankId: string;
-  memoryId: string;
+  ctx: CallContext;
+  input: { bankId: string; memoryId: string };
 }): Promise<MemoryEffect> {
+  await accessibleBank(ctx, bankId, "read");
+  return effectOfMemory(ctx, bankId, memoryId);
+}
+
+async function effectOfMemory(ctx: Services, bankId: string, memoryId: string): Promise<MemoryEffect> {
   const pairs = await shadowPairs(ctx, bankId, memoryId);
   const { memoryOnly: _m, controlOnly: _c, ...effect } = effectOf(pairs.filter(judged));
   return { memoryId, withheld: pairs.length, ...effect };
@@ -193,7 +207,7 @@ export async function retireIfHarmful({
   bankId: string;
   memoryId: string;
 }): Promise<boolean> {
-  const effect = await memoryEffect({ ctx, bankId, memoryId });
+  const effect = await effectOfMemory(ctx, bankId, memoryId);
   if (effect.judged < CAUSAL_MIN_PAIRS || effect.high === null || effect.high >= 0) return false;
   const retired = await queryRows<RawIndexableRow>(
     ctx.db,

@@ -1,7 +1,8 @@
 import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
+import { accessibleBank } from "../auth/access.js";
 import { runs } from "../db/schema.js";
 import { decodeSeqCursor, encodeSeqCursor } from "../db/seqCursor.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import type { RunStatus, RunVerdict } from "./runVocabulary.js";
 
 const CURSOR_KIND = "runs";
@@ -32,21 +33,16 @@ export interface RunPage {
 /**
  * A bank's runs, newest first, one page at a time. Keyset pagination on the runs' insertion sequence:
  * runs saved while a client pages through land before its first page, never in between (no duplicates,
- * no gaps). The bank is the caller's to check.
+ * no gaps). Needs read access to the bank.
  */
 export async function listRuns({
   ctx,
-  bankId,
-  limit = RUNS_PAGE_DEFAULT,
-  cursor,
-  verdict,
+  input: { bankId, limit = RUNS_PAGE_DEFAULT, cursor, verdict },
 }: {
-  ctx: Services;
-  bankId: string;
-  limit?: number;
-  cursor?: string;
-  verdict?: RunSummary["verdict"];
+  ctx: CallContext;
+  input: { bankId: string; limit?: number; cursor?: string; verdict?: RunSummary["verdict"] };
 }): Promise<RunPage> {
+  await accessibleBank(ctx, bankId, "read");
   const take = Math.min(Math.max(1, Math.trunc(limit)), RUNS_PAGE_MAX);
   const after = cursor === undefined ? undefined : decodeSeqCursor(CURSOR_KIND, cursor);
   const rows = await ctx.db

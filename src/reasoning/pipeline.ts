@@ -1,3 +1,4 @@
+import { assertBankAccess } from "../auth/scopes.js";
 import type { RecalledMemory } from "../memory/recallResult.js";
 import { trustOf } from "../memory/trust.js";
 import { drawChains } from "./drawChains.js";
@@ -20,8 +21,10 @@ const CONSENSUS = { threshold: 0.7, minSamples: 4 };
  * Solves a query with the bank's memory: recall analogues → worked-example prompt → sampled chains of
  * thought (adaptive) → vote → verify → write back → credit the recalled memories → persist the run.
  * Returns the answer with its verification, or an honest `unknown` verdict when nothing could verify it.
+ * Needs write access to the bank.
  */
 export async function solve(input: SolveInput): Promise<SolveResult> {
+  assertBankAccess(input.ctx.principal, input.bank.id, "write");
   const { result, shadowable } = await solveOnce(input);
   input.ctx.metrics?.solved(result.status, result.timings);
   if (shadowable) scheduleShadows({ ...input, run: shadowable, solveShadow: solveOnce });

@@ -12,7 +12,7 @@ export interface RunEnding {
   /** the recalled memories credited with the run's outcome */
   credit: { memoryIds: string[]; outcome: RunOutcome };
   /** the verified solution to write back as a memory */
-  remember?: Omit<WriteBackInput, "runId" | "model">;
+  remember?: Omit<WriteBackInput, "bank" | "runId" | "model">;
 }
 
 /**
@@ -26,8 +26,7 @@ export async function recordRun(plan: SolvePlan, ending: RunEnding): Promise<Sol
     if (ending.remember) {
       written = await writeBack({
         ctx: tx,
-        bank,
-        input: { ...ending.remember, runId: plan.base.id, model: model.name },
+        input: { ...ending.remember, bank, runId: plan.base.id, model: model.name },
       });
       ctx.fault?.("after-memory-row");
     }

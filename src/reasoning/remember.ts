@@ -1,5 +1,6 @@
 import { and, eq, ne } from "drizzle-orm";
 import { z } from "zod";
+import { accessibleBank } from "../auth/access.js";
 import { recordAction } from "../auth/audit.js";
 import { keyIdOf } from "../auth/principal.js";
 import { memories } from "../db/schema.js";
@@ -7,7 +8,6 @@ import { domainOf } from "../domains/domain.js";
 import { PrecedentError } from "../errors.js";
 import { newId } from "../ids.js";
 import { atomically } from "../memory/atomically.js";
-import type { Bank } from "../memory/banks.js";
 import { problemInputSchema } from "../memory/importProblems.js";
 import { problemHash } from "../memory/problemHash.js";
 import { type WriteBackResult, writeBack } from "../memory/writeBack.js";
@@ -71,20 +71,18 @@ async function bankGold(ctx: Services, bankId: string, text: string): Promise<st
  * trust; nothing vouching → quarantined until feedback; a verifier refuting it → nothing stored. The same
  * problem already in the bank gains support instead of a copy. The attempt is kept as a run with status
  * `remembered` (its one sample is the agent's reasoning), so it can be inspected and given feedback.
+ * Needs write access to the bank.
  */
 export async function rememberSolution({
   ctx,
-  bank,
-  input,
-  provenance = {},
+  input: { bankId, solution: given, provenance = {} },
 }: {
   ctx: CallContext;
-  bank: Bank;
-  input: SolutionInput;
-  provenance?: SolutionProvenance;
+  input: { bankId: string; solution: SolutionInput; provenance?: SolutionProvenance };
 }): Promise<RememberResult> {
+  const bank = await accessibleBank(ctx, bankId, "write");
   const started = performance.now();
-  const solution = solutionInputSchema.parse(input);
+  const solution = solutionInputSchema.parse(given);
   const domain = domainOf(bank.domain);
   const answerCanonical = domain.canonicalize(solution.answer);
   if (answerCanonical === undefined) {
@@ -137,8 +135,8 @@ export async function rememberSolution({
         ? undefined
         : await writeBack({
             ctx: tx,
-            bank,
             input: {
+              bank,
               problem: solution.problem,
               reasoning: solution.reasoning,
               answer: solution.answer,

@@ -2,7 +2,7 @@ import { and, count, eq, gt, isNotNull } from "drizzle-orm";
 import { runs } from "../db/schema.js";
 import type { Bank } from "../memory/banks.js";
 import type { RecalledMemory } from "../memory/recallResult.js";
-import type { Services } from "../services.js";
+import type { CallContext, Services } from "../services.js";
 import { retireIfHarmful } from "./impact.js";
 import type { ShadowKind } from "./runVocabulary.js";
 import type { SolveOptions } from "./solveOptions.js";
@@ -39,13 +39,13 @@ export function scheduleShadows({
   run,
   solveShadow,
 }: {
-  ctx: Services;
+  ctx: CallContext;
   bank: Bank;
   query: string;
   run: ShadowableRun;
   /** solves once along a plan (the pipeline's solveOnce, passed in so the two modules do not import each other) */
   solveShadow: (
-    input: { ctx: Services; bank: Bank; query: string; options: SolveOptions },
+    input: { ctx: CallContext; bank: Bank; query: string; options: SolveOptions },
     plan: ShadowPlan,
   ) => Promise<unknown>;
 }): void {

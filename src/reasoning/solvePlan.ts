@@ -6,7 +6,7 @@ import type { Bank } from "../memory/banks.js";
 import { problemHash } from "../memory/problemHash.js";
 import { recallAnalogues } from "../memory/recall.js";
 import type { RecallResult } from "../memory/recallResult.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import { checkDecodingOptions, DEFAULT_BRANCHES } from "./cotDecoding.js";
 import { readyForCotDecoding } from "./endpointCapabilities.js";
 import type { ModelClient } from "./model.js";
@@ -35,7 +35,7 @@ export type RunBase = Pick<
 
 /** Everything decided before the model is asked: options, recall, strategy, and the run's shared fields. */
 export interface SolvePlan {
-  ctx: Services;
+  ctx: CallContext;
   bank: Bank;
   query: string;
   opts: z.output<typeof solveOptionsSchema>;

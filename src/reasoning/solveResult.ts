@@ -1,7 +1,7 @@
 import type { Bank } from "../memory/banks.js";
 import type { RecallResult } from "../memory/recallResult.js";
 import type { WriteBackResult } from "../memory/writeBack.js";
-import type { Services } from "../services.js";
+import type { CallContext } from "../services.js";
 import type { RunRecord } from "./runs.js";
 import type { SolveStatus } from "./runVocabulary.js";
 import type { ChainSample } from "./sample.js";
@@ -20,7 +20,7 @@ export type SolveEvent =
 
 /** What a solve is asked: the query, the bank, options, and who wants its progress events. */
 export interface SolveInput {
-  ctx: Services;
+  ctx: CallContext;
   bank: Bank;
   query: string;
   options?: SolveOptions;

@@ -5,7 +5,7 @@ import type { Bank } from "../../src/memory/banks.js";
 import { importProblems } from "../../src/memory/importProblems.js";
 import { problemHash } from "../../src/memory/problemHash.js";
 import { recallAnalogues } from "../../src/memory/recall.js";
-import type { CallContext, Services } from "../../src/services.js";
+import type { CallContext } from "../../src/services.js";
 import { DATA_DIR, GSM8K_TEST, GSM8K_TRAIN, readJsonl } from "./data.js";
 
 /** The analogue dev set (data/analogues): rewrites of GSM8K test problems, and off-topic queries. */
@@ -45,7 +45,7 @@ export function analogueQueries(): { dev: AnalogueQuery[]; offTopic: AnalogueQue
 /** Seeds GSM8K train + test (8,792 problems, gold rationales) into the bank. */
 export async function seedGsm8kTrainAndTest(ctx: CallContext, bank: Bank): Promise<void> {
   for (const path of [GSM8K_TRAIN, GSM8K_TEST]) {
-    await importProblems({ ctx, bank, rows: readGsm8k(path), source: "seed" });
+    await importProblems({ ctx, input: { bankId: bank.id, rows: readGsm8k(path), source: "seed" } });
   }
 }
 
@@ -53,7 +53,7 @@ export async function seedGsm8kTrainAndTest(ctx: CallContext, bank: Bank): Promi
 export type Ranker = (query: string) => Promise<{ ranked: string[]; abstained: boolean }>;
 
 /** Recall as a ranker: the problems recallAnalogues gives for a query, best first. */
-export function recallRanker(ctx: Services, bank: Bank, k: number): Ranker {
+export function recallRanker(ctx: CallContext, bank: Bank, k: number): Ranker {
   return async (query) => {
     const result = await recallAnalogues({ ctx, bank, query, options: { k } });
     return { ranked: result.memories.map((m) => m.problem), abstained: result.memories.length === 0 };

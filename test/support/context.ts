@@ -131,9 +131,11 @@ export async function bankWithProblems(
   const created = await createBank({ ctx, input: bank });
   await importProblems({
     ctx,
-    bank: created,
-    source: "import",
-    rows: problems.map((value, i) => ({ line: i + 1, value })),
+    input: {
+      bankId: created.id,
+      source: "import",
+      rows: problems.map((value, i) => ({ line: i + 1, value })),
+    },
   });
   return created;
 }

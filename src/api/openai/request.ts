@@ -2,7 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { accessibleBank } from "../../auth/access.js";
 import { PrecedentError } from "../../errors.js";
 import { querySchema } from "../../limits.js";
-import { type Bank, bankIdSchema } from "../../memory/banks.js";
+import { bankIdSchema } from "../../memory/bankId.js";
+import type { Bank } from "../../memory/banks.js";
 import { solveOptionsSchema } from "../../reasoning/solveOptions.js";
 import type { CallContext } from "../../services.js";
 

@@ -1,7 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { stream } from "hono/streaming";
-import { requireBankAccess } from "../../auth/access.js";
-import { getBank } from "../../memory/banks.js";
 import { EXPORT_FORMATS, exportMemories, ndjsonChunks } from "../../memory/exportMemories.js";
 import { VERIFICATIONS } from "../../memory/trust.js";
 import { ctxOf } from "../callContext.js";
@@ -37,10 +35,9 @@ export function exportRoutes() {
     }),
     async (c) => {
       const ctx = ctxOf(c);
-      requireBankAccess(ctx, c.req.valid("param").bank, "read");
-      // before the first byte: an unknown bank is still a 404 problem, not an empty stream
-      const bank = await getBank(ctx.db, c.req.valid("param").bank);
-      const lines = exportMemories({ db: ctx.db, bank, options: c.req.valid("query") });
+      const { bank: bankId } = c.req.valid("param");
+      // awaited before the first byte: an unknown bank is still a 404 problem, not an empty stream
+      const lines = await exportMemories({ ctx, input: { bankId, options: c.req.valid("query") } });
       c.header("Content-Type", "application/x-ndjson; charset=utf-8");
       // `as never`: @hono/zod-openapi types any application/…json media type other than JSON itself as
       // never, so a streamed NDJSON body cannot be typed; the OpenAPI entry above still documents it
@@ -54,7 +51,7 @@ export function exportRoutes() {
           }
         },
         async (err, out) => {
-          ctx.log.error({ err, bank: bank.id, requestId: c.get("requestId") }, "export failed mid-stream");
+          ctx.log.error({ err, bank: bankId, requestId: c.get("requestId") }, "export failed mid-stream");
           // the status is sent already; fail the body so the client sees a broken transfer rather than a
           // clean end of a silently truncated export (hono would otherwise just close the stream)
           await (out as unknown as { writer?: WritableStreamDefaultWriter }).writer?.abort(err);

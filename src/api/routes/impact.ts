@@ -1,6 +1,4 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { requireBankAccess } from "../../auth/access.js";
-import { getBank } from "../../memory/banks.js";
 import { bankImpact } from "../../reasoning/impact.js";
 import { ctxOf } from "../callContext.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
@@ -63,9 +61,7 @@ export function impactRoutes() {
     async (c) => {
       const ctx = ctxOf(c);
       const { bank } = c.req.valid("param");
-      requireBankAccess(ctx, bank, "read");
-      await getBank(ctx.db, bank);
-      return c.json(await bankImpact({ ctx, bankId: bank }), 200);
+      return c.json(await bankImpact({ ctx, input: { bankId: bank } }), 200);
     },
   );
   return app;

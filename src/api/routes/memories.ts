@@ -1,6 +1,4 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { requireBankAccess } from "../../auth/access.js";
-import { getBank } from "../../memory/banks.js";
 import { getMemory, listMemories, type MemoryView } from "../../memory/browseMemories.js";
 import { restoreMemory, retireMemory } from "../../memory/retire.js";
 import { MEMORY_SOURCES, MEMORY_STATUSES, VERIFICATIONS } from "../../memory/trust.js";
@@ -102,15 +100,10 @@ export function memoryRoutes() {
     async (c) => {
       const ctx = ctxOf(c);
       const { bank } = c.req.valid("param");
-      requireBankAccess(ctx, bank, "read");
-      await getBank(ctx.db, bank);
       const { limit, cursor, q, ...filter } = c.req.valid("query");
       const page = await listMemories({
         ctx,
-        bankId: bank,
-        filter: { ...filter, q: q || undefined },
-        limit,
-        cursor,
+        input: { bankId: bank, filter: { ...filter, q: q || undefined }, limit, cursor },
       });
       return c.json({ ...page, memories: page.memories.map(serializeMemory) }, 200);
     },
@@ -129,9 +122,7 @@ export function memoryRoutes() {
     async (c) => {
       const ctx = ctxOf(c);
       const { bank, id } = c.req.valid("param");
-      requireBankAccess(ctx, bank, "read");
-      await getBank(ctx.db, bank);
-      const memory = await getMemory({ ctx, bankId: bank, id });
+      const memory = await getMemory({ ctx, input: { bankId: bank, id } });
       return c.json(
         {
           ...serializeMemory(memory),
@@ -155,9 +146,7 @@ export function memoryRoutes() {
     async (c) => {
       const ctx = ctxOf(c);
       const { bank, id } = c.req.valid("param");
-      requireBankAccess(ctx, bank, "write");
-      await getBank(ctx.db, bank);
-      return c.json(serializeMemory(await retireMemory({ ctx, bankId: bank, id })), 200);
+      return c.json(serializeMemory(await retireMemory({ ctx, input: { bankId: bank, id } })), 200);
     },
   );
   app.openapi(
@@ -178,9 +167,7 @@ export function memoryRoutes() {
     async (c) => {
       const ctx = ctxOf(c);
       const { bank, id } = c.req.valid("param");
-      requireBankAccess(ctx, bank, "write");
-      const found = await getBank(ctx.db, bank);
-      return c.json(serializeMemory(await restoreMemory({ ctx, bank: found, id })), 200);
+      return c.json(serializeMemory(await restoreMemory({ ctx, input: { bankId: bank, id } })), 200);
     },
   );
   return app;

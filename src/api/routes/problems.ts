@@ -1,7 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { requireBankAccess } from "../../auth/access.js";
 import { PrecedentError } from "../../errors.js";
-import { getBank } from "../../memory/banks.js";
 import { importProblems, jsonLineRow, type SourceRow } from "../../memory/importProblems.js";
 import { ctxOf } from "../callContext.js";
 import { formatBytes, MAX_IMPORT_BATCH, MAX_IMPORT_BODY_BYTES } from "../limits.js";
@@ -77,8 +75,7 @@ export function problemRoutes() {
     }),
     async (c) => {
       const ctx = ctxOf(c);
-      requireBankAccess(ctx, c.req.valid("param").bank, "write");
-      const bank = await getBank(ctx.db, c.req.valid("param").bank);
+      const { bank } = c.req.valid("param");
       const ndjson = (c.req.header("content-type") ?? "").includes("ndjson");
       const rows = rowsOf(await c.req.text(), ndjson);
       if (rows.length > MAX_IMPORT_BATCH) {
@@ -88,7 +85,7 @@ export function problemRoutes() {
           "body",
         );
       }
-      const result = await importProblems({ ctx, bank, rows, source: "import" });
+      const result = await importProblems({ ctx, input: { bankId: bank, rows, source: "import" } });
       return c.json(result, 200);
     },
   );

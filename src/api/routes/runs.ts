@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { readableRun, requireBankAccess, writableRunBank } from "../../auth/access.js";
-import { getBank } from "../../memory/banks.js";
+import { readableRun } from "../../auth/access.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
 import { RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runVocabulary.js";
@@ -114,9 +113,7 @@ export function runRoutes() {
     async (c) => {
       const ctx = ctxOf(c);
       const { bank } = c.req.valid("param");
-      requireBankAccess(ctx, bank, "read");
-      await getBank(ctx.db, bank);
-      const page = await listRuns({ ctx, bankId: bank, ...c.req.valid("query") });
+      const page = await listRuns({ ctx, input: { bankId: bank, ...c.req.valid("query") } });
       return c.json({ ...page, runs: page.runs.map(serializeSummary) }, 200);
     },
   );
@@ -159,12 +156,7 @@ export function runRoutes() {
     async (c) => {
       const ctx = ctxOf(c);
       const { id } = c.req.valid("param");
-      await writableRunBank(ctx, id);
-      const result = await applyFeedback({
-        ctx,
-        runId: id,
-        input: c.req.valid("json"),
-      });
+      const result = await applyFeedback({ ctx, input: { ...c.req.valid("json"), runId: id } });
       return c.json(result, 200);
     },
   );

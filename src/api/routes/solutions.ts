@@ -1,5 +1,4 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { accessibleBank } from "../../auth/access.js";
 import { rememberSolution, solutionInputSchema } from "../../reasoning/remember.js";
 import { RUN_VERDICTS } from "../../reasoning/runVocabulary.js";
 import { ctxOf } from "../callContext.js";
@@ -50,9 +49,8 @@ export function solutionRoutes() {
       },
     }),
     async (c) => {
-      const ctx = ctxOf(c);
-      const bank = await accessibleBank(ctx, c.req.valid("param").bank, "write");
-      return c.json(await rememberSolution({ ctx, bank, input: c.req.valid("json") }), 200);
+      const input = { bankId: c.req.valid("param").bank, solution: c.req.valid("json") };
+      return c.json(await rememberSolution({ ctx: ctxOf(c), input }), 200);
     },
   );
   return app;

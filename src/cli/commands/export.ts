@@ -6,7 +6,6 @@ import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { describeRows, exportDatabase } from "../../db/backup.js";
 import { PrecedentError } from "../../errors.js";
-import { getBank } from "../../memory/banks.js";
 import {
   EXPORT_FORMATS,
   type ExportOptions,
@@ -97,8 +96,7 @@ async function exportDirectly(
 ): Promise<number> {
   const ctx = await openContext(config, { command: "export" });
   try {
-    const bank = await getBank(ctx.db, bankId);
-    return await write(ndjsonChunks(exportMemories({ db: ctx.db, bank, options })));
+    return await write(ndjsonChunks(await exportMemories({ ctx, input: { bankId, options } })));
   } finally {
     await ctx.close();
   }

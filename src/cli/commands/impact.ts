@@ -2,7 +2,6 @@ import { parseArgs } from "node:util";
 import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
-import { getBank } from "../../memory/banks.js";
 import { type BankImpact, bankImpact, type Effect } from "../../reasoning/impact.js";
 import { runningServerUrl, serverJson } from "../serverClient.js";
 
@@ -25,8 +24,7 @@ export async function impactCommand(args: string[], config: Config): Promise<num
 async function readImpact(config: Config, bankId: string): Promise<BankImpact> {
   const ctx = await openContext(config, { command: "impact" });
   try {
-    await getBank(ctx.db, bankId);
-    return await bankImpact({ ctx, bankId });
+    return await bankImpact({ ctx, input: { bankId } });
   } finally {
     await ctx.close();
   }

@@ -65,7 +65,7 @@ async function withKeys(config: Config, command: string, fn: (keys: KeyOperation
     await fn({
       create: (name, scopes) => createApiKey({ ctx, input: { name, scopes } }),
       list: () => listApiKeys({ ctx }),
-      revoke: (id) => revokeApiKey({ ctx, id }),
+      revoke: (id) => revokeApiKey({ ctx, input: { id } }),
     });
   } finally {
     await ctx.close();

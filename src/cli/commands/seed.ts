@@ -6,7 +6,7 @@ import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { domainSchema } from "../../domains/domain.js";
 import { PrecedentError } from "../../errors.js";
-import { bankIdSchema } from "../../memory/banks.js";
+import { bankIdSchema } from "../../memory/bankId.js";
 
 /** `precedent seed <bank> --from <source>`: idempotent, resumable import with a progress bar on a terminal. */
 export async function seedCommand(args: string[], config: Config): Promise<number> {
