@@ -1,5 +1,4 @@
-// a slot's term counts are kept as the postings keep them: at most 255
-const MAX_TF = 255;
+import { MAX_TF } from "./postingLists.js";
 
 /**
  * Each slot's terms in one field (their ids in the field's term table) and counts, in one pool: what a
