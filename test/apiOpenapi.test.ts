@@ -1,6 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/api/app.js";
+import { BEARER_AUTH, createApp } from "../src/api/app.js";
+import { bankRoutes } from "../src/api/routes/banks.js";
 import { DOCS_PATH, OPENAPI_PATH } from "../src/api/routes/docs.js";
 import { useTestContext } from "./support/context.js";
 
@@ -9,11 +10,28 @@ const t = useTestContext();
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 interface Operation {
+  operationId?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
   summary?: string;
   parameters?: { name: string }[];
   responses: Record<string, unknown>;
 }
-type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, Operation>> };
+type OpenApiDocument = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  security?: Record<string, string[]>[];
+  components?: { securitySchemes?: Record<string, { type: string; scheme?: string }> };
+};
+
+/** Each operation of the document with its method and path. */
+function operationsOf(doc: OpenApiDocument): { at: string; op: Operation }[] {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => METHODS.includes(method))
+      .map(([method, op]) => ({ at: `${method} ${path}`, op })),
+  );
+}
 
 async function documentOf(app: ReturnType<typeof createApp>): Promise<OpenApiDocument> {
   const response = await app.request(OPENAPI_PATH);
@@ -65,6 +83,57 @@ describe("the OpenAPI document", () => {
     expect(documented.filter((op) => !served.includes(op))).toEqual([]);
     expect(served).toEqual(expect.arrayContaining([`get ${OPENAPI_PATH}`, `get ${DOCS_PATH}`]));
     expect(documented).not.toContain(`get ${DOCS_PATH}`);
+  });
+
+  it("names and tags every operation, each name once", async () => {
+    const operations = operationsOf(await documentOf(createApp(t.ctx())));
+    expect(operations.length).toBeGreaterThan(20);
+    for (const { at, op } of operations) {
+      expect(op.operationId, at).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(op.tags?.length, at).toBeGreaterThan(0);
+    }
+    const ids = operations.map(({ op }) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("asks for the bearer key on every operation but the health probes", async () => {
+    const doc = await documentOf(createApp(t.ctx()));
+    expect(doc.components?.securitySchemes?.[BEARER_AUTH]).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.security).toEqual([{ [BEARER_AUTH]: [] }]);
+    const open = operationsOf(doc)
+      .filter(({ op }) => op.security !== undefined)
+      .map(({ at, op }) => ({ at, security: op.security }));
+    expect(open).toEqual([
+      { at: "get /healthz", security: [] },
+      { at: "get /readyz", security: [] },
+    ]);
+  });
+
+  it("answers a bad request in each router's own error shape, also from a router served on its own", async () => {
+    const app = createApp(t.ctx());
+    // without its own hook, a router served alone answers zod's raw result as application/json
+    const alone = await bankRoutes().request("/v1/banks", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: 7 }),
+    });
+    expect(alone.status).toBe(400);
+    expect(alone.headers.get("content-type")).toBe("application/problem+json");
+    expect(await alone.json()).toMatchObject({ type: "/problems/validation-error", field: "id" });
+    const bad = await app.request("/v1/banks", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: 7 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toBe("application/problem+json");
+    const openAI = await app.request("/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: 7 }),
+    });
+    expect(openAI.status).toBe(400);
+    expect(await openAI.json()).toMatchObject({ error: { type: "invalid_request_error" } });
   });
 
   it("documents the solve event stream next to its JSON answer", async () => {

@@ -1,15 +1,22 @@
 import { eq, sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
+import type { RequestParts } from "../src/api/responseTypes.js";
+import { recallRoute } from "../src/api/routes/recall.js";
+import { feedbackRoute, getRunRoute } from "../src/api/routes/runs.js";
+import { rememberSolutionRoute } from "../src/api/routes/solutions.js";
+import { solveRoute } from "../src/api/routes/solve.js";
 import { queryRows } from "../src/db/database.js";
 import { memories, runs } from "../src/db/schema.js";
 import { game24Problem } from "../src/domains/game24.js";
 import { trustOf } from "../src/memory/trust.js";
 import { createModelClient } from "../src/reasoning/model.js";
+import { apiClient } from "./support/api.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 
 const t = useTestContext();
+type App = ReturnType<typeof createApp>;
 let fake: FakeOpenAI | undefined;
 afterEach(async () => {
   await fake?.close();
@@ -23,14 +30,6 @@ const SEEDED = {
   reasoning: "4 * 6 = 24",
 };
 
-type Remembered = {
-  runId: string;
-  verdict: string;
-  verification: string;
-  reason: string;
-  writtenMemory?: { action: string; memoryId: string; status?: string };
-};
-
 async function appWithBanks() {
   const ctx = t.ctx();
   await bankWithProblems(ctx, { id: "arith", domain: "number" }, [SEEDED]);
@@ -38,18 +37,8 @@ async function appWithBanks() {
   return createApp(ctx);
 }
 
-async function post(app: ReturnType<typeof createApp>, path: string, body: unknown) {
-  return app.request(path, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
-
-async function remember(app: ReturnType<typeof createApp>, bank: string, body: unknown): Promise<Remembered> {
-  const response = await post(app, `/v1/banks/${bank}/solutions`, body);
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as Remembered;
+async function remember(app: App, bank: string, json: RequestParts<typeof rememberSolutionRoute>["json"]) {
+  return apiClient(app).ok(rememberSolutionRoute, { params: { bank }, json });
 }
 
 async function memoryOf(id: string) {
@@ -65,9 +54,9 @@ async function counts() {
   return { memories: Number(row?.memories), runs: Number(row?.runs) };
 }
 
-async function recalledIds(app: ReturnType<typeof createApp>, bank: string, query: string) {
-  const response = await post(app, `/v1/banks/${bank}/recall`, { query });
-  return ((await response.json()) as { memories: { id: string }[] }).memories.map((m) => m.id);
+async function recalledIds(app: App, bank: string, query: string) {
+  const recalled = await apiClient(app).ok(recallRoute, { params: { bank }, json: { query } });
+  return recalled.memories.map((m) => m.id);
 }
 
 describe("remembering a Game of 24 solution: the checker decides", () => {
@@ -99,7 +88,7 @@ describe("remembering a Game of 24 solution: the checker decides", () => {
       { kind: "checker" },
       { kind: "none" },
       { kind: "gold", answer: "4 * 9 - 10 - 13" },
-    ]) {
+    ] as const) {
       const result = await remember(app, "puzzles", {
         problem: PUZZLE,
         reasoning: "4 * 9 = 36, 36 - 10 - 13 = 13",
@@ -146,7 +135,7 @@ describe("remembering an answer to a problem with a known answer", () => {
       reasoning: "3 * 5 = 15",
       answer: "15",
       evidence: { kind: "gold", answer: "15" },
-    };
+    } as const;
     const first = await remember(app, "arith", fresh);
     // the same problem reworded in case and spacing is the same problem
     const second = await remember(app, "arith", {
@@ -175,8 +164,11 @@ describe("remembering an answer nothing vouches for", () => {
     const id = result.writtenMemory?.memoryId as string;
     expect(await recalledIds(app, "arith", problem)).not.toContain(id);
 
-    const feedback = await post(app, `/v1/runs/${result.runId}/feedback`, { correct: true });
-    expect(await feedback.json()).toMatchObject({ memory: { id, status: "active", changed: true } });
+    const feedback = await apiClient(app).ok(feedbackRoute, {
+      params: { id: result.runId },
+      json: { correct: true },
+    });
+    expect(feedback).toMatchObject({ memory: { id, status: "active", changed: true } });
     expect(await memoryOf(id)).toMatchObject({ status: "active", verification: "feedback" });
     expect(await recalledIds(app, "arith", problem)).toContain(id);
   });
@@ -205,17 +197,16 @@ describe("what an agent's text may do once remembered", () => {
       answer: "54",
       evidence: { kind: "gold", answer: "54" },
     });
-    const solved = await post(app, "/v1/banks/arith/solve", {
-      query: "Bob has 6 bags of 9 pears. How many pears?",
-      samples: 4,
+    const api = apiClient(app);
+    const { runId } = await api.ok(solveRoute, {
+      params: { bank: "arith" },
+      json: { query: "Bob has 6 bags of 9 pears. How many pears?", samples: 4 },
     });
-    const { runId } = (await solved.json()) as { runId: string };
-    const run = (await (await app.request(`/v1/runs/${runId}`)).json()) as {
-      prompt: { role: string; content: string }[];
-    };
-    const example = run.prompt.find((m) => m.role === "assistant" && m.content.includes("Ignore previous"));
+    const run = await api.ok(getRunRoute, { params: { id: runId } });
+    const prompt = run.prompt as { role: string; content: string }[];
+    const example = prompt.find((m) => m.role === "assistant" && m.content.includes("Ignore previous"));
     expect(example?.content).toContain("<\u200b|im_start|>");
-    expect(run.prompt.filter((m) => m.role === "system")).toHaveLength(1);
+    expect(prompt.filter((m) => m.role === "system")).toHaveLength(1);
   });
 });
 
@@ -235,11 +226,14 @@ describe("remembering bad input", () => {
       ["arith", { ...valid, colour: "red" }, "colour"],
       ["arith", { reasoning: "r", answer: "5" }, "problem"],
     ] as const) {
-      const response = await post(app, `/v1/banks/${bank}/solutions`, body);
-      expect(response.status, JSON.stringify(body).slice(0, 80)).toBe(400);
-      expect(((await response.json()) as { field: string }).field).toBe(field);
+      const problem = await apiClient(app).fails(
+        rememberSolutionRoute,
+        { params: { bank }, unchecked: body },
+        400,
+      );
+      expect(problem.field, JSON.stringify(body).slice(0, 80)).toBe(field);
     }
-    expect((await post(app, "/v1/banks/nope/solutions", valid)).status).toBe(404);
+    await apiClient(app).fails(rememberSolutionRoute, { params: { bank: "nope" }, json: valid }, 404);
     expect(await counts()).toEqual(before);
   });
 });

@@ -1,4 +1,3 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import { inspectorRoutes } from "../inspector/routes.js";
 import { MCP_PATH, mcpRoutes } from "../mcp/http.js";
@@ -6,10 +5,11 @@ import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { VERSION } from "../version.js";
 import { type AuthOptions, createAuthentication } from "./auth.js";
 import { callContext, type ServicesSource, servicesOf } from "./callContext.js";
+import { createRouter } from "./createRouter.js";
 import { formatBytes, MAX_IMPORT_BODY_BYTES, MAX_JSON_BODY_BYTES } from "./limits.js";
 import { openAIErrorResponse } from "./openai/errors.js";
 import { isOpenAICompatiblePath } from "./openai/request.js";
-import { PROBLEM_TYPES, problemForError, problemResponse, validationProblem } from "./problem.js";
+import { PROBLEM_TYPES, problemForError, problemResponse } from "./problem.js";
 import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimiter, rateLimit } from "./rateLimit.js";
 import { requestGuard } from "./requestGuard.js";
 import { requestLog } from "./requestLog.js";
@@ -27,6 +27,9 @@ import { recallRoutes } from "./routes/recall.js";
 import { runRoutes } from "./routes/runs.js";
 import { solutionRoutes } from "./routes/solutions.js";
 import { solveRoutes } from "./routes/solve.js";
+
+/** The name of the bearer-token security scheme in the OpenAPI document. */
+export const BEARER_AUTH = "bearerAuth";
 
 export interface AppOptions extends AuthOptions {
   /** a token that may read GET /metrics and nothing else */
@@ -53,10 +56,11 @@ export function createApp(source: ServicesSource, options: AppOptions = {}) {
   const auth = createAuthentication(options);
   const metrics = options.metrics ?? metricsOf(source);
   const authenticate = callContext(source, auth);
-  const app = new OpenAPIHono({
-    defaultHook: (result, c) => {
-      if (!result.success) return problemResponse(c, validationProblem(result.error, result.target));
-    },
+  const app = createRouter();
+  app.openAPIRegistry.registerComponent("securitySchemes", BEARER_AUTH, {
+    type: "http",
+    scheme: "bearer",
+    description: "an API key (`precedent keys create`); any token when the server runs without keys",
   });
   app.use(requestMetrics(metrics));
   app.use(requestId());
@@ -70,21 +74,23 @@ export function createApp(source: ServicesSource, options: AppOptions = {}) {
   app.use(MCP_PATH, limit);
   app.route("/", healthRoutes(source));
   app.route("/", metricsRoutes(source, metrics, auth, options.metricsToken));
-  app.route("/v1", bankRoutes());
-  app.route("/v1", problemRoutes());
-  app.route("/v1", recallRoutes());
-  app.route("/v1", solveRoutes());
-  app.route("/v1", solutionRoutes());
-  app.route("/v1", runRoutes());
-  app.route("/v1", impactRoutes());
-  app.route("/v1", memoryRoutes());
-  app.route("/v1", exportRoutes());
-  app.route("/v1", keyRoutes(auth));
-  app.route("/v1", chatCompletionRoutes());
+  app.route("/", bankRoutes());
+  app.route("/", problemRoutes());
+  app.route("/", recallRoutes());
+  app.route("/", solveRoutes());
+  app.route("/", solutionRoutes());
+  app.route("/", runRoutes());
+  app.route("/", impactRoutes());
+  app.route("/", memoryRoutes());
+  app.route("/", exportRoutes());
+  app.route("/", keyRoutes(auth));
+  app.route("/", chatCompletionRoutes());
   app.route("/", mcpRoutes());
   app.route("/", inspectorRoutes(source, auth));
   const documentConfig = {
     openapi: "3.1.0",
+    // every operation needs a key unless it says otherwise (the health probes)
+    security: [{ [BEARER_AUTH]: [] }],
     info: {
       title: "precedent",
       version: VERSION,

@@ -1,6 +1,7 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { bankImpact } from "../../reasoning/impact.js";
 import { ctxOf } from "../callContext.js";
+import { createRouter } from "../createRouter.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
 const proportionSchema = z.object({
@@ -43,26 +44,27 @@ const impactSchema = z
   })
   .openapi("BankImpact");
 
+export const bankImpactRoute = createRoute({
+  operationId: "bankImpact",
+  tags: ["banks"],
+  method: "get",
+  path: "/v1/banks/{bank}/impact",
+  summary:
+    "Does memory help? The lift of shadow control runs (same query, no examples) and each memory's effect from ablations",
+  request: { params: bankParamSchema },
+  responses: {
+    200: { description: "the bank's impact", content: { "application/json": { schema: impactSchema } } },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
 /** What a bank's memory does on its traffic, measured by its shadow runs. */
 export function impactRoutes() {
-  const app = new OpenAPIHono();
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/banks/{bank}/impact",
-      summary:
-        "Does memory help? The lift of shadow control runs (same query, no examples) and each memory's effect from ablations",
-      request: { params: bankParamSchema },
-      responses: {
-        200: { description: "the bank's impact", content: { "application/json": { schema: impactSchema } } },
-        ...problemResponses(400, 401, 404),
-      },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { bank } = c.req.valid("param");
-      return c.json(await bankImpact({ ctx, input: { bankId: bank } }), 200);
-    },
-  );
+  const app = createRouter();
+  app.openapi(bankImpactRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { bank } = c.req.valid("param");
+    return c.json(await bankImpact({ ctx, input: { bankId: bank } }), 200);
+  });
   return app;
 }

@@ -1,8 +1,9 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { getMemory, listMemories, type MemoryView } from "../../memory/browseMemories.js";
 import { restoreMemory, retireMemory } from "../../memory/retire.js";
 import { MEMORY_SOURCES, MEMORY_STATUSES, VERIFICATIONS } from "../../memory/trust.js";
 import { ctxOf } from "../callContext.js";
+import { createRouter } from "../createRouter.js";
 import { bankParamSchema, pageQuerySchema, problemResponses } from "../schemas.js";
 
 const memorySchema = z
@@ -80,95 +81,98 @@ function serializeMemory(m: MemoryView) {
   return { ...m, createdAt: m.createdAt.toISOString(), updatedAt: m.updatedAt.toISOString() };
 }
 
+export const listMemoriesRoute = createRoute({
+  operationId: "listMemories",
+  tags: ["memories"],
+  method: "get",
+  path: "/v1/banks/{bank}/memories",
+  summary: "A bank's memories, newest first, filtered by status, verification, source or text",
+  request: { params: bankParamSchema, query: memoryListQuerySchema },
+  responses: {
+    200: {
+      description: "a page of memories",
+      content: { "application/json": { schema: memoryPageSchema } },
+    },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+export const getMemoryRoute = createRoute({
+  operationId: "getMemory",
+  tags: ["memories"],
+  method: "get",
+  path: "/v1/banks/{bank}/memories/{id}",
+  summary: "A memory with its provenance, usage and the runs that recalled it",
+  request: { params: memoryParamSchema },
+  responses: {
+    200: { description: "the memory", content: { "application/json": { schema: memoryDetailSchema } } },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+export const retireMemoryRoute = createRoute({
+  operationId: "retireMemory",
+  tags: ["memories"],
+  method: "post",
+  path: "/v1/banks/{bank}/memories/{id}/retire",
+  summary: "Retire a memory: kept with its history, never recalled again (no hard delete)",
+  request: { params: memoryParamSchema },
+  responses: {
+    200: { description: "the retired memory", content: { "application/json": { schema: memorySchema } } },
+    ...problemResponses(400, 401, 403, 404),
+  },
+});
+
+export const restoreMemoryRoute = createRoute({
+  operationId: "restoreMemory",
+  tags: ["memories"],
+  method: "post",
+  path: "/v1/banks/{bank}/memories/{id}/restore",
+  summary: "Restore a retired memory: active when verified at the bank's write-back tier, else quarantined",
+  request: { params: memoryParamSchema },
+  responses: {
+    200: {
+      description: "the restored memory",
+      content: { "application/json": { schema: memorySchema } },
+    },
+    ...problemResponses(400, 401, 403, 404, 409),
+  },
+});
+
 /** Browsing a bank's memories with their provenance and usage, and retiring or restoring one. */
 export function memoryRoutes() {
-  const app = new OpenAPIHono();
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/banks/{bank}/memories",
-      summary: "A bank's memories, newest first, filtered by status, verification, source or text",
-      request: { params: bankParamSchema, query: memoryListQuerySchema },
-      responses: {
-        200: {
-          description: "a page of memories",
-          content: { "application/json": { schema: memoryPageSchema } },
-        },
-        ...problemResponses(400, 401, 404),
+  const app = createRouter();
+  app.openapi(listMemoriesRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { bank } = c.req.valid("param");
+    const { limit, cursor, q, ...filter } = c.req.valid("query");
+    const page = await listMemories({
+      ctx,
+      input: { bankId: bank, filter: { ...filter, q: q || undefined }, limit, cursor },
+    });
+    return c.json({ ...page, memories: page.memories.map(serializeMemory) }, 200);
+  });
+  app.openapi(getMemoryRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { bank, id } = c.req.valid("param");
+    const memory = await getMemory({ ctx, input: { bankId: bank, id } });
+    return c.json(
+      {
+        ...serializeMemory(memory),
+        recalledBy: memory.recalledBy.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })),
       },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { bank } = c.req.valid("param");
-      const { limit, cursor, q, ...filter } = c.req.valid("query");
-      const page = await listMemories({
-        ctx,
-        input: { bankId: bank, filter: { ...filter, q: q || undefined }, limit, cursor },
-      });
-      return c.json({ ...page, memories: page.memories.map(serializeMemory) }, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/banks/{bank}/memories/{id}",
-      summary: "A memory with its provenance, usage and the runs that recalled it",
-      request: { params: memoryParamSchema },
-      responses: {
-        200: { description: "the memory", content: { "application/json": { schema: memoryDetailSchema } } },
-        ...problemResponses(400, 401, 404),
-      },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { bank, id } = c.req.valid("param");
-      const memory = await getMemory({ ctx, input: { bankId: bank, id } });
-      return c.json(
-        {
-          ...serializeMemory(memory),
-          recalledBy: memory.recalledBy.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })),
-        },
-        200,
-      );
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/banks/{bank}/memories/{id}/retire",
-      summary: "Retire a memory: kept with its history, never recalled again (no hard delete)",
-      request: { params: memoryParamSchema },
-      responses: {
-        200: { description: "the retired memory", content: { "application/json": { schema: memorySchema } } },
-        ...problemResponses(400, 401, 403, 404),
-      },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { bank, id } = c.req.valid("param");
-      return c.json(serializeMemory(await retireMemory({ ctx, input: { bankId: bank, id } })), 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/banks/{bank}/memories/{id}/restore",
-      summary:
-        "Restore a retired memory: active when verified at the bank's write-back tier, else quarantined",
-      request: { params: memoryParamSchema },
-      responses: {
-        200: {
-          description: "the restored memory",
-          content: { "application/json": { schema: memorySchema } },
-        },
-        ...problemResponses(400, 401, 403, 404, 409),
-      },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { bank, id } = c.req.valid("param");
-      return c.json(serializeMemory(await restoreMemory({ ctx, input: { bankId: bank, id } })), 200);
-    },
-  );
+      200,
+    );
+  });
+  app.openapi(retireMemoryRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { bank, id } = c.req.valid("param");
+    return c.json(serializeMemory(await retireMemory({ ctx, input: { bankId: bank, id } })), 200);
+  });
+  app.openapi(restoreMemoryRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { bank, id } = c.req.valid("param");
+    return c.json(serializeMemory(await restoreMemory({ ctx, input: { bankId: bank, id } })), 200);
+  });
   return app;
 }

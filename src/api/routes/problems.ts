@@ -1,7 +1,8 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { PrecedentError } from "../../errors.js";
 import { importProblems, jsonLineRow, type SourceRow } from "../../memory/importProblems.js";
 import { ctxOf } from "../callContext.js";
+import { createRouter } from "../createRouter.js";
 import { formatBytes, MAX_IMPORT_BATCH, MAX_IMPORT_BODY_BYTES } from "../limits.js";
 import { bankParamSchema, problemResponses } from "../schemas.js";
 
@@ -33,61 +34,62 @@ function rowsOf(body: string, ndjson: boolean): SourceRow[] {
   return rows;
 }
 
+export const importProblemsRoute = createRoute({
+  operationId: "importProblems",
+  tags: ["memories"],
+  method: "post",
+  path: "/v1/banks/{bank}/problems",
+  summary: `Import solved problems (JSON array or NDJSON, up to ${MAX_IMPORT_BATCH}); idempotent`,
+  description: `The body may take up to ${formatBytes(MAX_IMPORT_BODY_BYTES)} and ${MAX_IMPORT_BATCH} problems; more answers 413.`,
+  request: {
+    params: bankParamSchema,
+    body: {
+      content: {
+        // rows are validated one by one (a bad row is reported, the rest kept), not as a whole body
+        "application/json": {
+          schema: z.array(z.unknown()).openapi({
+            description: "problems: {problem, answer, reasoning?, verification?, metadata?}",
+            example: [
+              {
+                problem: "Sam has 4 boxes of 6 pens. How many pens?",
+                answer: "24",
+                reasoning: "4 * 6 = 24",
+              },
+            ],
+          }),
+        },
+        "application/x-ndjson": { schema: z.string() },
+      },
+      // not `required`: the JSON validator then checks JSON bodies only and lets NDJSON through
+      required: false,
+    },
+  },
+  responses: {
+    200: {
+      description: "counts, and each rejected row with its line and reason",
+      content: { "application/json": { schema: importResultSchema } },
+    },
+    ...problemResponses(400, 401, 403, 404, 413),
+  },
+});
+
 /** Bulk import of solved problems into a bank. */
 export function problemRoutes() {
-  const app = new OpenAPIHono();
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/banks/{bank}/problems",
-      summary: `Import solved problems (JSON array or NDJSON, up to ${MAX_IMPORT_BATCH}); idempotent`,
-      description: `The body may take up to ${formatBytes(MAX_IMPORT_BODY_BYTES)} and ${MAX_IMPORT_BATCH} problems; more answers 413.`,
-      request: {
-        params: bankParamSchema,
-        body: {
-          content: {
-            // rows are validated one by one (a bad row is reported, the rest kept), not as a whole body
-            "application/json": {
-              schema: z.array(z.unknown()).openapi({
-                description: "problems: {problem, answer, reasoning?, verification?, metadata?}",
-                example: [
-                  {
-                    problem: "Sam has 4 boxes of 6 pens. How many pens?",
-                    answer: "24",
-                    reasoning: "4 * 6 = 24",
-                  },
-                ],
-              }),
-            },
-            "application/x-ndjson": { schema: z.string() },
-          },
-          // not `required`: the JSON validator then checks JSON bodies only and lets NDJSON through
-          required: false,
-        },
-      },
-      responses: {
-        200: {
-          description: "counts, and each rejected row with its line and reason",
-          content: { "application/json": { schema: importResultSchema } },
-        },
-        ...problemResponses(400, 401, 403, 404, 413),
-      },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { bank } = c.req.valid("param");
-      const ndjson = (c.req.header("content-type") ?? "").includes("ndjson");
-      const rows = rowsOf(await c.req.text(), ndjson);
-      if (rows.length > MAX_IMPORT_BATCH) {
-        throw new PrecedentError(
-          "too_large",
-          `at most ${MAX_IMPORT_BATCH} problems per request, got ${rows.length}`,
-          "body",
-        );
-      }
-      const result = await importProblems({ ctx, input: { bankId: bank, rows, source: "import" } });
-      return c.json(result, 200);
-    },
-  );
+  const app = createRouter();
+  app.openapi(importProblemsRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { bank } = c.req.valid("param");
+    const ndjson = (c.req.header("content-type") ?? "").includes("ndjson");
+    const rows = rowsOf(await c.req.text(), ndjson);
+    if (rows.length > MAX_IMPORT_BATCH) {
+      throw new PrecedentError(
+        "too_large",
+        `at most ${MAX_IMPORT_BATCH} problems per request, got ${rows.length}`,
+        "body",
+      );
+    }
+    const result = await importProblems({ ctx, input: { bankId: bank, rows, source: "import" } });
+    return c.json(result, 200);
+  });
   return app;
 }

@@ -1,9 +1,10 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { readableRun } from "../../auth/access.js";
 import { applyFeedback, feedbackInputSchema } from "../../reasoning/feedback.js";
 import { listRuns, type RunSummary } from "../../reasoning/listRuns.js";
 import { RUN_STATUSES, RUN_VERDICTS, SHADOW_KINDS } from "../../reasoning/runVocabulary.js";
 import { ctxOf } from "../callContext.js";
+import { createRouter } from "../createRouter.js";
 import { bankParamSchema, pageQuerySchema, problemResponses, recallScoresSchema } from "../schemas.js";
 
 export const runSchema = z
@@ -93,72 +94,74 @@ function serializeSummary(run: RunSummary) {
   return { ...run, createdAt: run.createdAt.toISOString() };
 }
 
+export const listRunsRoute = createRoute({
+  operationId: "listRuns",
+  tags: ["runs"],
+  method: "get",
+  path: "/v1/banks/{bank}/runs",
+  summary: "A bank's runs, newest first, optionally only those with one verdict",
+  request: { params: bankParamSchema, query: runListQuerySchema },
+  responses: {
+    200: {
+      description: "a page of run summaries",
+      content: { "application/json": { schema: runPageSchema } },
+    },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+export const getRunRoute = createRoute({
+  operationId: "getRun",
+  tags: ["runs"],
+  method: "get",
+  path: "/v1/runs/{id}",
+  summary: "A run with its recalls and scores, exact prompt, samples, vote and verdict",
+  request: { params: runIdParamSchema },
+  responses: {
+    200: { description: "the run", content: { "application/json": { schema: runSchema } } },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+export const feedbackRoute = createRoute({
+  operationId: "giveFeedback",
+  tags: ["runs"],
+  method: "post",
+  path: "/v1/runs/{id}/feedback",
+  summary: "Say whether a run's answer was right: promotes or retires its memory, credits the recalled ones",
+  request: {
+    params: runIdParamSchema,
+    body: { content: { "application/json": { schema: feedbackInputSchema } }, required: true },
+  },
+  responses: {
+    200: {
+      description: "what the feedback changed",
+      content: { "application/json": { schema: feedbackResultSchema } },
+    },
+    ...problemResponses(400, 401, 403, 404),
+  },
+});
+
 /** Listing a bank's runs, inspecting a run (everything a solve did) and giving feedback on it. */
 export function runRoutes() {
-  const app = new OpenAPIHono();
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/banks/{bank}/runs",
-      summary: "A bank's runs, newest first, optionally only those with one verdict",
-      request: { params: bankParamSchema, query: runListQuerySchema },
-      responses: {
-        200: {
-          description: "a page of run summaries",
-          content: { "application/json": { schema: runPageSchema } },
-        },
-        ...problemResponses(400, 401, 404),
-      },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { bank } = c.req.valid("param");
-      const page = await listRuns({ ctx, input: { bankId: bank, ...c.req.valid("query") } });
-      return c.json({ ...page, runs: page.runs.map(serializeSummary) }, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/runs/{id}",
-      summary: "A run with its recalls and scores, exact prompt, samples, vote and verdict",
-      request: { params: runIdParamSchema },
-      responses: {
-        200: { description: "the run", content: { "application/json": { schema: runSchema } } },
-        ...problemResponses(400, 401, 404),
-      },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { id } = c.req.valid("param");
-      const run = await readableRun(ctx, id);
-      return c.json(run, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/runs/{id}/feedback",
-      summary:
-        "Say whether a run's answer was right: promotes or retires its memory, credits the recalled ones",
-      request: {
-        params: runIdParamSchema,
-        body: { content: { "application/json": { schema: feedbackInputSchema } }, required: true },
-      },
-      responses: {
-        200: {
-          description: "what the feedback changed",
-          content: { "application/json": { schema: feedbackResultSchema } },
-        },
-        ...problemResponses(400, 401, 403, 404),
-      },
-    }),
-    async (c) => {
-      const ctx = ctxOf(c);
-      const { id } = c.req.valid("param");
-      const result = await applyFeedback({ ctx, input: { ...c.req.valid("json"), runId: id } });
-      return c.json(result, 200);
-    },
-  );
+  const app = createRouter();
+  app.openapi(listRunsRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { bank } = c.req.valid("param");
+    const page = await listRuns({ ctx, input: { bankId: bank, ...c.req.valid("query") } });
+    return c.json({ ...page, runs: page.runs.map(serializeSummary) }, 200);
+  });
+  app.openapi(getRunRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { id } = c.req.valid("param");
+    const run = await readableRun(ctx, id);
+    return c.json(run, 200);
+  });
+  app.openapi(feedbackRoute, async (c) => {
+    const ctx = ctxOf(c);
+    const { id } = c.req.valid("param");
+    const result = await applyFeedback({ ctx, input: { ...c.req.valid("json"), runId: id } });
+    return c.json(result, 200);
+  });
   return app;
 }
