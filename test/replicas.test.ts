@@ -2,6 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createBankRoute } from "../src/api/routes/banks.js";
+import { importProblemsRoute } from "../src/api/routes/problems.js";
+import { recallRoute } from "../src/api/routes/recall.js";
+import { apiClient } from "./support/api.js";
 import { cliEnvironment, exited, spawnCli, waitForOutput } from "./support/cli.js";
 import { TEST_DATABASE } from "./support/database.js";
 
@@ -11,7 +15,6 @@ afterEach(async () => {
 });
 
 const ADMIN = "admin-token-for-replicas-0123456789";
-const headers = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
 
 async function replica(env: Record<string, string>): Promise<string> {
   // a home of its own: a replica keeps nothing locally, everything is in the shared stores
@@ -28,14 +31,12 @@ async function replica(env: Record<string, string>): Promise<string> {
   return url as string;
 }
 
-async function post(url: string, body: unknown) {
-  const response = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
-
 async function recalledProblems(url: string, query: string): Promise<string[]> {
-  const { json } = await post(`${url}/v1/banks/shared/recall`, { query, k: 5 });
-  return (json.memories as { problem: string }[]).map((m) => m.problem);
+  const recalled = await apiClient(url, { token: ADMIN }).ok(recallRoute, {
+    params: { bank: "shared" },
+    json: { query, k: 5 },
+  });
+  return recalled.memories.map((m) => m.problem);
 }
 
 // Replicas share a Postgres server: the Postgres half of the suite has one.
@@ -55,20 +56,18 @@ describe.runIf(TEST_DATABASE === "postgres")("stateless replicas sharing one Pos
       const a = await replica(env);
       const b = await replica(env);
 
-      expect((await post(`${a}/v1/banks`, { id: "shared", domain: "number" })).status).toBe(201);
+      const writer = apiClient(a, { token: ADMIN });
+      const params = { bank: "shared" };
+      await writer.ok(createBankRoute, { json: { id: "shared", domain: "number" } });
       const first = "Lila has 3 bags with 7 apples each. How many apples does she have?";
-      expect((await post(`${a}/v1/banks/shared/problems`, [{ problem: first, answer: "21" }])).status).toBe(
-        200,
-      );
+      await writer.ok(importProblemsRoute, { params, json: [{ problem: first, answer: "21" }] });
       // b reads the bank's index before a writes to it again: a stale view would miss what follows
       expect(
         await recalledProblems(b, "Omar has 5 bags with 9 apples each. How many apples does he have?"),
       ).toEqual([first]);
 
       const second = "A train travels 60 miles each hour for 4 hours. How many miles does the train travel?";
-      expect((await post(`${a}/v1/banks/shared/problems`, [{ problem: second, answer: "240" }])).status).toBe(
-        200,
-      );
+      await writer.ok(importProblemsRoute, { params, json: [{ problem: second, answer: "240" }] });
       // not the same text: found through the index, not through the problem hash in the records
       const variant = "A train travels 45 miles each hour for 3 hours. How many miles does the train travel?";
       expect((await recalledProblems(b, variant))[0]).toBe(second);

@@ -1,8 +1,25 @@
+import type { RouteConfig } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
+import { getBankRoute, listBanksRoute, updateBankRoute } from "../src/api/routes/banks.js";
+import { exportMemoriesRoute } from "../src/api/routes/export.js";
+import { bankImpactRoute } from "../src/api/routes/impact.js";
+import { createKeyRoute } from "../src/api/routes/keys.js";
+import {
+  getMemoryRoute,
+  listMemoriesRoute,
+  restoreMemoryRoute,
+  retireMemoryRoute,
+} from "../src/api/routes/memories.js";
+import { importProblemsRoute } from "../src/api/routes/problems.js";
+import { recallRoute } from "../src/api/routes/recall.js";
+import { feedbackRoute, getRunRoute, listRunsRoute } from "../src/api/routes/runs.js";
+import { rememberSolutionRoute } from "../src/api/routes/solutions.js";
+import { solveRoute } from "../src/api/routes/solve.js";
 import { queryRows } from "../src/db/database.js";
 import { createModelClient } from "../src/reasoning/model.js";
+import { apiClient } from "./support/api.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
 
@@ -11,20 +28,25 @@ const ADMIN = "admin-token-for-tests-0123456789";
 const BETA_PROBLEM = "Beta has 6 crates of 9 melons. How many melons?";
 
 type Need = "read" | "write";
+type BankRoute = { route: RouteConfig; need: Need; body?: unknown; id?: () => string };
+const beta = { runId: "", memoryId: "" };
+const memoryId = () => beta.memoryId;
+const runId = () => beta.runId;
 /** Every route that touches one bank's data, with a valid request: the test below fails if one is missing. */
-const BANK_ROUTES: Record<string, { need: Need; body?: unknown }> = {
-  "GET /v1/banks/{bank}": { need: "read" },
-  "PATCH /v1/banks/{bank}": { need: "write", body: { settings: { k: 3 } } },
-  "GET /v1/banks/{bank}/impact": { need: "read" },
-  "GET /v1/banks/{bank}/export": { need: "read" },
-  "GET /v1/banks/{bank}/memories": { need: "read" },
-  "GET /v1/banks/{bank}/memories/{id}": { need: "read" },
-  "POST /v1/banks/{bank}/memories/{id}/retire": { need: "write" },
-  "POST /v1/banks/{bank}/memories/{id}/restore": { need: "write" },
-  "POST /v1/banks/{bank}/problems": { need: "write", body: [{ problem: "What is 5 + 8?", answer: "13" }] },
-  "POST /v1/banks/{bank}/recall": { need: "read", body: { query: "How many melons are in 3 crates of 4?" } },
-  "GET /v1/banks/{bank}/runs": { need: "read" },
-  "POST /v1/banks/{bank}/solutions": {
+const BANK_ROUTE_LIST: BankRoute[] = [
+  { route: getBankRoute, need: "read" },
+  { route: updateBankRoute, need: "write", body: { settings: { k: 3 } } },
+  { route: bankImpactRoute, need: "read" },
+  { route: exportMemoriesRoute, need: "read" },
+  { route: listMemoriesRoute, need: "read" },
+  { route: getMemoryRoute, need: "read", id: memoryId },
+  { route: retireMemoryRoute, need: "write", id: memoryId },
+  { route: restoreMemoryRoute, need: "write", id: memoryId },
+  { route: importProblemsRoute, need: "write", body: [{ problem: "What is 5 + 8?", answer: "13" }] },
+  { route: recallRoute, need: "read", body: { query: "How many melons are in 3 crates of 4?" } },
+  { route: listRunsRoute, need: "read" },
+  {
+    route: rememberSolutionRoute,
     need: "write",
     body: {
       problem: "Beta has 2 crates of 5 melons. How many melons?",
@@ -32,34 +54,23 @@ const BANK_ROUTES: Record<string, { need: Need; body?: unknown }> = {
       answer: "10",
     },
   },
-  "POST /v1/banks/{bank}/solve": {
-    need: "write",
-    body: { query: "How many melons in 2 crates of 3?", samples: 1 },
-  },
-  "GET /v1/runs/{id}": { need: "read" },
-  "POST /v1/runs/{id}/feedback": { need: "write", body: { correct: true } },
-};
+  { route: solveRoute, need: "write", body: { query: "How many melons in 2 crates of 3?", samples: 1 } },
+  { route: getRunRoute, need: "read", id: runId },
+  { route: feedbackRoute, need: "write", body: { correct: true }, id: runId },
+];
+const BANK_ROUTES = Object.fromEntries(
+  BANK_ROUTE_LIST.map((r) => [`${r.route.method.toUpperCase()} ${r.route.path}`, r]),
+);
 
 let fake: FakeOpenAI;
 let app: ReturnType<typeof createApp>;
 const keys: { alphaWriter: string; betaReader: string } = { alphaWriter: "", betaReader: "" };
-const beta = { runId: "", memoryId: "" };
 
-function call(route: string, token: string) {
-  const [method, template] = route.split(" ") as [string, string];
-  const path = template
-    .replace("{bank}", "beta")
-    .replace(/runs\/\{id\}/, `runs/${beta.runId}`)
-    .replace(/memories\/\{id\}/, `memories/${beta.memoryId}`);
-  const { body } = BANK_ROUTES[route] ?? {};
-  return app.request(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+function call(name: string, token: string) {
+  const { route, body, id } = BANK_ROUTES[name] as BankRoute;
+  // the table mixes routes, so their parameters are not typed per route here
+  const params = { bank: "beta", ...(id ? { id: id() } : {}) } as never;
+  return apiClient(app, { token }).send(route, { params, unchecked: body });
 }
 
 /** Row counts and fingerprints of everything a request could change. */
@@ -86,14 +97,12 @@ beforeAll(async () => {
   await bankWithProblems(ctx, { id: "beta", domain: "number" }, [
     { problem: BETA_PROBLEM, answer: "54", reasoning: "6 * 9 = 54" },
   ]);
-  const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
-  const solved = await app.request("/v1/banks/beta/solve", {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({ query: "Beta has 7 crates of 9 melons. How many melons?", samples: 2 }),
+  const admin = apiClient(app, { token: ADMIN });
+  const solved = await admin.ok(solveRoute, {
+    params: { bank: "beta" },
+    json: { query: "Beta has 7 crates of 9 melons. How many melons?", samples: 2 },
   });
-  expect(solved.status).toBe(200);
-  beta.runId = ((await solved.json()) as { runId: string }).runId;
+  beta.runId = solved.runId;
   const [memory] = await queryRows<{ id: string }>(
     ctx.db,
     sql`select id from memories where bank_id = 'beta' and source <> 'run' order by seq limit 1`,
@@ -103,12 +112,7 @@ beforeAll(async () => {
     ["alphaWriter", ["bank:alpha:write"]],
     ["betaReader", ["bank:beta:read"]],
   ] as const) {
-    const created = await app.request("/v1/keys", {
-      method: "POST",
-      headers: admin,
-      body: JSON.stringify({ scopes }),
-    });
-    keys[name] = ((await created.json()) as { token: string }).token;
+    keys[name] = (await admin.ok(createKeyRoute, { json: { scopes: [...scopes] } })).token;
   }
 });
 afterAll(async () => {
@@ -177,10 +181,7 @@ describe("tenant isolation", () => {
   });
 
   it("the bank list shows a key only its own banks", async () => {
-    const response = await app.request("/v1/banks", {
-      headers: { authorization: `Bearer ${keys.alphaWriter}` },
-    });
-    const body = (await response.json()) as { banks: { id: string }[] };
+    const body = await apiClient(app, { token: keys.alphaWriter }).ok(listBanksRoute);
     expect(body.banks.map((b) => b.id)).toEqual(["alpha"]);
   });
 });

@@ -6,6 +6,12 @@ import { join, resolve } from "node:path";
 import OpenAI from "openai";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBankRoute, listBanksRoute } from "../src/api/routes/banks.js";
+import { importProblemsRoute } from "../src/api/routes/problems.js";
+import { recallRoute } from "../src/api/routes/recall.js";
+import { getRunRoute } from "../src/api/routes/runs.js";
+import { solveRoute } from "../src/api/routes/solve.js";
+import { apiClient } from "./support/api.js";
 import { type CliResult, exited, waitForOutput } from "./support/cli.js";
 import { createPostgresDatabase, TEST_DATABASE } from "./support/database.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
@@ -115,16 +121,7 @@ describe.runIf(TEST_DATABASE === "postgres")("the Cloudflare Worker under wrangl
     rmSync(state, { recursive: true, force: true });
   });
 
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field below
-  type Json = any;
-  async function call(path: string, body?: unknown) {
-    const response = await fetch(`${base}${path}`, {
-      method: body === undefined ? "GET" : "POST",
-      headers: { ...admin, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, json: (await response.json()) as Json };
-  }
+  const api = () => apiClient(base, { token: ADMIN });
 
   it("is ready: its database and index are reachable through Hyperdrive", async () => {
     const ready = await fetch(`${base}/readyz`);
@@ -139,47 +136,46 @@ describe.runIf(TEST_DATABASE === "postgres")("the Cloudflare Worker under wrangl
   });
 
   it("seeds a bank, recalls from it and solves with the model, and stores the run in Postgres", async () => {
-    expect((await call("/v1/banks", { id: "arith", domain: "number" })).status).toBe(201);
-    const imported = await call("/v1/banks/arith/problems", [
-      { problem: "A box holds 6 rows of 9 eggs. How many eggs?", answer: "54", reasoning: "6 * 9 = 54" },
-      {
-        problem: "Ava reads 12 pages a day for 3 days. How many pages?",
-        answer: "36",
-        reasoning: "12 * 3 = 36",
-      },
-    ]);
-    expect(imported.json).toMatchObject({ inserted: 2, duplicates: 0, rejected: [] });
-
-    const recalled = await call("/v1/banks/arith/recall", {
-      query: "A crate holds 8 rows of 7 eggs. How many eggs?",
-      k: 2,
+    const params = { bank: "arith" };
+    await api().ok(createBankRoute, { json: { id: "arith", domain: "number" } });
+    const imported = await api().ok(importProblemsRoute, {
+      params,
+      json: [
+        { problem: "A box holds 6 rows of 9 eggs. How many eggs?", answer: "54", reasoning: "6 * 9 = 54" },
+        {
+          problem: "Ava reads 12 pages a day for 3 days. How many pages?",
+          answer: "36",
+          reasoning: "12 * 3 = 36",
+        },
+      ],
     });
-    expect(recalled.status).toBe(200);
-    expect(recalled.json.memories[0].problem).toBe("A box holds 6 rows of 9 eggs. How many eggs?");
-    expect(recalled.json.memories[0].scores.final).toBeGreaterThan(0);
+    expect(imported).toMatchObject({ inserted: 2, duplicates: 0, rejected: [] });
+
+    const recalled = await api().ok(recallRoute, {
+      params,
+      json: { query: "A crate holds 8 rows of 7 eggs. How many eggs?", k: 2 },
+    });
+    expect(recalled.memories[0]?.problem).toBe("A box holds 6 rows of 9 eggs. How many eggs?");
+    expect(recalled.memories[0]?.scores.final).toBeGreaterThan(0);
 
     const query = "A tray holds 6 rows of 9 cups. How many cups are on the tray?";
-    const solved = await call("/v1/banks/arith/solve", { query, samples: 4, gold: "54" });
-    expect(solved.status, JSON.stringify(solved.json)).toBe(200);
-    expect(solved.json).toMatchObject({ status: "completed", answer: "54", verdict: "correct" });
-    expect(solved.json.recalled.length).toBeGreaterThan(0);
+    const solved = await api().ok(solveRoute, { params, json: { query, samples: 4, gold: "54" } });
+    expect(solved).toMatchObject({ status: "completed", answer: "54", verdict: "correct" });
+    expect(solved.recalled.length).toBeGreaterThan(0);
     // the fake model saw the recalled worked example in its prompt
     const prompt = JSON.stringify(fake.requests.find((r) => r.path === "/v1/chat/completions")?.body);
     expect(prompt).toContain("6 rows of 9 eggs");
 
-    const run = await call(`/v1/runs/${solved.json.runId}`);
-    expect(run.status).toBe(200);
-    expect(run.json.samples).toHaveLength(4);
-    expect(run.json.recalls.map((r: { memoryId: string }) => r.memoryId)).toEqual(
-      solved.json.recalled.map((r: { memoryId: string }) => r.memoryId),
-    );
+    const run = await api().ok(getRunRoute, { params: { id: solved.runId } });
+    expect(run.samples).toHaveLength(4);
+    expect(run.recalls.map((r) => r.memoryId)).toEqual(solved.recalled.map((r) => r.memoryId));
 
     const sql = postgres(database.url, { max: 1, onnotice: () => {} });
     try {
-      const [stored] = await sql`select query, answer from runs where id = ${solved.json.runId}`;
+      const [stored] = await sql`select query, answer from runs where id = ${solved.runId}`;
       expect(stored).toEqual({ query, answer: "54" });
       // the gold-verified answer became a memory, and the Postgres index holds it
-      const written = solved.json.writtenMemory.memoryId as string;
+      const written = solved.writtenMemory?.memoryId as string;
       const indexed = await sql`select memory_id from memory_index where memory_id = ${written}`;
       expect(indexed).toHaveLength(1);
     } finally {
@@ -215,7 +211,7 @@ describe.runIf(TEST_DATABASE === "postgres")("the Cloudflare Worker under wrangl
       return line ? Number(line.split(" ").at(-1)) : 0;
     };
     const before = await count();
-    for (let i = 0; i < 3; i++) expect((await call("/v1/banks")).status).toBe(200);
+    for (let i = 0; i < 3; i++) await api().ok(listBanksRoute);
     expect(await count()).toBe(before + 3);
   });
 });
