@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { DOMAINS } from "../domains/domain.js";
 import { bankIdSchema } from "../memory/bankId.js";
+import type { BankStats } from "../memory/bankStats.js";
+import type { Bank } from "../memory/banks.js";
 import { bankSettingsSchema } from "../memory/banks.js";
 import { VERIFICATIONS } from "../memory/trust.js";
 
@@ -86,4 +88,9 @@ export function problemResponses(...statuses: number[]) {
 
 export function serializeBank(bank: { createdAt: Date } & Omit<z.infer<typeof bankSchema>, "createdAt">) {
   return { ...bank, createdAt: bank.createdAt.toISOString() };
+}
+
+/** A bank with its figures, as REST and MCP show it. */
+export function serializeBankWithStats({ bank, stats }: { bank: Bank; stats: BankStats }) {
+  return { ...serializeBank(bank), stats };
 }

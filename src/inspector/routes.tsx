@@ -5,7 +5,7 @@ import { authenticate, ctxOf, type ServicesSource, servicesOf } from "../api/cal
 import { accessibleBank, visibleBanks } from "../auth/access.js";
 import { notFound, PrecedentError } from "../errors.js";
 import { bankIdSchema } from "../memory/bankId.js";
-import { bankStats } from "../memory/bankStats.js";
+import { bankWithStats } from "../memory/bankStats.js";
 import { getMemory, listMemories } from "../memory/browseMemories.js";
 import { MEMORY_STATUSES } from "../memory/trust.js";
 import { bankImpact, memoryEffect } from "../reasoning/impact.js";
@@ -76,7 +76,7 @@ export function inspectorRoutes(source: ServicesSource, auth: Authentication) {
     const ctx = ctxOf(c);
     const visible = await visibleBanks(ctx);
     const banks = await Promise.all(
-      visible.map(async (bank) => ({ bank, stats: await bankStats({ ctx, input: { bankId: bank.id } }) })),
+      visible.map((bank) => bankWithStats({ ctx, input: { bankId: bank.id } })),
     );
     return c.html(<BanksPage banks={banks} />);
   });
@@ -84,10 +84,9 @@ export function inspectorRoutes(source: ServicesSource, auth: Authentication) {
   app.get("/banks/:bank", signedIn, async (c) => {
     const bankId = bankParam(c.req.param("bank"));
     const ctx = ctxOf(c);
-    const bank = await accessibleBank(ctx, bankId, "read");
     const verdict = oneOf(RUN_VERDICTS, c.req.query("verdict"));
-    const [stats, impact, runs] = await Promise.all([
-      bankStats({ ctx, input: { bankId } }),
+    const [{ bank, stats }, impact, runs] = await Promise.all([
+      bankWithStats({ ctx, input: { bankId } }),
       bankImpact({ ctx, input: { bankId } }),
       listRuns({ ctx, input: { bankId, verdict, cursor: c.req.query("cursor") || undefined } }),
     ]);

@@ -5,11 +5,11 @@ import {
   type ResourceTemplate,
 } from "@modelcontextprotocol/sdk/types.js";
 import { runIdSchema } from "../api/routes/runs.js";
-import { serializeBank } from "../api/schemas.js";
-import { accessibleBank, readableRun, visibleBanks } from "../auth/access.js";
+import { serializeBankWithStats } from "../api/schemas.js";
+import { readableRun, visibleBanks } from "../auth/access.js";
 import { PrecedentError } from "../errors.js";
 import { bankIdSchema } from "../memory/bankId.js";
-import { bankStats } from "../memory/bankStats.js";
+import { bankWithStats } from "../memory/bankStats.js";
 import type { CallContext } from "../services.js";
 import { problemOf } from "./errors.js";
 
@@ -48,8 +48,7 @@ export async function listResources(ctx: CallContext): Promise<Resource[]> {
 async function resourceBody(ctx: CallContext, uri: string): Promise<unknown> {
   const bank = /^precedent:\/\/banks\/([^/]+)$/.exec(uri)?.[1];
   if (bank !== undefined && bankIdSchema.safeParse(bank).success) {
-    const found = await accessibleBank(ctx, bank, "read");
-    return { ...serializeBank(found), stats: await bankStats({ ctx, input: { bankId: bank } }) };
+    return serializeBankWithStats(await bankWithStats({ ctx, input: { bankId: bank } }));
   }
   const runId = /^precedent:\/\/runs\/([^/]+)$/.exec(uri)?.[1];
   if (runId !== undefined && runIdSchema.safeParse(runId).success) {

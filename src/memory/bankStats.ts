@@ -1,10 +1,12 @@
 import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { accessibleBank } from "../auth/access.js";
+import type { Database } from "../db/database.js";
 import { memories, runs } from "../db/schema.js";
 import type { Proportion } from "../eval/statistics.js";
 import { accuracyOf, knowsTheAnswer } from "../reasoning/accuracy.js";
 import { RUN_STATUSES, RUN_VERDICTS } from "../reasoning/runVocabulary.js";
 import type { CallContext } from "../services.js";
+import type { Bank } from "./banks.js";
 import { MEMORY_STATUSES, VERIFICATIONS } from "./trust.js";
 
 /** A bank's memories and runs in figures. */
@@ -43,22 +45,27 @@ function tally(keys: readonly string[], rows: { key: string; n: number }[]): Rec
 // spelled out: drizzle writes a bare "id" in a select list, which inside the subquery is feedback's own
 const hadFeedback = sql<boolean>`exists (select 1 from feedback where feedback.run_id = runs.id)`;
 
-/** Counts a bank's memories (by status and verification) and runs (by verdict and status) in SQL; needs read access. */
-export async function bankStats({
+/** A bank with its figures, the bank read once; needs read access. */
+export async function bankWithStats({
   ctx,
   input: { bankId },
 }: {
   ctx: CallContext;
   input: { bankId: string };
-}): Promise<BankStats> {
-  await accessibleBank(ctx, bankId, "read");
+}): Promise<{ bank: Bank; stats: BankStats }> {
+  const bank = await accessibleBank(ctx, bankId, "read");
+  return { bank, stats: await countBank(ctx.db, bankId) };
+}
+
+/** Counts a bank's memories (by status and verification) and runs (by verdict and status) in SQL. */
+async function countBank(db: Database, bankId: string): Promise<BankStats> {
   const [memoryGroups, runGroups] = await Promise.all([
-    ctx.db
+    db
       .select({ status: memories.status, verification: memories.verification, n: count() })
       .from(memories)
       .where(eq(memories.bankId, bankId))
       .groupBy(memories.status, memories.verification),
-    ctx.db
+    db
       .select({
         verdict: runs.verdict,
         status: runs.status,

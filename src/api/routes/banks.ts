@@ -1,10 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { accessibleBank, visibleBanks } from "../../auth/access.js";
-import { bankStats } from "../../memory/bankStats.js";
+import { visibleBanks } from "../../auth/access.js";
+import { bankWithStats } from "../../memory/bankStats.js";
 import { bankChangeSchema, createBank, newBankSchema, updateBank } from "../../memory/banks.js";
 import { ctxOf } from "../callContext.js";
 import { createRouter } from "../createRouter.js";
-import { bankParamSchema, bankSchema, problemResponses, serializeBank } from "../schemas.js";
+import {
+  bankParamSchema,
+  bankSchema,
+  problemResponses,
+  serializeBank,
+  serializeBankWithStats,
+} from "../schemas.js";
 
 const counts = z.record(z.string(), z.number().int());
 
@@ -120,8 +126,7 @@ export function bankRoutes() {
   app.openapi(getBankRoute, async (c) => {
     const ctx = ctxOf(c);
     const { bank } = c.req.valid("param");
-    const found = await accessibleBank(ctx, bank, "read");
-    return c.json({ ...serializeBank(found), stats: await bankStats({ ctx, input: { bankId: bank } }) }, 200);
+    return c.json(serializeBankWithStats(await bankWithStats({ ctx, input: { bankId: bank } })), 200);
   });
   return app;
 }
