@@ -193,8 +193,8 @@ describe("authorization fails closed", () => {
   // a router mounted by mistake without the authentication middleware: no principal was ever set
   function mountedWithoutAuthentication() {
     const app = new OpenAPIHono();
-    app.route("/v1", bankRoutes());
-    app.route("/v1", runRoutes());
+    app.route("/", bankRoutes());
+    app.route("/", runRoutes());
     app.onError((err, c) => problemResponse(c, problemForError(err, "test")));
     return app;
   }
