@@ -292,6 +292,29 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       await index.upsert("turns", [indexRow("e", "Cy packs 2 boxes")]);
       expect((await index.lexicon("turns")).lexicon).toBe(read);
     });
+    it("keeps its lexicon when a search reads the generation its own write has just committed", async () => {
+      const index = t.ctx().index;
+      await index.upsert("turns", [indexRow("a", "Kim has 3 red marbles")]);
+      const built = (await index.lexicon("turns")).lexicon;
+      for (let i = 0; i < 5; i++) {
+        let done = false;
+        const writing = index
+          .upsert("turns", [indexRow(`w${i}`, `Lee packs ${i + 2} crates of figs`)])
+          .then(() => {
+            done = true;
+          });
+        // searches all through the write: some read the store's generation after the write committed and
+        // before it was brought into the lexicon; they wait for it rather than read the bank again
+        const reads = [];
+        while (!done) {
+          reads.push(index.lexicon("turns"));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await writing;
+        for (const view of await Promise.all(reads)) expect(view.lexicon).toBe(built);
+      }
+      expect(built.has("w4")).toBe(true);
+    });
   });
 
   describe("lexicons kept between processes", () => {

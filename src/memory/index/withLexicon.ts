@@ -97,7 +97,14 @@ export function withLexicon(store: IndexStore, options: LexiconOptions): MemoryI
     const generation = await store.generation(bank);
     const cached = banks.get(bank);
     if (cached && cached.generation === generation && !cached.lexicon.worn) return cached;
-    const loaded = await inTurn(bank, () => loadAsOf(bank, generation));
+    // the generation may have moved by a write of ours still in flight: once its turn is over, the
+    // lexicon it brought along is as new as what was read, and rebuilding it (a second per 10k memories)
+    // would be waste. Under solves with write-backs that was most rebuilds.
+    const loaded = await inTurn(bank, () => {
+      const now = banks.get(bank);
+      if (now && now.generation >= generation && !now.lexicon.worn) return Promise.resolve(now);
+      return loadAsOf(bank, generation);
+    });
     const now = banks.get(bank);
     if (!now || now === cached || now.generation < loaded.generation) banks.set(bank, loaded);
     return banks.get(bank) as BankState;
