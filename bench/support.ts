@@ -11,6 +11,7 @@ import type { Embedder } from "../src/memory/embed/embedder.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { openLanceIndex } from "../src/memory/index/lance.js";
 import type { LexiconView } from "../src/memory/index/memoryIndex.js";
+import { nativeNearest } from "../src/memory/index/nativeScan.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import type { CallContext } from "../src/services.js";
@@ -38,10 +39,16 @@ export async function benchContext(
   const embedder = options.embedder ?? createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
   const index =
     options.index === "postgres"
-      ? await openPostgresIndex({ db: handle.db, dimensions: embedder.dimensions, analyzer: wordNetAnalyzer })
+      ? await openPostgresIndex({
+          db: handle.db,
+          dimensions: embedder.dimensions,
+          hotTierScan: nativeNearest,
+          analyzer: wordNetAnalyzer,
+        })
       : await openLanceIndex({
           uri: join(dir, "lance"),
           dimensions: embedder.dimensions,
+          hotTierScan: nativeNearest,
           analyzer: wordNetAnalyzer,
         });
   return {

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createEmbedder } from "./memory/embed/createEmbedder.js";
 import { openLanceIndex } from "./memory/index/lance.js";
 import type { MemoryIndex } from "./memory/index/memoryIndex.js";
+import { nativeNearest } from "./memory/index/nativeScan.js";
 import { openPostgresIndex } from "./memory/index/postgres.js";
 import { startBackgroundIndexer } from "./memory/indexer.js";
 import { wordNetAnalyzer } from "./memory/lexical/wordNetAnalyzer.js";
@@ -76,6 +77,7 @@ async function openStores(config: Config, options: { command: string; log?: Logg
             db: handle.db,
             dimensions: embedder.dimensions,
             log,
+            hotTierScan: nativeNearest,
             analyzer: wordNetAnalyzer,
             lexiconFiles: join(config.home, "lexicons"),
           })
@@ -83,6 +85,7 @@ async function openStores(config: Config, options: { command: string; log?: Logg
             uri: config.lanceUri,
             dimensions: embedder.dimensions,
             readConsistencySeconds: config.lanceReadConsistencySeconds,
+            hotTierScan: nativeNearest,
             analyzer: wordNetAnalyzer,
             lexiconFiles: join(config.home, "lexicons"),
           });

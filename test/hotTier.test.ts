@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../src/log.js";
-import { createHotTier, type LoadBank } from "../src/memory/index/hotTier.js";
+import { createHotTier, type LoadBank, nearest } from "../src/memory/index/hotTier.js";
 import type { IndexRow } from "../src/memory/index/memoryIndex.js";
+import { nativeNearest } from "../src/memory/index/nativeScan.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import { useTestContext } from "./support/context.js";
@@ -91,5 +92,34 @@ describe("the hot tier of two index objects sharing one database", () => {
       await first.close();
       await second.close();
     }
+  });
+});
+
+describe("the hot tier's native scan", () => {
+  it("finds the same rows with the same similarities as the scan in JavaScript, a zero vector scoring 0", () => {
+    const d = 384;
+    const n = 500;
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31 - 0.5;
+    };
+    // room past n, as the copy keeps it: the scans must read only the first n rows
+    const matrix = new Float32Array((n + 16) * d).map(() => random());
+    matrix.fill(0, 3 * d, 4 * d);
+    const norms = new Float32Array(n + 16);
+    for (let i = 0; i < n + 16; i++) norms[i] = Math.hypot(...matrix.subarray(i * d, (i + 1) * d));
+    for (let q = 0; q < 5; q++) {
+      const query = matrix.slice(q * 50 * d, (q * 50 + 1) * d).map((x) => x + 0.1 * random());
+      const native = nativeNearest(matrix, norms, n, d, query, 10);
+      const plain = nearest(matrix, norms, n, d, query, 10);
+      expect(native.map((h) => h.row)).toEqual(plain.map((h) => h.row));
+      for (const [i, h] of native.entries())
+        expect(h.similarity).toBeCloseTo(plain[i]?.similarity as number, 5);
+      expect(native.every((h) => h.row < n)).toBe(true);
+    }
+    const all = nativeNearest(matrix, norms, n, d, new Float32Array(d).fill(1), n);
+    expect(all).toHaveLength(n);
+    expect(all.find((h) => h.row === 3)?.similarity).toBe(0);
   });
 });

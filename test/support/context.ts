@@ -12,6 +12,7 @@ import { createLocalEmbedder } from "../../src/memory/embed/local.js";
 import { importProblems, type ProblemInput } from "../../src/memory/importProblems.js";
 import { openLanceIndex } from "../../src/memory/index/lance.js";
 import type { MemoryIndex } from "../../src/memory/index/memoryIndex.js";
+import { nativeNearest } from "../../src/memory/index/nativeScan.js";
 import { openPostgresIndex } from "../../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "../../src/memory/reconcile.js";
@@ -48,11 +49,20 @@ export async function createTestContext(
   if (indexKind === "postgres") await db.execute(sql`truncate memory_index, memory_index_banks`);
   const open = (dimensions: number) =>
     indexKind === "postgres"
-      ? openPostgresIndex({ db, dimensions, analyzer: wordNetAnalyzer, lexiconFiles: lexiconDir })
+      ? openPostgresIndex({
+          db,
+          dimensions,
+          hotTierScan: nativeNearest,
+          analyzer: wordNetAnalyzer,
+          lexiconFiles: lexiconDir,
+        })
       : openLanceIndex({
           uri: lanceDir,
           dimensions,
           annThreshold: options.annThreshold,
+          // a test that sets the ANN threshold means the table's own search to answer from it
+          ...(options.annThreshold === undefined ? {} : { hotTierLimit: 0 }),
+          hotTierScan: nativeNearest,
           analyzer: wordNetAnalyzer,
           lexiconFiles: lexiconDir,
         });

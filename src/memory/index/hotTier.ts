@@ -9,11 +9,12 @@ import type { VectorHit } from "./memoryIndex.js";
  * Postgres), so the copy is read again only after someone else wrote.
  *
  * FIT: banks up to HOT_TIER_LIMIT memories (384 dimensions: 1.5 KiB per memory per process, 73 MB at
- * 50k). Measured on 2 cores: ~0.5 ms per 1,000 vectors (p50 4.4 ms at 10k, 24 ms at 50k, 50 ms at 100k);
- * the first search after a start or another process's write reads the bank (Postgres 0.6 s at 10k, 2.5 s
- * at 50k, 4.4 s at 100k; PGlite 0.6, 3.8, 7.4 s). A plain scan is compute-bound (one multiply-add per
- * component per memory), so past some thousands of memories an HNSW graph (LanceDB, pgvector) answers
- * faster; the hot tier is what a store without one (Postgres without pgvector, the Worker) searches by.
+ * 50k). The scan in JavaScript takes ~1 ms per 1,000 vectors (7.3 ms at 7.5k); usearch's native SIMD
+ * scan (nativeScan.ts, what Node uses) 1.4 ms at 7.5k, against 4.5 ms for LanceDB's own HNSW search of
+ * the same optimized table and 16.6 ms once 60 small writes sit in fragments of their own. The first
+ * search after a start or another process's write reads the bank (Postgres 0.6 s at 10k, 2.5 s at 50k,
+ * 4.4 s at 100k; PGlite 0.6, 3.8, 7.4 s). Past the limit an HNSW graph (LanceDB, pgvector) answers, or,
+ * for a store without one (Postgres without pgvector, the Worker), this scan with a warning.
  */
 export const HOT_TIER_LIMIT = 50_000;
 
@@ -31,8 +32,20 @@ export type LoadBank = (
   bank: string,
 ) => Promise<{ generation: number; rows: { id: string; vector: Float32Array }[] }>;
 
+/** The `limit` rows of an n × d matrix (row norms beside) most cosine-similar to `query`, best first. */
+export type NearestRows = (
+  matrix: Float32Array,
+  norms: Float32Array,
+  n: number,
+  d: number,
+  query: Float32Array,
+  limit: number,
+) => { row: number; similarity: number }[];
+
 export interface HotTierOptions {
   dimensions: number;
+  /** the exact scan (default: `nearest`, in JavaScript; Node passes the native one, nativeScan.ts) */
+  scan?: NearestRows;
   load: LoadBank;
   /** the banks' copies, when they must outlive this object (a Worker opens its index per request) */
   banks?: Map<string, BankVectors>;
@@ -53,6 +66,11 @@ export interface HotTier {
    * was written in between, else forgets the copy (read again on the next search).
    */
   applyLocally(bank: string, generation: number, change: HotTierChange): void;
+  /**
+   * The store moved the bank from `from` to `to` without changing its rows (a compaction): a copy held at
+   * `from` is as new as `to`.
+   */
+  moved(bank: string, from: number, to: number): void;
   /** Whether the bank's copy is held now (read on a search). */
   holds(bank: string): boolean;
   forget(bank: string): void;
@@ -69,14 +87,7 @@ function norm(v: Float32Array): number {
  * The `limit` rows of an n × d matrix most cosine-similar to `query`, best first: an exact scan (four
  * running sums per row let the CPU overlap the multiply-adds: ~15% faster than one).
  */
-export function nearest(
-  matrix: Float32Array,
-  norms: Float32Array,
-  n: number,
-  d: number,
-  query: Float32Array,
-  limit: number,
-): { row: number; similarity: number }[] {
+export const nearest: NearestRows = (matrix, norms, n, d, query, limit) => {
   const k = Math.min(limit, n);
   if (k <= 0) return [];
   const qn = norm(query) || 1;
@@ -112,13 +123,14 @@ export function nearest(
     if (rows.length === k) floor = scores[k - 1] as number;
   }
   return rows.map((row, r) => ({ row, similarity: scores[r] as number }));
-}
+};
 
 /** A hot tier over a store that `load`s a bank's rows (see above). */
 export function createHotTier(options: HotTierOptions): HotTier {
   const d = options.dimensions;
   const banks = options.banks ?? new Map<string, BankVectors>();
   const limit = options.limit ?? HOT_TIER_LIMIT;
+  const scan = options.scan ?? nearest;
   const warnedLarge = new Set<string>();
 
   async function load(bank: string): Promise<BankVectors> {
@@ -199,7 +211,7 @@ export function createHotTier(options: HotTierOptions): HotTier {
     async search(bank, generation, query, limit) {
       const v = await vectorsOf(bank, generation);
       if (query.length !== d) return [];
-      return nearest(v.matrix, v.norms, v.ids.length, d, query, limit).map(({ row, similarity }) => ({
+      return scan(v.matrix, v.norms, v.ids.length, d, query, limit).map(({ row, similarity }) => ({
         id: v.ids[row] as string,
         similarity,
         vector: v.matrix.slice(row * d, (row + 1) * d),
@@ -216,6 +228,11 @@ export function createHotTier(options: HotTierOptions): HotTier {
       } else if (cached.generation < generation) {
         banks.delete(bank);
       }
+    },
+
+    moved(bank, from, to) {
+      const cached = banks.get(bank);
+      if (cached && cached.generation === from) cached.generation = to;
     },
 
     holds(bank) {

@@ -1,6 +1,8 @@
 import * as lancedb from "@lancedb/lancedb";
 import { type Table as ArrowTable, Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
 import type { Analyzer } from "../lexical/analyze.js";
+import { createHotTier, HOT_TIER_LIMIT, type HotTierChange, type NearestRows } from "./hotTier.js";
+import { hnswEf, maxVectorSegments, REFINE_FACTOR, VECTOR_INDEX } from "./lanceAnn.js";
 import type { IndexStore, MemoryIndex, VectorHit } from "./memoryIndex.js";
 import { withLexicon } from "./withLexicon.js";
 
@@ -9,6 +11,13 @@ export interface LanceIndexOptions {
   dimensions: number;
   /** Row count from which a bank's table gets an HNSW vector index; below it, search is exact. */
   annThreshold?: number;
+  /**
+   * Banks up to this many memories are searched by an exact scan of their vectors held in process (the
+   * hot tier, src/memory/index/hotTier.ts; default HOT_TIER_LIMIT), larger ones by the table's own search.
+   */
+  hotTierLimit?: number;
+  /** the hot tier's exact scan (default: in JavaScript) */
+  hotTierScan?: NearestRows;
   /**
    * How often (seconds) a read checks for commits made by other processes, for replicas that share one
    * location; 0 checks on every read. Unset: only this process's own writes are seen (one writer).
@@ -23,36 +32,6 @@ export interface LanceIndexOptions {
 // Below this a flat scan is fast enough (a flat scan costs about 1 ms per 1,000 rows of 384 floats);
 // above it a bank's table gets an HNSW graph (scalar-quantized), about 3-4 ms whatever the size.
 const DEFAULT_ANN_THRESHOLD = 5_000;
-// candidates the HNSW search explores, and how many times `limit` of them are re-ranked on the exact
-// vectors (the index compares scalar-quantized ones). 20k GSM8K-like memories, 200 queries, recall@10
-// against an exact scan: ef 64 0.90 (1.8 ms); ef 128 0.93; ef 256 0.94; ef 64 + refine 2 0.93;
-// ef 128 + refine 2 0.975 (2.7 ms).
-const HNSW_EF = 128;
-const REFINE_FACTOR = 2;
-const MAX_HNSW_EF = 1024;
-const VECTOR_INDEX = "vector_idx";
-// A search visits every segment of the vector index: 5k memories, 2.1 ms with 2 segments, 2.8 ms with 6,
-// 4.1 ms with 13. Past this many the index is rebuilt (5k: 1.4 s; 1M: about 30 min on 2 cores).
-const MAX_VECTOR_SEGMENTS = 8;
-const SEGMENTS_SCALE_ROWS = 200_000;
-
-/**
- * How many segments a bank's vector index may reach before it is rebuilt: 8 up to 200k memories, then in
- * proportion to the size (1M: 40), so the rebuilds' cost per write stays about the same as banks grow.
- */
-export function maxVectorSegments(rows: number): number {
-  return Math.round(MAX_VECTOR_SEGMENTS * Math.max(1, rows / SEGMENTS_SCALE_ROWS));
-}
-
-/**
- * The ef a search of a bank of `rows` memories uses: 128 up to 100k, then growing with log2 of the size.
- * At a fixed ef the graph finds fewer of the true neighbours as it grows (ef 128 + refine 2, recall@10
- * against an exact scan: 0.975 at 20k, 0.954 at 100k, 0.889 at 1M); at 1M, 200 queries: ef 256 0.937
- * (2.8 ms), ef 384 0.955 (3.5 ms), ef 512 0.968 (3.3 ms), ef 640 0.973 (4.2 ms). This rule gives 553 there.
- */
-export function hnswEf(rows: number): number {
-  return Math.min(MAX_HNSW_EF, Math.round(HNSW_EF * Math.max(1, Math.log2(rows / 50_000))));
-}
 function tableName(bank: string): string {
   return `bank_${bank}`;
 }
@@ -91,6 +70,7 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
       : { readConsistencyInterval: options.readConsistencySeconds },
   );
   const annThreshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
+  const hotTierLimit = options.hotTierLimit ?? HOT_TIER_LIMIT;
   const tables = new Map<string, lancedb.Table>();
   // each bank's row count when its table was opened or last optimized: what the search's ef is chosen by
   const sizes = new Map<string, number>();
@@ -130,6 +110,56 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
     return keep(bank, table);
   }
 
+  // LanceDB's own search of a GSM8K bank (7.5k memories, optimized) takes 4.5 ms p50, 16.6 ms once 60
+  // small writes sit in fragments of their own; the exact scan in process about 0.5 ms per 1,000 vectors,
+  // whatever the fragments. The copy follows the table's version (every search reads it).
+  const hot = createHotTier({
+    dimensions: options.dimensions,
+    limit: hotTierLimit,
+    scan: options.hotTierScan,
+    async load(bank) {
+      const table = await existing(bank);
+      if (!table) return { generation: 0, rows: [] };
+      // version first: rows read after it are at least as new, so a stale pairing only causes a re-read
+      const generation = await table.version();
+      const rows: { id: string; vector: Float32Array }[] = [];
+      for await (const batch of table.query().select(["id", "vector"])) {
+        const ids = batch.getChild("id");
+        const vectors = batch.getChild("vector");
+        for (let i = 0; i < batch.numRows; i++) {
+          const vector = vectors?.get(i) as { toArray(): Float32Array } | null;
+          rows.push({ id: ids?.get(i) as string, vector: Float32Array.from(vector?.toArray() ?? []) });
+        }
+      }
+      return { generation, rows };
+    },
+  });
+  const inHotTier = (bank: string) => (sizes.get(bank) ?? 0) <= hotTierLimit;
+
+  /** After this process's write: the copy brought along (or dropped), when it is held. */
+  async function applyToCopy(bank: string, table: lancedb.Table, change: HotTierChange): Promise<void> {
+    if (hot.holds(bank)) hot.applyLocally(bank, await table.version(), change);
+  }
+
+  /** Compacts the table, gives it its HNSW index from annThreshold rows, and rebuilds one grown too segmented. */
+  async function compactAndIndex(table: lancedb.Table, rows: number, options: { vectorIndex?: boolean }) {
+    const hnsw = () => lancedb.Index.hnswSq({ distanceType: "cosine", numPartitions: 1 });
+    const vectors = options.vectorIndex !== false;
+    if (vectors && rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
+      await table.createIndex("vector", { config: hnsw() });
+    }
+    // compacts small fragments, folds new rows into the indices and drops superseded versions
+    await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    if (!vectors) return;
+    // each optimize adds the new rows to the vector index as one more segment, and a search visits every
+    // segment; past a few the graph is built again whole
+    const segments = (await table.indexStats(VECTOR_INDEX))?.numIndices ?? 1;
+    if (segments > maxVectorSegments(rows)) {
+      await table.createIndex("vector", { config: hnsw(), replace: true });
+      await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    }
+  }
+
   async function hasIndexOn(table: lancedb.Table, column: string): Promise<boolean> {
     const indices = await table.listIndices();
     return indices.some((i) => i.columns.includes(column));
@@ -143,6 +173,7 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
       const table = await ensure(bank);
       const data = rows.map((r) => ({ ...r, vector: Array.from(r.vector) }));
       await table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+      await applyToCopy(bank, table, { upsert: rows.map((r) => ({ id: r.id, vector: r.vector })) });
     },
 
     async remove(bank, ids) {
@@ -150,11 +181,13 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
       if (!table || ids.length === 0) return;
       const list = ids.map((id) => `'${id.replaceAll("'", "''")}'`).join(", ");
       await table.delete(`id IN (${list})`);
+      await applyToCopy(bank, table, { remove: ids });
     },
 
     async searchVector(bank, vector, limit): Promise<VectorHit[]> {
       const table = await existing(bank);
       if (!table) return [];
+      if (inHotTier(bank)) return hot.search(bank, await table.version(), vector, limit);
       const rows = await table
         .vectorSearch(Array.from(vector))
         .distanceType("cosine")
@@ -207,6 +240,7 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
         return true;
       } catch {
         tables.delete(bank);
+        hot.forget(bank);
         return false;
       }
     },
@@ -214,6 +248,7 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
     async drop(bank) {
       tables.delete(bank);
       sizes.delete(bank);
+      hot.forget(bank);
       const names = await db.tableNames();
       if (names.includes(tableName(bank))) await db.dropTable(tableName(bank));
     },
@@ -228,25 +263,19 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
       const rows = await table.countRows();
       sizes.set(bank, rows);
       if (rows === 0) return;
-      const hnsw = () => lancedb.Index.hnswSq({ distanceType: "cosine", numPartitions: 1 });
-      const vectors = options.vectorIndex !== false;
-      if (vectors && rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
-        await table.createIndex("vector", { config: hnsw() });
-      }
-      // compacts small fragments, folds new rows into the indices and drops superseded versions
-      await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
-      if (!vectors) return;
-      // each optimize adds the new rows to the vector index as one more segment, and a search visits every
-      // segment; past a few the graph is built again whole
-      const segments = (await table.indexStats(VECTOR_INDEX))?.numIndices ?? 1;
-      if (segments > maxVectorSegments(rows)) {
-        await table.createIndex("vector", { config: hnsw(), replace: true });
-        await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      // compaction and index building change no row: the copy in the hot tier stays valid (as the lexicon
+      // does, src/memory/index/withLexicon.ts, with the same caveat for a replica's write in that moment)
+      const before = await table.version();
+      try {
+        await compactAndIndex(table, rows, options);
+      } finally {
+        hot.moved(bank, before, await table.version());
       }
     },
 
     async close() {
       tables.clear();
+      hot.clear();
       db.close();
     },
   };

@@ -3,7 +3,7 @@ import { type Database, queryRows } from "../../db/database.js";
 import { memoryIndexBanks } from "../../db/schema.js";
 import type { Logger } from "../../log.js";
 import type { Analyzer } from "../lexical/analyze.js";
-import { type BankVectors, createHotTier } from "./hotTier.js";
+import { type BankVectors, createHotTier, type NearestRows } from "./hotTier.js";
 import type { IndexRow, IndexStore, MemoryIndex } from "./memoryIndex.js";
 import { annIndexName, buildAnnIndex, enablePgvector, searchAnn } from "./pgvector.js";
 import { decodeVector, VECTOR_OUT, vectorLiteral } from "./vectorCodec.js";
@@ -32,6 +32,8 @@ import { createLexiconMemory, type LexiconMemory, withLexicon } from "./withLexi
 export interface PostgresIndexOptions {
   db: Database;
   dimensions: number;
+  /** the hot tier's exact scan (default: in JavaScript, which a Worker can run) */
+  hotTierScan?: NearestRows;
   log?: Logger;
   /** `auto` (default): use pgvector when available; `off`: never */
   pgvector?: "auto" | "off";
@@ -92,6 +94,7 @@ async function openPostgresStore(
   );
   const hot = createHotTier({
     dimensions: d,
+    scan: options.hotTierScan,
     banks: memory.vectors,
     log,
     async load(bank) {
