@@ -82,7 +82,7 @@ async function measure(size: number, sentences: string[], queries: string[]) {
     const baseline99 = percentile(theirs, 0.99);
     return [
       report(`  build ${at} (records + searchable index)`, buildSeconds, "s"),
-      report(`  then HNSW vector index build`, annSeconds, "s"),
+      report(`  then compaction (and the HNSW index, past the hot tier)`, annSeconds, "s"),
       report(`  recall p50 @ ${at}`, p50, "ms", { op: "≤", value: small ? 2 : 5 }),
       report(`  recall p99 @ ${at}`, p99, "ms", { op: "≤", value: small ? 6 : 15 }),
       report(`  LangChain selector p50 @ ${at} (baseline)`, baseline50, "ms"),

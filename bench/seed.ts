@@ -23,7 +23,7 @@ export async function benchSeed() {
         },
       ),
       report("seed time (records + searchable index)", result.seconds, "s"),
-      report("then HNSW vector index build", result.indexSeconds, "s"),
+      report("then compaction (and the HNSW index, past the hot tier)", result.indexSeconds, "s"),
     ];
   } finally {
     await ctx.close();

@@ -44,6 +44,7 @@ describe("LanceDB's HNSW search effort", () => {
       uri: dir,
       dimensions: 384,
       annThreshold: 200,
+      hotTierLimit: 0,
       analyzer: wordNetAnalyzer,
     });
     const embedder = createLocalEmbedder(384);

@@ -72,7 +72,7 @@ export async function seedCommand(args: string[], config: Config): Promise<numbe
     console.log(
       `${result.created ? "created" : "seeded"} bank ${result.bank}: ${result.inserted} new, ${result.duplicates} already there, ` +
         `${result.rejected.length} rejected, in ${result.seconds.toFixed(1)} s (${rate} rows/s)` +
-        (result.indexSeconds >= 0.1 ? `; vector index built in ${result.indexSeconds.toFixed(1)} s` : ""),
+        (result.indexSeconds >= 0.1 ? `; index optimized in ${result.indexSeconds.toFixed(1)} s` : ""),
     );
     for (const r of result.rejected) console.log(`  line ${r.line}: ${r.reason}`);
     return 0;

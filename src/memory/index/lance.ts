@@ -29,8 +29,9 @@ export interface LanceIndexOptions {
   lexiconFiles?: string;
 }
 
-// Below this a flat scan is fast enough (a flat scan costs about 1 ms per 1,000 rows of 384 floats);
-// above it a bank's table gets an HNSW graph (scalar-quantized), about 3-4 ms whatever the size.
+// Below this LanceDB's flat scan is fast enough (about 1 ms per 1,000 rows of 384 floats); above it a
+// table that LanceDB searches (a bank past the hot tier's limit) gets an HNSW graph (scalar-quantized),
+// about 3-4 ms whatever the size.
 const DEFAULT_ANN_THRESHOLD = 5_000;
 function tableName(bank: string): string {
   return `bank_${bank}`;
@@ -110,9 +111,8 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
     return keep(bank, table);
   }
 
-  // LanceDB's own search of a GSM8K bank (7.5k memories, optimized) takes 4.5 ms p50, 16.6 ms once 60
-  // small writes sit in fragments of their own; the exact scan in process about 0.5 ms per 1,000 vectors,
-  // whatever the fragments. The copy follows the table's version (every search reads it).
+  // banks up to the limit are searched in process (why, measured: src/memory/index/hotTier.ts); the copy
+  // follows the table's version, which every search reads
   const hot = createHotTier({
     dimensions: options.dimensions,
     limit: hotTierLimit,
@@ -141,10 +141,15 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
     if (hot.holds(bank)) hot.applyLocally(bank, await table.version(), change);
   }
 
-  /** Compacts the table, gives it its HNSW index from annThreshold rows, and rebuilds one grown too segmented. */
+  /**
+   * Compacts the table and, for a bank LanceDB searches itself (past the hot tier, from annThreshold
+   * rows), gives it its HNSW index and rebuilds one grown too segmented: a bank the hot tier serves would
+   * only pay for building a graph no search reads (4–5 s for GSM8K at every seed, and a rebuild every 8
+   * compactions under write-backs).
+   */
   async function compactAndIndex(table: lancedb.Table, rows: number, options: { vectorIndex?: boolean }) {
     const hnsw = () => lancedb.Index.hnswSq({ distanceType: "cosine", numPartitions: 1 });
-    const vectors = options.vectorIndex !== false;
+    const vectors = options.vectorIndex !== false && rows > hotTierLimit;
     if (vectors && rows >= annThreshold && !(await hasIndexOn(table, "vector"))) {
       await table.createIndex("vector", { config: hnsw() });
     }
