@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import type { BankWithStatsResponse, RequestParts } from "../src/api/responseTypes.js";
+import type { RequestParts, ResponseBody } from "../src/api/responseTypes.js";
 import { getBankRoute, listBanksRoute, updateBankRoute } from "../src/api/routes/banks.js";
 import { listMemoriesRoute, retireMemoryRoute } from "../src/api/routes/memories.js";
 import { feedbackRoute, listRunsRoute } from "../src/api/routes/runs.js";
@@ -31,7 +31,7 @@ async function apiWithBank() {
   return apiClient(createApp(ctx));
 }
 
-async function statsOf(api: ApiClient): Promise<BankWithStatsResponse["stats"]> {
+async function statsOf(api: ApiClient): Promise<ResponseBody<typeof getBankRoute>["stats"]> {
   const body = await api.ok(getBankRoute, { params: { bank: "arith" } });
   expect(body.id).toBe("arith");
   return body.stats;

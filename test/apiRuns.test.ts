@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.js";
-import type { RequestParts, RunListResponse, SolveResponse } from "../src/api/responseTypes.js";
+import type { RequestParts, ResponseBody } from "../src/api/responseTypes.js";
 import { listRunsRoute } from "../src/api/routes/runs.js";
 import { solveRoute } from "../src/api/routes/solve.js";
 import { createApiKey } from "../src/auth/apiKeys.js";
@@ -10,6 +10,9 @@ import { type RunRecord, saveRun } from "../src/reasoning/runs.js";
 import { type ApiClient, apiClient } from "./support/api.js";
 import { bankWithProblems, useTestContext } from "./support/context.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./support/fakeOpenAI.js";
+
+type RunListResponse = ResponseBody<typeof listRunsRoute>;
+type SolveResponse = ResponseBody<typeof solveRoute>;
 
 const t = useTestContext();
 let fake: FakeOpenAI;

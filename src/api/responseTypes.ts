@@ -1,12 +1,4 @@
 import type { RouteConfig, z } from "@hono/zod-openapi";
-import type { createBankRoute, getBankRoute, listBanksRoute, updateBankRoute } from "./routes/banks.js";
-import type { createKeyRoute, listKeysRoute } from "./routes/keys.js";
-import type { getMemoryRoute, listMemoriesRoute, retireMemoryRoute } from "./routes/memories.js";
-import type { importProblemsRoute } from "./routes/problems.js";
-import type { recallRoute } from "./routes/recall.js";
-import type { feedbackRoute, getRunRoute, listRunsRoute } from "./routes/runs.js";
-import type { rememberSolutionRoute } from "./routes/solutions.js";
-import type { solveRoute } from "./routes/solve.js";
 
 type Responses<R extends RouteConfig> = R["responses"];
 
@@ -31,20 +23,3 @@ export type RequestParts<R extends RouteConfig> = {
     ? z.input<B>
     : never;
 };
-
-export type BankResponse = ResponseBody<typeof createBankRoute>;
-export type UpdatedBankResponse = ResponseBody<typeof updateBankRoute>;
-export type BankListResponse = ResponseBody<typeof listBanksRoute>;
-export type BankWithStatsResponse = ResponseBody<typeof getBankRoute>;
-export type ImportResponse = ResponseBody<typeof importProblemsRoute>;
-export type RecallResponse = ResponseBody<typeof recallRoute>;
-export type SolveResponse = ResponseBody<typeof solveRoute>;
-export type RememberResponse = ResponseBody<typeof rememberSolutionRoute>;
-export type RunResponse = ResponseBody<typeof getRunRoute>;
-export type RunListResponse = ResponseBody<typeof listRunsRoute>;
-export type FeedbackResponse = ResponseBody<typeof feedbackRoute>;
-export type MemoryResponse = ResponseBody<typeof getMemoryRoute>;
-export type MemoryListResponse = ResponseBody<typeof listMemoriesRoute>;
-export type RetireResponse = ResponseBody<typeof retireMemoryRoute>;
-export type NewKeyResponse = ResponseBody<typeof createKeyRoute>;
-export type KeyListResponse = ResponseBody<typeof listKeysRoute>;

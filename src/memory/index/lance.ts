@@ -1,5 +1,14 @@
 import * as lancedb from "@lancedb/lancedb";
-import { type Table as ArrowTable, Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
+import {
+  type Table as ArrowTable,
+  Field,
+  FixedSizeList,
+  Float32,
+  Int32,
+  Schema,
+  Utf8,
+  type Vector,
+} from "apache-arrow";
 import type { Analyzer } from "../lexical/analyze.js";
 import { createHotTier, HOT_TIER_LIMIT, type HotTierChange, type NearestRows } from "./hotTier.js";
 import { hnswEf, maxVectorSegments, REFINE_FACTOR, VECTOR_INDEX } from "./lanceAnn.js";
@@ -38,19 +47,19 @@ function tableName(bank: string): string {
 }
 
 /** Reads ids, distances and vectors column by column out of an Arrow result. */
+/** Row i's vector of an Arrow vector column, copied: the Arrow buffer belongs to the result batch. */
+function vectorAt(column: Vector | null, i: number): Float32Array {
+  const vector = column?.get(i) as { toArray(): Float32Array } | null;
+  return Float32Array.from(vector?.toArray() ?? []);
+}
+
 function hitsOf(table: ArrowTable) {
   const ids = table.getChild("id");
   const scores = table.getChild("_distance");
   const vectors = table.getChild("vector");
   const hits: { id: string; score: number; vector: Float32Array }[] = [];
   for (let i = 0; i < table.numRows; i++) {
-    const vector = vectors?.get(i) as { toArray(): Float32Array } | null;
-    hits.push({
-      id: ids?.get(i) as string,
-      score: Number(scores?.get(i)),
-      // a copy: the Arrow buffer belongs to the result batch
-      vector: Float32Array.from(vector?.toArray() ?? []),
-    });
+    hits.push({ id: ids?.get(i) as string, score: Number(scores?.get(i)), vector: vectorAt(vectors, i) });
   }
   return hits;
 }
@@ -126,10 +135,8 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
       for await (const batch of table.query().select(["id", "vector"])) {
         const ids = batch.getChild("id");
         const vectors = batch.getChild("vector");
-        for (let i = 0; i < batch.numRows; i++) {
-          const vector = vectors?.get(i) as { toArray(): Float32Array } | null;
-          rows.push({ id: ids?.get(i) as string, vector: Float32Array.from(vector?.toArray() ?? []) });
-        }
+        for (let i = 0; i < batch.numRows; i++)
+          rows.push({ id: ids?.get(i) as string, vector: vectorAt(vectors, i) });
       }
       return { generation, rows };
     },

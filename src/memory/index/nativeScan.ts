@@ -1,4 +1,4 @@
-import { exactSearch } from "usearch";
+import { exactSearch, MetricKind } from "usearch";
 import type { NearestRows } from "./hotTier.js";
 
 /**
@@ -10,7 +10,7 @@ import type { NearestRows } from "./hotTier.js";
 export const nativeNearest: NearestRows = (matrix, norms, n, d, query, limit) => {
   const k = Math.min(limit, n);
   if (k <= 0) return [];
-  const found = exactSearch(matrix.subarray(0, n * d), query, d, k, "cos" as never, 1);
+  const found = exactSearch(matrix.subarray(0, n * d), query, d, k, MetricKind.Cos, 1);
   const keys = found.keys as BigUint64Array;
   const distances = found.distances as Float32Array;
   const hits: { row: number; similarity: number }[] = [];
