@@ -95,15 +95,18 @@ export function withLexicon(store: IndexStore, options: LexiconOptions): MemoryI
 
   async function fresh(bank: string): Promise<BankState> {
     const generation = await store.generation(bank);
+    // exactly what the store held when read: a lexicon ahead of the store (a bank dropped and made again
+    // elsewhere starts its generations over) is not taken for current
+    const current = (state: BankState | undefined): state is BankState =>
+      state !== undefined && state.generation === generation && !state.lexicon.worn;
     const cached = banks.get(bank);
-    if (cached && cached.generation === generation && !cached.lexicon.worn) return cached;
+    if (current(cached)) return cached;
     // the generation may have moved by a write of ours still in flight: once its turn is over, the
     // lexicon it brought along is as new as what was read, and rebuilding it (a second per 10k memories)
     // would be waste. Under solves with write-backs that was most rebuilds.
     const loaded = await inTurn(bank, () => {
       const now = banks.get(bank);
-      if (now && now.generation >= generation && !now.lexicon.worn) return Promise.resolve(now);
-      return loadAsOf(bank, generation);
+      return current(now) ? Promise.resolve(now) : loadAsOf(bank, generation);
     });
     const now = banks.get(bank);
     if (!now || now === cached || now.generation < loaded.generation) banks.set(bank, loaded);
