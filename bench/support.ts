@@ -2,6 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { OPERATOR } from "../src/auth/principal.js";
 import { LOCAL_EMBEDDING_DIMENSIONS } from "../src/config.js";
 import { type DatabaseHandle, openDatabase } from "../src/db/client.js";
@@ -69,6 +71,20 @@ export async function benchContext(
     },
   };
 }
+
+/**
+ * A full garbage collection now, so that a baseline measured in turn with us in the same process does not
+ * leave its garbage to be collected in the middle of our timings (nor ours in its): in production no
+ * other library shares our heap.
+ */
+export function collectGarbage(): void {
+  collector ??= (() => {
+    setFlagsFromString("--expose-gc");
+    return runInNewContext("gc") as () => void;
+  })();
+  collector();
+}
+let collector: (() => void) | undefined;
 
 /** The machine's load averages (1, 5, 15 minutes) and cores, to read every figure beside. */
 export function machineLoad(): string {

@@ -15,6 +15,7 @@ import { openPostgresIndex } from "./memory/index/postgres.js";
 import { startBackgroundIndexer } from "./memory/indexer.js";
 import { wordNetAnalyzer } from "./memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "./memory/reconcile.js";
+import { createRecordsCache } from "./memory/recordsCache.js";
 import { createModelClient } from "./reasoning/model.js";
 import { createShadowRunner } from "./reasoning/shadowRunner.js";
 import type { CallContext, Services } from "./services.js";
@@ -96,6 +97,7 @@ async function openStores(config: Config, options: { command: string; log?: Logg
       embedder,
       log,
       model,
+      records: createRecordsCache(),
       ...(config.faultPoint ? { fault: crashAt(config.faultPoint) } : {}),
     };
     await checkIndex({ ctx });

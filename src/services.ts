@@ -4,6 +4,7 @@ import type { FaultHook } from "./faults.js";
 import type { Logger } from "./log.js";
 import type { Embedder } from "./memory/embed/embedder.js";
 import type { MemoryIndex } from "./memory/index/memoryIndex.js";
+import type { RecordsCache } from "./memory/recordsCache.js";
 import type { Metrics } from "./metrics/metrics.js";
 import type { ModelClient } from "./reasoning/model.js";
 import type { ShadowRunner } from "./reasoning/shadowRunner.js";
@@ -29,6 +30,8 @@ export interface Services {
   log: Logger;
   /** the chat model solves sample from; absent when none is configured (recall still works) */
   model?: ModelClient;
+  /** the candidate records of small banks in process; without one, each recall reads them from the database */
+  records?: RecordsCache;
   /** indexes single writes in batches off the request path; without one they are indexed at once */
   indexer?: BackgroundIndexer;
   /** crash tests only (PRECEDENT_FAULT): stops the process at a point of a solve's write-back */

@@ -7,12 +7,13 @@ import { type Database, queryRows } from "./database.js";
  * The records a backup holds, in an order that satisfies every foreign key, each with its primary key
  * and the key columns' SQL types (the order rows are written in, and the keyset a page continues from,
  * compared in its own types). The search index, the index state and the Postgres index tables are derived
- * and left out: import rebuilds them.
+ * and left out: import rebuilds them. So is `omit`: a column of this database's own bookkeeping (a
+ * memory's last writer's transaction id, which the restoring database sets afresh).
  */
 const TABLES = [
   { name: "banks", key: [["id", "text"]] },
   { name: "api_keys", key: [["id", "text"]] },
-  { name: "memories", key: [["id", "text"]] },
+  { name: "memories", key: [["id", "text"]], omit: ["changed_xid"] },
   { name: "runs", key: [["id", "text"]] },
   {
     name: "run_recalls",
@@ -101,7 +102,7 @@ export async function exportDatabase({
           : sql``;
         const page = await queryRows<{ row: unknown; key: unknown[] }>(
           tx,
-          sql`select to_jsonb(t) as row, ${keyJson} as key from ${sql.raw(quoted(table.name))} t
+          sql`select to_jsonb(t)${sql.raw(omitted(table))} as row, ${keyJson} as key from ${sql.raw(quoted(table.name))} t
               ${continuing} order by ${keys} limit ${PAGE}`,
         );
         if (page.length === 0) break;
@@ -114,6 +115,11 @@ export async function exportDatabase({
     await write(`${JSON.stringify({ end: true, rows })}\n`);
   });
   return rows;
+}
+
+/** `- 'column'` for each column a table's backup leaves out. */
+function omitted(table: (typeof TABLES)[number]): string {
+  return ("omit" in table ? table.omit : []).map((c) => ` - '${c}'`).join("");
 }
 
 /** Row counts per table, as a line for a person: `2 banks, 0 api_keys, …`. */

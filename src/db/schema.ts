@@ -58,6 +58,9 @@ export const memories = pgTable(
     version: integer("version").notNull().default(1),
     indexVersion: integer("index_version").notNull().default(0),
     seq: bigserial("seq", { mode: "number" }).notNull(),
+    // the id of the transaction that last changed what recall reads of the memory, set by the trigger
+    // memories_changed_xid (migrations/0007): what the process's records cache refreshes by
+    changedXid: bigint("changed_xid", { mode: "number" }).notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -65,6 +68,7 @@ export const memories = pgTable(
     uniqueIndex("memories_bank_problem_hash").on(t.bankId, t.problemHash),
     index("memories_bank_status").on(t.bankId, t.status),
     index("memories_bank_seq").on(t.bankId, t.seq),
+    index("memories_bank_changed").on(t.bankId, t.changedXid),
     index("memories_unindexed").on(t.bankId).where(sql`${t.indexVersion} < ${t.version}`),
   ],
 );
@@ -241,3 +245,17 @@ export const memoryIndexBanks = pgTable("memory_index_banks", {
   generation: bigint("generation", { mode: "number" }).notNull().default(0),
   rows: integer("rows").notNull().default(0),
 });
+
+/**
+ * A memory deleted from the records while its bank lives on (trigger memories_removed), stamped like
+ * memories.changed_xid: what tells a process's records cache to forget it.
+ */
+export const memoryRemovals = pgTable(
+  "memory_removals",
+  {
+    bankId: text("bank_id").notNull(),
+    memoryId: text("memory_id").notNull(),
+    changedXid: bigint("changed_xid", { mode: "number" }).notNull(),
+  },
+  (t) => [index("memory_removals_bank_changed").on(t.bankId, t.changedXid)],
+);

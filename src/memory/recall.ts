@@ -102,7 +102,16 @@ export async function recallAnalogues({
   // has not caught up with it yet.
   // in an order of their own (the problem's hash), not the database's: memories that tie are then picked
   // the same way in every bank and on every run, whatever order updates left the rows in
-  const rows = (await candidateRows(ctx.db, bank.id, [...ids], hash)).sort((a, b) =>
+  const fetched = ctx.records
+    ? await ctx.records.candidates({
+        db: ctx.db,
+        bankId: bank.id,
+        ids: [...ids],
+        hash,
+        bankSize: view.lexicon.size,
+      })
+    : await candidateRows(ctx.db, bank.id, [...ids], hash);
+  const rows = [...fetched].sort((a, b) =>
     a.problemHash < b.problemHash ? -1 : a.problemHash > b.problemHash ? 1 : 0,
   );
   const considered = new Set([...ids, ...rows.map((r) => r.id)]).size;

@@ -123,9 +123,22 @@ type RawCandidateRow = {
   verification: MemoryRow["verification"];
 };
 
-const CANDIDATE_COLUMNS = sql.raw(
-  "id, bank_id, trust, status, problem_hash, recalled_count, helped_count, problem, reasoning, answer, answer_canonical, verification",
-);
+/** The columns recall reads of a memory (and the trigger memories_changed_xid watches). */
+export const CANDIDATE_COLUMN_NAMES = [
+  "id",
+  "bank_id",
+  "trust",
+  "status",
+  "problem_hash",
+  "recalled_count",
+  "helped_count",
+  "problem",
+  "reasoning",
+  "answer",
+  "answer_canonical",
+  "verification",
+] as const;
+const CANDIDATE_COLUMNS = sql.raw(CANDIDATE_COLUMN_NAMES.join(", "));
 
 const toCandidateRow = (r: RawCandidateRow): CandidateRow => ({
   id: r.id,
@@ -176,3 +189,49 @@ export async function candidateRows(
   );
   return rows.filter((r) => r.bank_id === bankId).map(toCandidateRow);
 }
+
+/** A bank's candidate rows changed since a transaction watermark, and where the bank stands now. */
+export interface CandidateChanges {
+  /** when the bank was created, or undefined when there is no such bank: a bank made again is another */
+  bankCreated: string | undefined;
+  /** every transaction below this one had finished when the rows were read: the next `since` */
+  watermark: number;
+  rows: CandidateRow[];
+  /** memories deleted from the records */
+  removed: string[];
+}
+
+/**
+ * The bank's memories that a transaction at or past `since` changed or deleted (all of them for 0), in
+ * one snapshot with the watermark for the next call: rows are stamped with their last writer's
+ * transaction id by the trigger memories_changed_xid (deletions by memories_removed), and every writer
+ * below the snapshot's xmin had committed or aborted by then.
+ */
+export async function changedCandidateRows(
+  db: Database,
+  bankId: string,
+  since: number,
+): Promise<CandidateChanges> {
+  type Row = { bank_created: string; watermark: string; removed: string[] } & {
+    [K in keyof RawCandidateRow]: RawCandidateRow[K] | null;
+  };
+  const rows = await queryRows<Row>(
+    db,
+    sql`with b as (
+          select created_at::text as bank_created, pg_snapshot_xmin(pg_current_snapshot())::text as watermark,
+                 (select coalesce(array_agg(memory_id), '{}') from memory_removals
+                   where bank_id = ${bankId} and changed_xid >= ${since}) as removed
+          from banks where id = ${bankId})
+        select b.*, ${sql.raw(CANDIDATE_COLUMNS_OF_M)}
+        from b left join memories m on m.bank_id = ${bankId} and m.changed_xid >= ${since}`,
+  );
+  const [first] = rows;
+  return {
+    bankCreated: first?.bank_created,
+    watermark: Number(first?.watermark ?? 0),
+    rows: rows.filter((r) => r.id !== null).map((r) => toCandidateRow(r as RawCandidateRow)),
+    removed: first?.removed ?? [],
+  };
+}
+
+const CANDIDATE_COLUMNS_OF_M = CANDIDATE_COLUMN_NAMES.map((c) => `m.${c}`).join(", ");

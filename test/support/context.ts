@@ -16,6 +16,7 @@ import { nativeNearest } from "../../src/memory/index/nativeScan.js";
 import { openPostgresIndex } from "../../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex } from "../../src/memory/reconcile.js";
+import { createRecordsCache } from "../../src/memory/recordsCache.js";
 import type { CallContext } from "../../src/services.js";
 import { createTestDatabase, type TestDatabase, truncateAll } from "./database.js";
 
@@ -71,6 +72,7 @@ export async function createTestContext(
     index: await open(embedder.dimensions),
     embedder,
     log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
+    records: createRecordsCache(),
     principal: OPERATOR,
     indexKind,
     lanceDir,

@@ -57,6 +57,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export async function truncateAll(handle: DatabaseHandle): Promise<void> {
   const { sql } = await import("drizzle-orm");
   await handle.db.execute(
-    sql`truncate banks, memories, runs, run_recalls, run_samples, feedback, audit_log, api_keys, index_state, embedding_cache cascade`,
+    sql`truncate banks, memories, memory_removals, runs, run_recalls, run_samples, feedback, audit_log, api_keys, index_state, embedding_cache cascade`,
   );
 }
