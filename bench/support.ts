@@ -16,6 +16,7 @@ import type { LexiconView } from "../src/memory/index/memoryIndex.js";
 import { nativeNearest } from "../src/memory/index/nativeScan.js";
 import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
+import { createRecordsCache } from "../src/memory/recordsCache.js";
 import type { CallContext } from "../src/services.js";
 
 /**
@@ -59,6 +60,8 @@ export async function benchContext(
     db: handle.db,
     index,
     embedder,
+    // as the server holds them
+    records: createRecordsCache(),
     log: createLogger("warn"),
     principal: OPERATOR,
     async close() {

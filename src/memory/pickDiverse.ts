@@ -1,3 +1,5 @@
+type Weights = Map<number | string, number>;
+
 /** MMR trade-off: 1 is pure relevance, 0 pure diversity. */
 const MMR_LAMBDA = 0.6;
 // MMR weighs only near-identical examples (literal cosine from 0.8: the same template with other values):
@@ -20,19 +22,29 @@ export interface DiversityCandidate {
 export function pickDiverse<S extends DiversityCandidate>(pool: S[], k: number): { s: S; final: number }[] {
   // redundancy takes at most 1 − λ off a value: past the best few, none could be picked before k are
   const left = pool
-    .map((s) => ({ s, value: s.relevance * (0.5 + s.utility) }))
+    .map((s) => ({ s, value: s.relevance * (0.5 + s.utility), redundancy: 0 }))
     .sort((a, b) => b.value - a.value)
     .slice(0, 4 * k)
-    .map((c) => ({ ...c, weights: c.s.literalWeights() }));
-  const picked: { s: S; final: number; weights: Map<number | string, number> }[] = [];
+    .map((c) => ({ ...c, weights: undefined as Weights | undefined, comparedTo: 0 }));
+  // computed when first compared: most candidates never are
+  const weightsOf = (c: (typeof left)[number]): Weights => {
+    c.weights ??= c.s.literalWeights();
+    return c.weights;
+  };
+  const picked: { s: S; final: number; weights: () => Weights }[] = [];
   while (picked.length < k && left.length > 0) {
     let best = 0;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < left.length; i++) {
       const c = left[i] as (typeof left)[number];
-      let redundancy = 0;
-      for (const p of picked) redundancy = Math.max(redundancy, cosine(c.weights, p.weights));
-      if (redundancy < NEAR_IDENTICAL) redundancy = 0;
+      // by value, best first: redundancy only lowers a score, so none past here can win (nor tie)
+      if (MMR_LAMBDA * c.value < bestScore) break;
+      // its highest similarity to the memories picked so far, brought up to date with the newest
+      for (; c.comparedTo < picked.length; c.comparedTo++) {
+        const p = picked[c.comparedTo] as (typeof picked)[number];
+        c.redundancy = Math.max(c.redundancy, cosine(weightsOf(c), p.weights()));
+      }
+      const redundancy = c.redundancy < NEAR_IDENTICAL ? 0 : c.redundancy;
       const score = MMR_LAMBDA * c.value - (1 - MMR_LAMBDA) * redundancy;
       const tie = score === bestScore && c.s.relevance > (left[best] as (typeof left)[number]).s.relevance;
       if (score > bestScore || tie) {
@@ -42,7 +54,7 @@ export function pickDiverse<S extends DiversityCandidate>(pool: S[], k: number):
     }
     const [chosen] = left.splice(best, 1);
     if (!chosen) break;
-    picked.push({ s: chosen.s, final: bestScore, weights: chosen.weights });
+    picked.push({ s: chosen.s, final: bestScore, weights: () => weightsOf(chosen) });
   }
   return picked;
 }

