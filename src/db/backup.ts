@@ -117,6 +117,22 @@ export async function exportDatabase({
   return rows;
 }
 
+/** The table's columns that a backup holds, quoted and listed: all but those it leaves out. */
+async function restoredColumns(db: Database, name: TableName): Promise<string> {
+  const table = TABLES.find((t) => t.name === name) as (typeof TABLES)[number];
+  const left: readonly string[] = "omit" in table ? table.omit : [];
+  const columns = await queryRows<{ column_name: string }>(
+    db,
+    sql`select column_name from information_schema.columns
+        where table_schema = current_schema() and table_name = ${name} order by ordinal_position`,
+  );
+  return columns
+    .map((c) => c.column_name)
+    .filter((c) => !left.includes(c))
+    .map(quoted)
+    .join(", ");
+}
+
 /** `- 'column'` for each column a table's backup leaves out. */
 function omitted(table: (typeof TABLES)[number]): string {
   return ("omit" in table ? table.omit : []).map((c) => ` - '${c}'`).join("");
@@ -160,8 +176,10 @@ export async function importDatabase({
     const flush = async () => {
       if (!pending || pending.rows.length === 0) return;
       const table = sql.raw(quoted(pending.table));
+      // the columns a backup leaves out take their defaults here, not the nulls the record would give
+      const columns = sql.raw(await restoredColumns(tx, pending.table));
       await tx.execute(
-        sql`insert into ${table} select * from jsonb_populate_recordset(null::${table}, ${JSON.stringify(pending.rows)}::jsonb)`,
+        sql`insert into ${table} (${columns}) select ${columns} from jsonb_populate_recordset(null::${table}, ${JSON.stringify(pending.rows)}::jsonb)`,
       );
       rows[pending.table] += pending.rows.length;
       pending = undefined;

@@ -58,9 +58,12 @@ export const memories = pgTable(
     version: integer("version").notNull().default(1),
     indexVersion: integer("index_version").notNull().default(0),
     seq: bigserial("seq", { mode: "number" }).notNull(),
-    // the id of the transaction that last changed what recall reads of the memory, set by the trigger
-    // memories_changed_xid (migrations/0007): what the process's records cache refreshes by
-    changedXid: bigint("changed_xid", { mode: "number" }).notNull().default(0),
+    // the id of the transaction that last changed what recall reads of the memory: its inserter's by
+    // default, its updater's by the trigger memories_changed_xid (migrations/0007); what the process's
+    // records cache refreshes by
+    changedXid: bigint("changed_xid", { mode: "number" })
+      .notNull()
+      .default(sql`(pg_current_xact_id())::text::bigint`),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
