@@ -21,6 +21,16 @@ async function idsOf(ctx: TestContext, bankId: string): Promise<string[]> {
   return rows.map((r) => r.id).sort();
 }
 
+/** The bank of `problems`, and a cache that has loaded it (a bank is loaded at its second recall). */
+async function loadedCache(ctx: TestContext): Promise<{ ids: string[]; cache: RecordsCache }> {
+  await bankWithProblems(ctx, { id: "apples", domain: "number" }, problems);
+  const ids = await idsOf(ctx, "apples");
+  const cache = createRecordsCache();
+  await both(ctx, cache, ids);
+  await both(ctx, cache, ids);
+  return { ids, cache };
+}
+
 /** What the cache answers and what the database answers, for the same question. */
 async function both(ctx: TestContext, cache: RecordsCache, ids: string[], problem = "no such problem") {
   const input = { db: ctx.db, bankId: "apples", ids, hash: problemHash(problem), bankSize: problems.length };
@@ -64,11 +74,7 @@ describe("candidate records kept in process", () => {
 
   it("sees every change any writer makes to the records: status, trust, credit, a new memory", async () => {
     const ctx = t.ctx();
-    await bankWithProblems(ctx, { id: "apples", domain: "number" }, problems);
-    const ids = await idsOf(ctx, "apples");
-    const cache = createRecordsCache();
-    await both(ctx, cache, ids);
-    await both(ctx, cache, ids);
+    const { ids, cache } = await loadedCache(ctx);
     // written past the cache, as another process would
     await ctx.db
       .update(memories)
@@ -105,11 +111,7 @@ describe("candidate records kept in process", () => {
 
   it("forgets a memory deleted from the records", async () => {
     const ctx = t.ctx();
-    await bankWithProblems(ctx, { id: "apples", domain: "number" }, problems);
-    const ids = await idsOf(ctx, "apples");
-    const cache = createRecordsCache();
-    await both(ctx, cache, ids);
-    await both(ctx, cache, ids);
+    const { ids, cache } = await loadedCache(ctx);
     const gone = ids[4] as string;
     const goneProblem = (await ctx.db.select().from(memories).where(eq(memories.id, gone)))[0]?.problem;
     await ctx.db.delete(memories).where(eq(memories.id, gone));
@@ -121,11 +123,7 @@ describe("candidate records kept in process", () => {
 
   it("starts over for a bank dropped and made again under the same id", async () => {
     const ctx = t.ctx();
-    await bankWithProblems(ctx, { id: "apples", domain: "number" }, problems);
-    const cache = createRecordsCache();
-    const before = await idsOf(ctx, "apples");
-    await both(ctx, cache, before);
-    await both(ctx, cache, before);
+    const { ids: before, cache } = await loadedCache(ctx);
     await ctx.db.delete(banks).where(eq(banks.id, "apples"));
     // the bank's own deletion leaves no removals behind: nothing would ever read them
     expect(await ctx.db.select().from(memoryRemovals)).toEqual([]);
@@ -163,10 +161,7 @@ describe("candidate records kept in process", () => {
     "sees a change whose transaction began before a refresh and committed after it",
     async () => {
       const ctx = t.ctx();
-      await bankWithProblems(ctx, { id: "apples", domain: "number" }, problems);
-      const ids = await idsOf(ctx, "apples");
-      const cache = createRecordsCache();
-      await both(ctx, cache, ids);
+      const { ids, cache } = await loadedCache(ctx);
       const { target } = t.database();
       if (target.kind !== "postgres") throw new Error("a second connection needs a Postgres server");
       const other = postgres(target.url, { max: 1, onnotice: () => {} });
@@ -185,9 +180,17 @@ describe("candidate records kept in process", () => {
           await held;
         });
         await wrote;
-        // refreshed while the write is in flight: its watermark stays below that transaction
-        const during = await both(ctx, cache, ids.slice(0, 1));
-        expect(during.cached[0]?.status).toBe("active");
+        // a later transaction commits meanwhile: the highest finished one is now past the one in flight
+        await ctx.db
+          .update(memories)
+          .set({ trust: 1 })
+          .where(eq(memories.id, ids[1] as string));
+        // refreshed while the first write is in flight: its watermark must stay below that transaction
+        const during = await both(ctx, cache, ids.slice(0, 2));
+        expect(during.cached.map((r) => [r.status, r.trust])).toEqual(
+          during.stored.map((r) => [r.status, r.trust]),
+        );
+        expect(during.cached.find((r) => r.id === ids[0])?.status).toBe("active");
         release();
         await slow;
         const { cached, stored } = await both(ctx, cache, ids.slice(0, 1));
