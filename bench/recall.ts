@@ -65,16 +65,16 @@ async function measure(size: number, sentences: string[], queries: string[]) {
     const theirs: number[] = [];
     // in turn by blocks of queries, so both meet about the same load on the machine, each block after a
     // full collection: the baseline's garbage (a score object per memory per query, 100k of them a query
-    // at 100k) collected in the middle of our queries made our p99 at 100k 59 ms, against 13 ms alone
+    // at 100k) collected in the middle of our queries made our p99 at 100k 59 ms, against 13–15 ms alone
     for (let from = 0; from < queries.length; from += 50) {
       const block = queries.slice(from, from + 50);
-      collectGarbage();
+      await collectGarbage();
       for (const q of block) {
         const started = performance.now();
         await recallAnalogues({ ctx, bank, query: q, options: { k: 4 } });
         ours.push(performance.now() - started);
       }
-      collectGarbage();
+      await collectGarbage();
       for (const q of block) {
         const started = performance.now();
         await select(q);
