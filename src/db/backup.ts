@@ -102,7 +102,7 @@ export async function exportDatabase({
           : sql``;
         const page = await queryRows<{ row: unknown; key: unknown[] }>(
           tx,
-          sql`select to_jsonb(t)${sql.raw(omitted(table))} as row, ${keyJson} as key from ${sql.raw(quoted(table.name))} t
+          sql`select to_jsonb(t)${sql.raw(omitted(table.name))} as row, ${keyJson} as key from ${sql.raw(quoted(table.name))} t
               ${continuing} order by ${keys} limit ${PAGE}`,
         );
         if (page.length === 0) break;
@@ -117,10 +117,15 @@ export async function exportDatabase({
   return rows;
 }
 
+/** The columns a table's backup leaves out. */
+function omittedColumns(name: TableName): readonly string[] {
+  const table = TABLES.find((t) => t.name === name) as (typeof TABLES)[number];
+  return "omit" in table ? table.omit : [];
+}
+
 /** The table's columns that a backup holds, quoted and listed: all but those it leaves out. */
 async function restoredColumns(db: Database, name: TableName): Promise<string> {
-  const table = TABLES.find((t) => t.name === name) as (typeof TABLES)[number];
-  const left: readonly string[] = "omit" in table ? table.omit : [];
+  const left = omittedColumns(name);
   const columns = await queryRows<{ column_name: string }>(
     db,
     sql`select column_name from information_schema.columns
@@ -134,8 +139,10 @@ async function restoredColumns(db: Database, name: TableName): Promise<string> {
 }
 
 /** `- 'column'` for each column a table's backup leaves out. */
-function omitted(table: (typeof TABLES)[number]): string {
-  return ("omit" in table ? table.omit : []).map((c) => ` - '${c}'`).join("");
+function omitted(name: TableName): string {
+  return omittedColumns(name)
+    .map((c) => ` - '${c}'`)
+    .join("");
 }
 
 /** Row counts per table, as a line for a person: `2 banks, 0 api_keys, …`. */
@@ -173,11 +180,15 @@ export async function importDatabase({
     const tx: Database = t;
     const rows = Object.fromEntries(TABLE_NAMES.map((n) => [n, 0])) as Record<TableName, number>;
     let pending: { table: TableName; rows: unknown[] } | undefined;
+    // read once per table, not per page of rows
+    const columnsOf = new Map<TableName, string>();
     const flush = async () => {
       if (!pending || pending.rows.length === 0) return;
       const table = sql.raw(quoted(pending.table));
       // the columns a backup leaves out take their defaults here, not the nulls the record would give
-      const columns = sql.raw(await restoredColumns(tx, pending.table));
+      if (!columnsOf.has(pending.table))
+        columnsOf.set(pending.table, await restoredColumns(tx, pending.table));
+      const columns = sql.raw(columnsOf.get(pending.table) as string);
       await tx.execute(
         sql`insert into ${table} (${columns}) select ${columns} from jsonb_populate_recordset(null::${table}, ${JSON.stringify(pending.rows)}::jsonb)`,
       );

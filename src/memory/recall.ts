@@ -111,7 +111,7 @@ export async function recallAnalogues({
         bankSize: view.lexicon.size,
       })
     : await candidateRows(ctx.db, bank.id, [...ids], hash);
-  const rows = [...fetched].sort((a, b) =>
+  const rows = fetched.sort((a, b) =>
     a.problemHash < b.problemHash ? -1 : a.problemHash > b.problemHash ? 1 : 0,
   );
   const considered = new Set([...ids, ...rows.map((r) => r.id)]).size;

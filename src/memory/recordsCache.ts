@@ -1,9 +1,10 @@
 import type { Database } from "../db/database.js";
 import { type CandidateRow, candidateRows, changedCandidateRows } from "./store.js";
+import { createTurns } from "./turns.js";
 
 // Banks up to this many memories keep their candidate records in process. A GSM8K memory (problem,
 // reasoning, answer) holds about 1 KB here, so 200k cost some 200 MB; a larger bank reads its candidates
-// from the database (one query of ~1 ms on PGlite for 16 candidates, where the refresh below costs 0.2 ms).
+// from the database (one query of ~1.1 ms on PGlite for 16 candidates, where the refresh below costs 0.35 ms).
 export const RECORDS_CACHE_LIMIT = 200_000;
 
 /** One bank's records as of a watermark. */
@@ -17,7 +18,7 @@ interface BankRecords {
 /**
  * The records recall ranks its candidates by, for the banks small enough to hold: the rows the database
  * would return, read from process memory after one short query that brings in whatever changed since
- * the last (any process's writes: the trigger memories_changed_xid stamps each change), so a retirement,
+ * the last (any process's writes: each change is stamped with its transaction's id), so a retirement,
  * a new memory or a credit is seen by the next recall exactly as if the rows were read afresh.
  */
 export interface RecordsCache {
@@ -42,7 +43,7 @@ export function createRecordsCache({ limit = RECORDS_CACHE_LIMIT }: { limit?: nu
   const recalledOnce = new Set<string>();
   // one refresh of a bank at a time, each after the last: a refresh read from an older snapshot must
   // never land after a newer one
-  const turns = new Map<string, Promise<unknown>>();
+  const inTurn = createTurns();
 
   async function refresh(db: Database, bankId: string): Promise<BankRecords | undefined> {
     const held = banks.get(bankId);
@@ -51,12 +52,18 @@ export function createRecordsCache({ limit = RECORDS_CACHE_LIMIT }: { limit?: nu
       banks.delete(bankId);
       return undefined;
     }
-    let records = held;
-    if (!records || records.bankCreated !== changes.bankCreated) {
-      if (records) return refreshAfterDrop(db, bankId);
-      records = { bankCreated: changes.bankCreated, watermark: 0, rows: new Map(), idByHash: new Map() };
-      banks.set(bankId, records);
+    if (held && held.bankCreated !== changes.bankCreated) {
+      // the bank was dropped and made again under its id: what was held is of another bank
+      banks.delete(bankId);
+      return refresh(db, bankId);
     }
+    const records = held ?? {
+      bankCreated: changes.bankCreated,
+      watermark: 0,
+      rows: new Map<string, CandidateRow>(),
+      idByHash: new Map<string, string>(),
+    };
+    banks.set(bankId, records);
     for (const row of changes.rows) {
       const before = records.rows.get(row.id);
       if (before && before.problemHash !== row.problemHash) records.idByHash.delete(before.problemHash);
@@ -75,22 +82,6 @@ export function createRecordsCache({ limit = RECORDS_CACHE_LIMIT }: { limit?: nu
       return undefined;
     }
     return records;
-  }
-
-  /** The bank was dropped and made again under its id: what was held is of another bank. */
-  function refreshAfterDrop(db: Database, bankId: string): Promise<BankRecords | undefined> {
-    banks.delete(bankId);
-    return refresh(db, bankId);
-  }
-
-  function inTurn<T>(bankId: string, run: () => Promise<T>): Promise<T> {
-    const turn = (turns.get(bankId) ?? Promise.resolve()).then(run);
-    const settled = turn.catch(() => {});
-    turns.set(bankId, settled);
-    void settled.then(() => {
-      if (turns.get(bankId) === settled) turns.delete(bankId);
-    });
-    return turn;
   }
 
   return {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Analyzer } from "../lexical/analyze.js";
 import { BankLexicon, TextFingerprint } from "../lexical/bankLexicon.js";
 import { readLexiconFile, writeLexiconFile } from "../lexical/lexiconFile.js";
+import { createTurns } from "../turns.js";
 import { generationLoader } from "./generationLoader.js";
 import type { IndexStore, LexiconView, MemoryIndex } from "./memoryIndex.js";
 
@@ -44,8 +45,12 @@ const yieldToRequests = () => new Promise((resolve) => setTimeout(resolve, 0));
  */
 export function withLexicon(store: IndexStore, options: LexiconOptions): MemoryIndex {
   const banks = options.memory ?? createLexiconMemory();
-  // each bank's last write of this process, settled or not: the next waits for it
-  const queues = new Map<string, Promise<void>>();
+  // Runs its work once this process's earlier writes and reads of the bank are done: one at a time, so a
+  // write's generation before and after bracket just that write, and no write of ours lands while the
+  // lexicon is being read (it would be read at a generation its texts are already past). Writes that
+  // overlapped left each lexicon a step behind, dropped at the next write and rebuilt at the next recall,
+  // over and over (GSM8K, 8.8k memories, a solve's write-backs by the background indexer: ~0.7 s per recall).
+  const inTurn = createTurns();
   const fileOf = (bank: string) =>
     options.files ? join(options.files, store.kind, `${encodeURIComponent(bank)}.lexicon`) : undefined;
 
@@ -111,27 +116,6 @@ export function withLexicon(store: IndexStore, options: LexiconOptions): MemoryI
     const now = banks.get(bank);
     if (!now || now === cached || now.generation < loaded.generation) banks.set(bank, loaded);
     return banks.get(bank) as BankState;
-  }
-
-  /**
-   * Runs `run` once this process's earlier writes and reads of the bank are done: one at a time, so a
-   * write's generation before and after bracket just that write, and no write of ours lands while the
-   * lexicon is being read (it would be read at a generation its texts are already past). Writes that
-   * overlapped left each lexicon a step behind, dropped at the next write and rebuilt at the next recall,
-   * over and over (GSM8K, 8.8k memories, a solve's write-backs by the background indexer: ~0.7 s per recall).
-   */
-  function inTurn<T>(bank: string, run: () => Promise<T>): Promise<T> {
-    const previous = queues.get(bank) ?? Promise.resolve();
-    const turn = previous.then(run);
-    const settled = turn.then(
-      () => {},
-      () => {},
-    );
-    queues.set(bank, settled);
-    settled.then(() => {
-      if (queues.get(bank) === settled) queues.delete(bank);
-    });
-    return turn;
   }
 
   /**
