@@ -1,18 +1,21 @@
 import * as lancedb from "@lancedb/lancedb";
 import {
-  type Table as ArrowTable,
+  Table as ArrowTable,
   Field,
   FixedSizeList,
   Float32,
   Int32,
+  makeData,
+  RecordBatch,
   Schema,
+  Struct,
   Utf8,
   type Vector,
 } from "apache-arrow";
 import type { Analyzer } from "../lexical/analyze.js";
 import { createHotTier, HOT_TIER_LIMIT, type HotTierChange, type NearestRows } from "./hotTier.js";
 import { hnswEf, maxVectorSegments, REFINE_FACTOR, VECTOR_INDEX } from "./lanceAnn.js";
-import type { IndexStore, MemoryIndex, VectorHit } from "./memoryIndex.js";
+import type { IndexRow, IndexStore, MemoryIndex, VectorHit } from "./memoryIndex.js";
 import { withLexicon } from "./withLexicon.js";
 
 export interface LanceIndexOptions {
@@ -62,6 +65,52 @@ function hitsOf(table: ArrowTable) {
     hits.push({ id: ids?.get(i) as string, score: Number(scores?.get(i)), vector: vectorAt(vectors, i) });
   }
   return hits;
+}
+
+const encoder = new TextEncoder();
+
+/** Strings as an Arrow Utf8 column's buffers: the bytes end to end and where each one starts. */
+function utf8Column(values: string[]) {
+  const encoded = values.map((v) => encoder.encode(v));
+  const valueOffsets = new Int32Array(values.length + 1);
+  encoded.forEach((bytes, i) => {
+    valueOffsets[i + 1] = (valueOffsets[i] as number) + bytes.length;
+  });
+  const data = new Uint8Array(valueOffsets[values.length] as number);
+  encoded.forEach((bytes, i) => {
+    data.set(bytes, valueOffsets[i]);
+  });
+  return makeData({ type: new Utf8(), length: values.length, nullCount: 0, valueOffsets, data });
+}
+
+/**
+ * Index rows as one Arrow batch of the table's schema, the vectors in one flat buffer: LanceDB's own
+ * conversion of row objects (schema inference, a builder per value) cost 1.1 s of the 1.4 s that 8,000
+ * rows took to upsert; as a batch they take 0.37 s.
+ */
+function arrowRows(schema: Schema, rows: IndexRow[]): ArrowTable {
+  const [, , , , , vectorField] = schema.fields;
+  const vectorType = vectorField?.type as FixedSizeList<Float32>;
+  const flat = new Float32Array(rows.length * vectorType.listSize);
+  rows.forEach((r, i) => {
+    flat.set(r.vector, i * vectorType.listSize);
+  });
+  const text = (pick: (r: IndexRow) => string) => utf8Column(rows.map(pick));
+  const children = [
+    text((r) => r.id),
+    text((r) => r.bank),
+    text((r) => r.status),
+    makeData({ type: new Int32(), length: rows.length, data: Int32Array.from(rows, (r) => r.trust) }),
+    text((r) => r.text),
+    makeData({
+      type: vectorType,
+      length: rows.length,
+      nullCount: 0,
+      child: makeData({ type: new Float32(), length: flat.length, data: flat }),
+    }),
+  ];
+  const struct = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
+  return new ArrowTable([new RecordBatch(schema, struct)]);
 }
 
 /** The embedded LanceDB index: one table per bank (rows and vectors), on disk or an object store. */
@@ -183,8 +232,11 @@ async function openLanceStore(options: LanceIndexOptions): Promise<IndexStore> {
     async upsert(bank, rows) {
       if (rows.length === 0) return;
       const table = await ensure(bank);
-      const data = rows.map((r) => ({ ...r, vector: Array.from(r.vector) }));
-      await table.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+      await table
+        .mergeInsert("id")
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute(arrowRows(schema, rows));
       await applyToCopy(bank, table, { upsert: rows.map((r) => ({ id: r.id, vector: r.vector })) });
     },
 
