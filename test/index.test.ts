@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as lancedb from "@lancedb/lancedb";
 import { count, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { indexState, memories } from "../src/db/schema.js";
+import { indexClaims, indexState, memories } from "../src/db/schema.js";
 import { createBank } from "../src/memory/banks.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
 import { importProblems } from "../src/memory/importProblems.js";
@@ -15,6 +15,7 @@ import { openPostgresIndex } from "../src/memory/index/postgres.js";
 import { wordNetAnalyzer } from "../src/memory/lexical/wordNetAnalyzer.js";
 import { checkIndex, reconcileIndex, reindex } from "../src/memory/reconcile.js";
 import { warmLexicons } from "../src/memory/warmLexicons.js";
+import { createMetrics } from "../src/metrics/metrics.js";
 import { INDEX_KINDS, useTestContext } from "./support/context.js";
 
 const problems = Array.from({ length: 30 }, (_, i) => ({
@@ -132,6 +133,39 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       await checkIndex({ ctx });
       expect(await restarted.count("small")).toBe(30);
       expect(await pendingCount()).toBe(0);
+    });
+
+    it("leaves nothing open once an import is done: its claims on the index are dropped", async () => {
+      await seedSmallBank();
+      expect(await t.ctx().db.select().from(indexClaims)).toEqual([]);
+    });
+
+    it("writes what an import claimed but never indexed (a failure between its records and the index)", async () => {
+      const ctx = t.ctx();
+      const bank = await createBank({ ctx, input: { id: "small", domain: "number" } });
+      const failing = {
+        ...ctx,
+        fault: (point: string) => {
+          if (point === "before-index-upsert") throw new Error("index write failed");
+        },
+      };
+      await expect(
+        importProblems({ ctx: failing, input: { bankId: bank.id, rows: problems, source: "import" } }),
+      ).rejects.toThrow("index write failed");
+      // the records hold the rows as indexed, under the import's claim; the index has none of them
+      expect(await pendingCount()).toBe(0);
+      expect(await ctx.db.select().from(indexClaims)).toHaveLength(1);
+      expect(await ctx.index.count("small")).toBe(0);
+      const lag = await createMetrics({ processMetrics: false }).scrape(ctx.db);
+      expect(lag).toMatch(/^precedent_index_lag_memories 30$/m);
+
+      const result = await reconcileIndex({ ctx });
+      expect(result.upserted).toBe(30);
+      expect(await ctx.index.count("small")).toBe(30);
+      expect(await ctx.db.select().from(indexClaims)).toEqual([]);
+      expect(await createMetrics({ processMetrics: false }).scrape(ctx.db)).toMatch(
+        /^precedent_index_lag_memories 0$/m,
+      );
     });
 
     it("upserts once when the index write landed but its acknowledgement did not", async () => {

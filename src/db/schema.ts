@@ -29,7 +29,8 @@ export const banks = pgTable("banks", {
 
 /**
  * A solved problem. `version` rises with every change the search index must see; `indexVersion` is the
- * version the index last acknowledged, so `indexVersion < version` is exactly what reconcile must upsert.
+ * version the index last acknowledged, so `indexVersion < version` is what reconcile must upsert, with
+ * the rows an import's open claim still covers (`index_claims`).
  */
 export const memories = pgTable(
   "memories",
@@ -248,6 +249,26 @@ export const memoryIndexBanks = pgTable("memory_index_banks", {
   generation: bigint("generation", { mode: "number" }).notNull().default(0),
   rows: integer("rows").notNull().default(0),
 });
+
+/**
+ * Memories of a bank (a range of `seq`) written as indexed (`index_version = version`) before their index
+ * write was done: an import claims them in the statement that inserts them and drops the claim once the
+ * index holds them, instead of acknowledging each row afterwards (that update took a sixth of a seed's
+ * time). Reconcile writes whatever a claim still covers, so a crash in between loses nothing.
+ */
+export const indexClaims = pgTable(
+  "index_claims",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    bankId: text("bank_id")
+      .notNull()
+      .references(() => banks.id, { onDelete: "cascade" }),
+    firstSeq: bigint("first_seq", { mode: "number" }).notNull(),
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("index_claims_bank").on(t.bankId)],
+);
 
 /**
  * A memory deleted from the records while its bank lives on (trigger memories_removed), stamped like

@@ -92,6 +92,7 @@ export function toMemoryView(row: typeof memories.$inferSelect): MemoryView {
     utility: { prior: utilityPrior(row), verified: verifiedUtility(row) },
     metadata: row.metadata as Record<string, unknown>,
     version: row.version,
+    // an import's rows read as indexed from their insert, a moment before its index write lands (its claim)
     indexed: row.indexVersion >= row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

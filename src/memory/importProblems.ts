@@ -6,8 +6,8 @@ import { newId } from "../ids.js";
 import { MAX_PROBLEM_CHARS } from "../limits.js";
 import type { CallContext } from "../services.js";
 import { problemHash } from "./problemHash.js";
-import { indexMemories, reconcileIndex } from "./reconcile.js";
-import { insertMemories, type NewMemory } from "./store.js";
+import { insertAndIndex, reconcileIndex } from "./reconcile.js";
+import type { NewMemory } from "./store.js";
 import { type MemorySource, trustOf, verificationSchema } from "./trust.js";
 
 /** One solved problem as it arrives from a file or a request. */
@@ -78,11 +78,10 @@ export async function importProblems({
   const flush = async () => {
     if (batch.length === 0) return;
     const unique = [...new Map(batch.map((m) => [m.problemHash, m])).values()];
-    const inserted = await insertMemories(ctx.db, unique);
+    const inserted = await insertAndIndex(ctx, unique);
     result.inserted += inserted.length;
     result.duplicates += batch.length - inserted.length;
     batch = [];
-    await indexMemories(ctx, inserted);
     onProgress?.({ ...result, read });
   };
 

@@ -1,9 +1,15 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { queryRows } from "../db/database.js";
-import { banks, indexState, memories } from "../db/schema.js";
+import { banks, indexClaims, indexState, memories } from "../db/schema.js";
 import type { Services } from "../services.js";
 import type { IndexRow } from "./index/memoryIndex.js";
-import { type IndexableMemory, lockedInIdOrder } from "./store.js";
+import {
+  type IndexableMemory,
+  insertMemoriesClaimingIndex,
+  lockedInIdOrder,
+  type NewMemory,
+  releaseIndexClaims,
+} from "./store.js";
 
 const BATCH = 1000;
 // the index_state row of the one memory index
@@ -16,7 +22,8 @@ export interface ReconcileResult {
 
 /**
  * Copies into the index whatever the records hold that the index has not acknowledged
- * (`index_version < version`): active memories are upserted (merge on id), others removed.
+ * (`index_version < version`, and the rows of claims an unfinished import left): active memories are
+ * upserted (merge on id), others removed.
  * Safe to run any time and any number of times; a crash between the two writes is repaired by the next run.
  */
 export async function reconcileIndex({
@@ -28,7 +35,7 @@ export async function reconcileIndex({
   bankId?: string;
   onBatch?: (done: number) => void;
 }): Promise<ReconcileResult> {
-  const result: ReconcileResult = { upserted: 0, removed: 0 };
+  const result = await settleClaims(ctx, bankId);
   for (;;) {
     const pending = await ctx.db
       .select(INDEXABLE_FIELDS)
@@ -80,8 +87,20 @@ export const INDEXABLE_FIELDS = {
  * acknowledges exactly the versions written: a change made meanwhile stays pending for the next run.
  */
 export async function indexMemories(ctx: Services, rows: IndexableMemory[]): Promise<ReconcileResult> {
-  const result: ReconcileResult = { upserted: 0, removed: 0 };
+  const result = await writeToIndex(ctx, rows);
   if (rows.length === 0) return result;
+  const acked = JSON.stringify(rows.map((r) => ({ id: r.id, version: r.version })));
+  await ctx.db.execute(sql`
+    update memories set index_version = acked.version
+    from jsonb_to_recordset(${acked}::jsonb) as acked(id text, version int)
+    where memories.id = acked.id and memories.index_version < acked.version
+      and memories.id in ${lockedInIdOrder(JSON.stringify(rows.map((r) => r.id)))}`);
+  return result;
+}
+
+/** Writes these records to the index as they are (active: upsert, others: remove), acknowledging nothing. */
+async function writeToIndex(ctx: Services, rows: IndexableMemory[]): Promise<ReconcileResult> {
+  const result: ReconcileResult = { upserted: 0, removed: 0 };
   for (const [bank, group] of groupBy(rows, (m) => m.bankId)) {
     const active = group.filter((r) => r.status === "active");
     const inactive = group.filter((r) => r.status !== "active");
@@ -106,12 +125,50 @@ export async function indexMemories(ctx: Services, rows: IndexableMemory[]): Pro
     result.upserted += active.length;
     result.removed += inactive.length;
   }
-  const acked = JSON.stringify(rows.map((r) => ({ id: r.id, version: r.version })));
-  await ctx.db.execute(sql`
-    update memories set index_version = acked.version
-    from jsonb_to_recordset(${acked}::jsonb) as acked(id text, version int)
-    where memories.id = acked.id and memories.index_version < acked.version
-      and memories.id in ${lockedInIdOrder(JSON.stringify(rows.map((r) => r.id)))}`);
+  return result;
+}
+
+/**
+ * Inserts new memories and brings them into the index, the records first: they are written as indexed
+ * under a claim (store.ts, insertMemoriesClaimingIndex), then to the index, then the claim is dropped,
+ * so no row is written twice. Returns the rows inserted (a problem the bank holds is skipped).
+ */
+export async function insertAndIndex(ctx: Services, rows: NewMemory[]): Promise<IndexableMemory[]> {
+  const { inserted, claims } = await insertMemoriesClaimingIndex(ctx.db, rows);
+  await writeToIndex(ctx, inserted);
+  await releaseIndexClaims(ctx.db, claims);
+  return inserted;
+}
+
+/** Writes to the index what claims left by imports that did not finish cover, and drops the claims. */
+async function settleClaims(ctx: Services, bankId?: string): Promise<ReconcileResult> {
+  const result: ReconcileResult = { upserted: 0, removed: 0 };
+  const claims = await ctx.db
+    .select()
+    .from(indexClaims)
+    .where(bankId ? eq(indexClaims.bankId, bankId) : undefined)
+    .orderBy(asc(indexClaims.id));
+  for (const claim of claims) {
+    for (let after = claim.firstSeq - 1; ; ) {
+      const rows = await ctx.db
+        .select({ ...INDEXABLE_FIELDS, seq: memories.seq })
+        .from(memories)
+        .where(
+          and(
+            eq(memories.bankId, claim.bankId),
+            sql`${memories.seq} > ${after} and ${memories.seq} <= ${claim.lastSeq}`,
+          ),
+        )
+        .orderBy(asc(memories.seq))
+        .limit(BATCH);
+      if (rows.length === 0) break;
+      const done = await writeToIndex(ctx, rows);
+      result.upserted += done.upserted;
+      result.removed += done.removed;
+      after = (rows.at(-1) as { seq: number }).seq;
+    }
+    await releaseIndexClaims(ctx.db, [claim.id]);
+  }
   return result;
 }
 
@@ -183,6 +240,8 @@ export async function checkIndex({ ctx }: { ctx: Services }): Promise<IndexCheck
         set: { embedder: ctx.embedder.id, dimensions: ctx.embedder.dimensions, updatedAt: new Date() },
       });
   } else {
+    // an unfinished import's claimed rows count as indexed below: write them first
+    await settleClaims(ctx);
     const counts = await queryRows<{ bank_id: string; indexed: number }>(
       ctx.db,
       sql`select b.id as bank_id,

@@ -35,6 +35,44 @@ export type NewMemory = Pick<
  */
 export async function insertMemories(db: Database, rows: NewMemory[]): Promise<IndexableMemory[]> {
   if (rows.length === 0) return [];
+  const inserted = await queryRows<RawIndexableRow>(
+    db,
+    sql`with inserted as (${insertStatement(rows, { indexVersion: sql`0` })}) select * from inserted`,
+  );
+  return inserted.map(toIndexable);
+}
+
+/**
+ * Inserts memories as {@link insertMemories} does, but as already indexed, under a claim on the `seq`
+ * range they took (one statement: the rows and their claim commit together). The caller writes them to
+ * the index and then calls {@link releaseIndexClaims}; until then reconcile treats them as pending.
+ */
+export async function insertMemoriesClaimingIndex(
+  db: Database,
+  rows: NewMemory[],
+): Promise<{ inserted: IndexableMemory[]; claims: number[] }> {
+  if (rows.length === 0) return { inserted: [], claims: [] };
+  // a new row's version is 1 (the column's default), so that is the version its claim says is indexed
+  const found = await queryRows<RawIndexableRow & { claim: string | null }>(
+    db,
+    sql`with inserted as (${insertStatement(rows, { indexVersion: sql`1` })}),
+      claims as (insert into index_claims (bank_id, first_seq, last_seq)
+        select bank_id, min(seq), max(seq) from inserted group by bank_id returning id, bank_id)
+      select inserted.*, claims.id as claim from inserted left join claims using (bank_id)`,
+  );
+  return {
+    inserted: found.map(toIndexable),
+    claims: [...new Set(found.map((r) => Number(r.claim)))],
+  };
+}
+
+/** Drops claims whose rows the index now holds. */
+export async function releaseIndexClaims(db: Database, claims: number[]): Promise<void> {
+  if (claims.length === 0) return;
+  await db.execute(sql`delete from index_claims where id = any(${`{${claims.join(",")}}`}::bigint[])`);
+}
+
+function insertStatement(rows: NewMemory[], { indexVersion }: { indexVersion: SQL }): SQL {
   const payload = JSON.stringify(
     rows.map((r) => ({
       id: r.id,
@@ -54,19 +92,15 @@ export async function insertMemories(db: Database, rows: NewMemory[]): Promise<I
       metadata: r.metadata,
     })),
   );
-  const inserted = await queryRows<RawIndexableRow>(
-    db,
-    sql`insert into memories (id, bank_id, problem, reasoning, answer, answer_canonical, problem_hash, source,
-          run_id, model, verification, verification_detail, trust, status, metadata)
+  return sql`insert into memories (id, bank_id, problem, reasoning, answer, answer_canonical, problem_hash, source,
+          run_id, model, verification, verification_detail, trust, status, metadata, index_version)
         select id, bank_id, problem, reasoning, answer, answer_canonical, problem_hash, source,
-          run_id, model, verification, verification_detail, trust, status, metadata
+          run_id, model, verification, verification_detail, trust, status, metadata, ${indexVersion}
         from jsonb_to_recordset(${payload}::jsonb) as r(id text, bank_id text, problem text, reasoning text,
           answer text, answer_canonical text, problem_hash text, source text, run_id text, model text,
           verification text, verification_detail jsonb, trust int, status text, metadata jsonb)
         on conflict (bank_id, problem_hash) do nothing
-        returning ${INDEXABLE_COLUMNS}`,
-  );
-  return inserted.map(toIndexable);
+        returning ${INDEXABLE_COLUMNS}, seq`;
 }
 
 /** A memory row as raw SQL returns the columns the index needs (`returning ${INDEXABLE_COLUMNS}`). */

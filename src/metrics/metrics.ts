@@ -106,7 +106,11 @@ export function createMetrics(sources: {
     async scrape(db) {
       const [row] = await queryRows<{ n: number }>(
         db,
-        sql`select count(*)::int as n from memories where index_version < version`,
+        // pending rows, and the rows of an import's claim (written as indexed ahead of their index write)
+        sql`select ((select count(*) from memories where index_version < version)
+          + (select count(*) from memories m join index_claims c
+              on c.bank_id = m.bank_id and m.seq between c.first_seq and c.last_seq
+             where m.index_version >= m.version))::int as n`,
       );
       indexLag.set(Number(row?.n ?? 0));
       return registry.metrics();
