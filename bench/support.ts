@@ -11,6 +11,7 @@ import { migrateDatabase } from "../src/db/migrate.js";
 import { createLogger } from "../src/log.js";
 import type { Embedder } from "../src/memory/embed/embedder.js";
 import { createLocalEmbedder } from "../src/memory/embed/local.js";
+import { embedOnThread } from "../src/memory/embed/localThread.js";
 import { openLanceIndex } from "../src/memory/index/lance.js";
 import type { LexiconView } from "../src/memory/index/memoryIndex.js";
 import { nativeNearest } from "../src/memory/index/nativeScan.js";
@@ -39,7 +40,9 @@ export async function benchContext(
       sql`truncate banks, memories, index_state, memory_index, memory_index_banks cascade`,
     );
   }
-  const embedder = options.embedder ?? createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS);
+  // as the server embeds: large batches on a thread of their own
+  const embedder =
+    options.embedder ?? createLocalEmbedder(LOCAL_EMBEDDING_DIMENSIONS, { elsewhere: embedOnThread() });
   const index =
     options.index === "postgres"
       ? await openPostgresIndex({

@@ -8,6 +8,7 @@ import { PrecedentError } from "./errors.js";
 import { crashAt } from "./faults.js";
 import { createLogger, type Logger } from "./log.js";
 import { createEmbedder } from "./memory/embed/createEmbedder.js";
+import { embedOnThread } from "./memory/embed/localThread.js";
 import { openLanceIndex } from "./memory/index/lance.js";
 import type { MemoryIndex } from "./memory/index/memoryIndex.js";
 import { nativeNearest } from "./memory/index/nativeScan.js";
@@ -71,7 +72,7 @@ async function openStores(config: Config, options: { command: string; log?: Logg
   try {
     handle = await openDatabase(config.database);
     await migrateDatabase(handle);
-    const embedder = await createEmbedder(config.embedder, handle.db);
+    const embedder = await createEmbedder(config.embedder, handle.db, { elsewhere: embedOnThread() });
     index =
       config.index === "postgres"
         ? await openPostgresIndex({

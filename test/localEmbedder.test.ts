@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dot, normalize } from "../src/memory/embed/embedder.js";
 import { createLocalEmbedder, embedLocal } from "../src/memory/embed/local.js";
+import { embedOnThread } from "../src/memory/embed/localThread.js";
 import { COMMON_WORDS, tokenize } from "../src/memory/lexical/tokens.js";
 import { DATA_DIR } from "./support/data.js";
 
@@ -92,5 +93,26 @@ describe("the local embedder", () => {
 
   it("embeds an empty text as the zero vector instead of failing", () => {
     expect([...embedLocal("", 16)].every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe("the local embedder on a thread of its own", () => {
+  it("embeds a large batch there with the same vectors, and a small one at once", async () => {
+    const calls: number[] = [];
+    const onThread = embedOnThread();
+    const elsewhere = (texts: string[], dimensions: number) => {
+      calls.push(texts.length);
+      return onThread(texts, dimensions);
+    };
+    const embedder = createLocalEmbedder(384, { elsewhere });
+    const texts = Array.from({ length: 200 }, (_, i) => `${natalia} (${i})`);
+    const vectors = await embedder.embed(texts);
+    expect(calls).toEqual([200]);
+    expect(vectors).toHaveLength(200);
+    vectors.forEach((v, i) => {
+      expect([...v]).toEqual([...embedLocal(texts[i] as string, 384)]);
+    });
+    await embedder.embed([natalia]);
+    expect(calls).toEqual([200]);
   });
 });

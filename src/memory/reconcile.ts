@@ -98,14 +98,23 @@ export async function indexMemories(ctx: Services, rows: IndexableMemory[]): Pro
   return result;
 }
 
-/** Writes these records to the index as they are (active: upsert, others: remove), acknowledging nothing. */
-async function writeToIndex(ctx: Services, rows: IndexableMemory[]): Promise<ReconcileResult> {
+/**
+ * Writes these records to the index as they are (active: upsert, others: remove), acknowledging nothing.
+ * `embedded` holds vectors already made for some of them (by id).
+ */
+async function writeToIndex(
+  ctx: Services,
+  rows: IndexableMemory[],
+  embedded?: Map<string, Float32Array>,
+): Promise<ReconcileResult> {
   const result: ReconcileResult = { upserted: 0, removed: 0 };
   for (const [bank, group] of groupBy(rows, (m) => m.bankId)) {
     const active = group.filter((r) => r.status === "active");
     const inactive = group.filter((r) => r.status !== "active");
     if (active.length > 0) {
-      const vectors = await ctx.embedder.embed(active.map((r) => r.problem));
+      const vectors = embedded
+        ? await embedMissing(ctx, active, embedded)
+        : await ctx.embedder.embed(active.map((r) => r.problem));
       const indexRows: IndexRow[] = active.map((r, i) => ({
         id: r.id,
         bank,
@@ -134,10 +143,38 @@ async function writeToIndex(ctx: Services, rows: IndexableMemory[]): Promise<Rec
  * so no row is written twice. Returns the rows inserted (a problem the bank holds is skipped).
  */
 export async function insertAndIndex(ctx: Services, rows: NewMemory[]): Promise<IndexableMemory[]> {
+  // the vectors are made while the records are written (beside them, where the embedder has a thread)
+  const embedding = embedById(
+    ctx,
+    rows.filter((r) => r.status === "active"),
+  );
+  embedding.catch(() => {});
   const { inserted, claims } = await insertMemoriesClaimingIndex(ctx.db, rows);
-  await writeToIndex(ctx, inserted);
+  await writeToIndex(ctx, inserted, await embedding);
   await releaseIndexClaims(ctx.db, claims);
   return inserted;
+}
+
+async function embedById(
+  ctx: Services,
+  rows: Pick<IndexableMemory, "id" | "problem">[],
+): Promise<Map<string, Float32Array>> {
+  if (rows.length === 0) return new Map();
+  const vectors = await ctx.embedder.embed(rows.map((r) => r.problem));
+  return new Map(rows.map((r, i) => [r.id, vectors[i] as Float32Array]));
+}
+
+/** These rows' vectors: those made already, and the others now. */
+async function embedMissing(
+  ctx: Services,
+  rows: IndexableMemory[],
+  embedded: Map<string, Float32Array>,
+): Promise<Float32Array[]> {
+  const made = await embedById(
+    ctx,
+    rows.filter((r) => !embedded.has(r.id)),
+  );
+  return rows.map((r) => (embedded.get(r.id) ?? made.get(r.id)) as Float32Array);
 }
 
 /** Writes to the index what claims left by imports that did not finish cover, and drops the claims. */

@@ -27,3 +27,6 @@ export function dot(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < n; i++) s += (a[i] as number) * (b[i] as number);
   return s;
 }
+
+/** Embeds a batch of texts with the local embedder somewhere other than the calling thread. */
+export type EmbedElsewhere = (texts: string[], dimensions: number) => Promise<Float32Array[]>;

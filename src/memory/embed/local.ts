@@ -1,21 +1,31 @@
 import { COMMON_WORDS, tokenize } from "../lexical/tokens.js";
-import { type Embedder, normalize } from "./embedder.js";
+import { type Embedder, type EmbedElsewhere, normalize } from "./embedder.js";
 
 /**
  * The offline default embedder: signed feature hashing of word uni/bigrams and character n-grams over the
  * masked text (numbers `#`, proper names `@`: two problems with the same structure land close together),
- * plus the literal numbers and names themselves (the same problem reworded lands closer still).
+ * plus the literal numbers and names themselves (the same problem reworded lands closer still). With
+ * `elsewhere`, batches of OFF_THREAD_BATCH texts or more are embedded there (another thread), the same
+ * vectors.
  */
-export function createLocalEmbedder(dimensions: number): Embedder {
+export function createLocalEmbedder(
+  dimensions: number,
+  { elsewhere }: { elsewhere?: EmbedElsewhere } = {},
+): Embedder {
   return {
     id: `local-hash-v2:${dimensions}`,
     dimensions,
     vectorWeight: LOCAL_VECTOR_WEIGHT,
     async embed(texts) {
+      if (elsewhere && texts.length >= OFF_THREAD_BATCH) return elsewhere(texts, dimensions);
       return texts.map((t) => embedLocal(t, dimensions));
     },
   };
 }
+
+// a text takes about 0.1 ms here; the trip to another thread and back about as much as a few texts, and a
+// write-back's single text is wanted at once
+const OFF_THREAD_BATCH = 64;
 
 // A hashed vector of 384 slots adds nothing that the lexicon's BM25 (with idf, no collisions) does not
 // already say: on the analogue dev set (bench quality) weight 0.25 moved no figure up; recall does not
