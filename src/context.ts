@@ -29,15 +29,23 @@ export interface OpenContext extends CallContext {
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  /** what the process is doing, as the embedded database's lock shows it to another process */
+  command: string;
+  log?: Logger;
+  /**
+   * A command that only reads (recall, inspect, export) leaves the index's repair against the records to
+   * the next process that writes: counting a large bank's records takes longer than its answer.
+   */
+  readOnly?: boolean;
+}
+
 /**
  * Opens the configured database (taking the single-process lock for the embedded one), applies
  * migrations, opens the index and repairs it against the records. A full or read-only storage stops it
  * with a message that says so, rather than a stack trace.
  */
-export async function openContext(
-  config: Config,
-  options: { command: string; log?: Logger },
-): Promise<OpenContext> {
+export async function openContext(config: Config, options: OpenOptions): Promise<OpenContext> {
   try {
     return await openStores(config, options);
   } catch (e) {
@@ -51,7 +59,7 @@ export async function openContext(
   }
 }
 
-async function openStores(config: Config, options: { command: string; log?: Logger }): Promise<OpenContext> {
+async function openStores(config: Config, options: OpenOptions): Promise<OpenContext> {
   const log = options.log ?? createLogger(config.logLevel);
   let lock: HomeLock | undefined;
   if (config.database.kind === "pglite") {
@@ -101,7 +109,7 @@ async function openStores(config: Config, options: { command: string; log?: Logg
       records: createRecordsCache(),
       ...(config.faultPoint ? { fault: crashAt(config.faultPoint) } : {}),
     };
-    await checkIndex({ ctx });
+    await checkIndex({ ctx, embedderOnly: options.readOnly });
     ctx.indexer = startBackgroundIndexer(ctx);
     ctx.shadows = createShadowRunner({ log });
     const { indexer, shadows } = ctx;

@@ -168,6 +168,21 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       );
     });
 
+    it("leaves the repair to the next writer when a command only reads, unless the embedder changed", async () => {
+      const ctx = t.ctx();
+      await seedSmallBank();
+      await ctx.index.drop("small");
+      await ctx.db.update(memories).set({ indexVersion: 0 });
+      expect(await checkIndex({ ctx, embedderOnly: true })).toEqual([]);
+      expect(await ctx.index.count("small")).toBe(0);
+      expect(await pendingCount()).toBe(30);
+      // vectors of another embedder cannot be searched: even a reader rebuilds them
+      await ctx.db.update(indexState).set({ embedder: "another-embedder:384" });
+      await checkIndex({ ctx, embedderOnly: true });
+      expect(await ctx.index.count("small")).toBe(30);
+      expect(await pendingCount()).toBe(0);
+    });
+
     it("upserts once when the index write landed but its acknowledgement did not", async () => {
       const ctx = t.ctx();
       await seedSmallBank();

@@ -259,12 +259,22 @@ export interface IndexCheck {
 /**
  * Start-up check that the index still matches the records, repairing what it finds: a changed embedder
  * rebuilds everything; an unreadable table (torn write after a hard stop) is rebuilt; a count that differs
- * from the records is settled id by id. Then reconcile copies whatever is pending.
+ * from the records is settled id by id. Then reconcile copies whatever is pending. With `embedderOnly`
+ * (a command that only reads), only the first: an index of another embedder cannot be searched at all,
+ * while the rest is repaired by the next process that writes.
  */
-export async function checkIndex({ ctx }: { ctx: Services }): Promise<IndexCheck[]> {
+export async function checkIndex({
+  ctx,
+  embedderOnly = false,
+}: {
+  ctx: Services;
+  embedderOnly?: boolean;
+}): Promise<IndexCheck[]> {
   const found: IndexCheck[] = [];
   const [state] = await ctx.db.select().from(indexState).where(eq(indexState.name, INDEX_NAME));
-  if (!state || state.embedder !== ctx.embedder.id) {
+  const sameEmbedder = state !== undefined && state.embedder === ctx.embedder.id;
+  if (sameEmbedder && embedderOnly) return found;
+  if (!sameEmbedder) {
     if (state)
       ctx.log.warn({ from: state.embedder, to: ctx.embedder.id }, "embedder changed: rebuilding the index");
     for (const { id } of await ctx.db.select({ id: banks.id }).from(banks)) await ctx.index.drop(id);

@@ -75,7 +75,7 @@ export async function exportCommand(args: string[], config: Config): Promise<num
 
 /** `export --all`: every record of the database, for `precedent import` to restore. */
 async function exportAll(config: Config, out: string | undefined): Promise<number> {
-  const ctx = await openContext(config, { command: "export" });
+  const ctx = await openContext(config, { command: "export", readOnly: true });
   try {
     let rows: Record<string, number> = {};
     await writeOutput(async (write) => {
@@ -94,7 +94,7 @@ async function exportDirectly(
   options: ExportOptions,
   write: (chunks: AsyncIterable<string>) => Promise<number>,
 ): Promise<number> {
-  const ctx = await openContext(config, { command: "export" });
+  const ctx = await openContext(config, { command: "export", readOnly: true });
   try {
     return await write(ndjsonChunks(await exportMemories({ ctx, input: { bankId, options } })));
   } finally {

@@ -22,7 +22,7 @@ export async function impactCommand(args: string[], config: Config): Promise<num
 }
 
 async function readImpact(config: Config, bankId: string): Promise<BankImpact> {
-  const ctx = await openContext(config, { command: "impact" });
+  const ctx = await openContext(config, { command: "impact", readOnly: true });
   try {
     return await bankImpact({ ctx, input: { bankId } });
   } finally {

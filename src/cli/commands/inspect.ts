@@ -26,7 +26,7 @@ export async function inspectCommand(args: string[], config: Config): Promise<nu
 }
 
 async function readRun(config: Config, id: string): Promise<RunRecord> {
-  const ctx = await openContext(config, { command: "inspect" });
+  const ctx = await openContext(config, { command: "inspect", readOnly: true });
   try {
     const run = await getRun(ctx.db, id);
     if (!run) throw new PrecedentError("not_found", `run "${id}" does not exist`, "id");

@@ -41,7 +41,7 @@ async function recallDirectly(
   query: string,
   k?: number,
 ): Promise<RecallResult> {
-  const ctx = await openContext(config, { command: "recall" });
+  const ctx = await openContext(config, { command: "recall", readOnly: true });
   try {
     const bank = await getBank(ctx.db, bankId);
     return await recallAnalogues({ ctx, bank, query, options: { k } });
