@@ -35,10 +35,7 @@ export type NewMemory = Pick<
  */
 export async function insertMemories(db: Database, rows: NewMemory[]): Promise<IndexableMemory[]> {
   if (rows.length === 0) return [];
-  const inserted = await queryRows<RawIndexableRow>(
-    db,
-    sql`with inserted as (${insertStatement(rows, { indexVersion: sql`0` })}) select * from inserted`,
-  );
+  const inserted = await queryRows<RawIndexableRow>(db, insertStatement(rows, { indexVersion: sql`0` }));
   return inserted.map(toIndexable);
 }
 

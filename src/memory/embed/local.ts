@@ -99,11 +99,8 @@ class FeatureCounts {
       this.slotOf = new Uint32Array(this.capacity);
       this.signOf = new Uint32Array(this.capacity);
       this.entry = new Int32Array(this.capacity);
-      this.slots = new Uint32Array(features);
-      this.signs = new Uint32Array(features);
-      this.weights = new Float64Array(features);
-      this.counts = new Uint32Array(features);
-    } else if (features > this.slots.length) {
+    }
+    if (features > this.slots.length) {
       this.slots = new Uint32Array(features);
       this.signs = new Uint32Array(features);
       this.weights = new Float64Array(features);
@@ -151,13 +148,14 @@ function wordWeight(word: string): number {
   return COMMON_WORDS.has(word) || word === "#" || word === "@" ? FUNCTION_WORD_WEIGHT : WORD_WEIGHT;
 }
 
-const padded = { units: new Uint16Array(64) };
+// `<word>` as code units, reused from word to word
+let padded = new Uint16Array(64);
 
 /** Adds the character 3- to 5-grams of `<word>`. */
 function addCharGrams(features: FeatureCounts, word: string): void {
   const length = word.length + 2;
-  if (length > padded.units.length) padded.units = new Uint16Array(length * 2);
-  const units = padded.units;
+  if (length > padded.length) padded = new Uint16Array(length * 2);
+  const units = padded;
   units[0] = OPEN;
   for (let i = 0; i < word.length; i++) units[i + 1] = word.charCodeAt(i);
   units[length - 1] = CLOSE;

@@ -1,6 +1,7 @@
 import * as lancedb from "@lancedb/lancedb";
 import {
   Table as ArrowTable,
+  type Data,
   Field,
   FixedSizeList,
   Float32,
@@ -89,26 +90,26 @@ function utf8Column(values: string[]) {
  * rows took to upsert; as a batch they take 0.37 s.
  */
 function arrowRows(schema: Schema, rows: IndexRow[]): ArrowTable {
-  const [, , , , , vectorField] = schema.fields;
-  const vectorType = vectorField?.type as FixedSizeList<Float32>;
+  const vectorType = schema.fields.find((f) => f.name === "vector")?.type as FixedSizeList<Float32>;
   const flat = new Float32Array(rows.length * vectorType.listSize);
   rows.forEach((r, i) => {
     flat.set(r.vector, i * vectorType.listSize);
   });
-  const text = (pick: (r: IndexRow) => string) => utf8Column(rows.map(pick));
-  const children = [
-    text((r) => r.id),
-    text((r) => r.bank),
-    text((r) => r.status),
-    makeData({ type: new Int32(), length: rows.length, data: Int32Array.from(rows, (r) => r.trust) }),
-    text((r) => r.text),
-    makeData({
+  const columns: Record<string, Data> = {
+    id: utf8Column(rows.map((r) => r.id)),
+    bank: utf8Column(rows.map((r) => r.bank)),
+    status: utf8Column(rows.map((r) => r.status)),
+    trust: makeData({ type: new Int32(), length: rows.length, data: Int32Array.from(rows, (r) => r.trust) }),
+    text: utf8Column(rows.map((r) => r.text)),
+    vector: makeData({
       type: vectorType,
       length: rows.length,
       nullCount: 0,
       child: makeData({ type: new Float32(), length: flat.length, data: flat }),
     }),
-  ];
+  };
+  // in the schema's order of fields, whatever the order above
+  const children = schema.fields.map((f) => columns[f.name] as Data);
   const struct = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
   return new ArrowTable([new RecordBatch(schema, struct)]);
 }
