@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import type { PGlite } from "@electric-sql/pglite";
 import type { MigrationConfig } from "drizzle-orm/migrator";
 import type { Database } from "./database.js";
-import * as schema from "./schema.js";
 
 export type DatabaseTarget =
   | { kind: "pglite"; dataDir?: string }
@@ -22,14 +21,17 @@ export interface DatabaseHandle {
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   // each driver is loaded only by the processes that use it
   if (target.kind === "pglite") {
-    const [{ PGlite: Embedded }, { drizzle: drizzlePglite }, { withPreparedStatements }] = await Promise.all([
-      import("@electric-sql/pglite"),
-      import("drizzle-orm/pglite"),
-      import("./pglitePrepared.js"),
-    ]);
+    // the embedded database starts first: most of its start-up waits off the main thread (compiling its
+    // WebAssembly, reading its files), time in which the ORM and the schema load
+    const { PGlite: Embedded } = await import("@electric-sql/pglite");
     if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
     const client = target.dataDir ? new Embedded(target.dataDir) : new Embedded();
-    await client.waitReady;
+    const [{ drizzle: drizzlePglite }, { withPreparedStatements }, schema] = await Promise.all([
+      import("drizzle-orm/pglite"),
+      import("./pglitePrepared.js"),
+      import("./schema.js"),
+      client.waitReady,
+    ]);
     // drizzle's PGlite driver types its client as the PGlite class; the wrapper is the part of it drizzle calls
     const db = drizzlePglite({ client: withPreparedStatements(client) as unknown as PGlite, schema });
     return {

@@ -3,8 +3,6 @@ import type { Config } from "../../config.js";
 import { openContext } from "../../context.js";
 import { PrecedentError } from "../../errors.js";
 import { kSchema, MAX_K } from "../../limits.js";
-import { getBank } from "../../memory/banks.js";
-import { recallAnalogues } from "../../memory/recall.js";
 import { RECALL_SIGNALS, type RecallResult, type RecallScores } from "../../memory/recallResult.js";
 import { runningServerUrl, serverJson } from "../serverClient.js";
 
@@ -41,7 +39,12 @@ async function recallDirectly(
   query: string,
   k?: number,
 ): Promise<RecallResult> {
-  const ctx = await openContext(config, { command: "recall", readOnly: true });
+  // recall's own code loads while the stores open
+  const [ctx, { getBank }, { recallAnalogues }] = await Promise.all([
+    openContext(config, { command: "recall", readOnly: true }),
+    import("../../memory/banks.js"),
+    import("../../memory/recall.js"),
+  ]);
   try {
     const bank = await getBank(ctx.db, bankId);
     return await recallAnalogues({ ctx, bank, query, options: { k } });
