@@ -3,7 +3,7 @@
 // a checkout without it runs the TypeScript sources through tsx.
 import { existsSync } from "node:fs";
 
-const compiled = new URL("../dist/src/cli/main.js", import.meta.url);
+const compiled = new URL("../dist/main.js", import.meta.url);
 if (existsSync(compiled)) {
   await import(compiled.href);
 } else {
