@@ -26,6 +26,11 @@ export interface OpenOptions {
    * the next process that writes: counting a large bank's records takes longer than its answer.
    */
   readOnly?: boolean;
+  /**
+   * Banks the command is about to search: their lexicons start loading as soon as the index is open, while
+   * the database may still be starting (a LanceDB index needs nothing of it).
+   */
+  warm?: string[];
 }
 
 /**
@@ -63,15 +68,15 @@ async function openStores(config: Config, options: OpenOptions): Promise<OpenCon
     }
     lock = taken.lock;
   }
-  let handle: DatabaseHandle | undefined;
   let index: MemoryIndex | undefined;
-  // the rest of the stores' code loads while the embedded database starts (~0.4 s, partly off the main thread)
+  // the database starts first; the rest of the stores' code loads while the embedded one boots (~0.4 s)
+  const opening = openDatabase(config.database);
   const loading = loadStoreModules(config);
   loading.catch(() => {});
+  const starting = migrated(opening, loading);
+  starting.catch(() => {});
   try {
-    handle = await openDatabase(config.database);
     const {
-      migrateDatabase,
       createEmbedder,
       embedOnThread,
       openIndex,
@@ -83,12 +88,16 @@ async function openStores(config: Config, options: OpenOptions): Promise<OpenCon
       createModelClient,
       createShadowRunner,
     } = await loading;
-    await migrateDatabase(handle);
-    const embedder = await createEmbedder(config.embedder, handle.db, { elsewhere: embedOnThread() });
+    const embedder = await createEmbedder(
+      config.embedder,
+      starting.then((h) => h.db),
+      { elsewhere: embedOnThread() },
+    );
+    // LanceDB opens (mostly waiting on its own threads) while the database starts; the Postgres index is in it
     index =
       openIndex.kind === "postgres"
         ? await openIndex.open({
-            db: handle.db,
+            db: (await starting).db,
             dimensions: embedder.dimensions,
             log,
             hotTierScan: nativeNearest,
@@ -103,6 +112,8 @@ async function openStores(config: Config, options: OpenOptions): Promise<OpenCon
             analyzer: wordNetAnalyzer,
             lexiconFiles: join(config.home, "lexicons"),
           });
+    for (const bank of options.warm ?? []) index.lexicon(bank).catch(() => {});
+    const handle = await starting;
     const model = config.model ? createModelClient(config.model) : undefined;
     const ctx: Services = {
       db: handle.db,
@@ -135,8 +146,26 @@ async function openStores(config: Config, options: OpenOptions): Promise<OpenCon
     };
   } catch (e) {
     await index?.close().catch(() => {});
-    await handle?.close().catch(() => {});
+    await starting.then(
+      (h) => h.close().catch(() => {}),
+      () => {},
+    );
     lock?.release();
+    throw e;
+  }
+}
+
+/** The database once its schema is up to date (closed again when that fails). */
+async function migrated(
+  opening: Promise<DatabaseHandle>,
+  loading: ReturnType<typeof loadStoreModules>,
+): Promise<DatabaseHandle> {
+  const handle = await opening;
+  try {
+    await (await loading).migrateDatabase(handle);
+    return handle;
+  } catch (e) {
+    await handle.close().catch(() => {});
     throw e;
   }
 }

@@ -41,7 +41,7 @@ async function recallDirectly(
 ): Promise<RecallResult> {
   // recall's own code loads while the stores open
   const [ctx, { getBank }, { recallAnalogues }] = await Promise.all([
-    openContext(config, { command: "recall", readOnly: true }),
+    openContext(config, { command: "recall", readOnly: true, warm: [bankId] }),
     import("../../memory/banks.js"),
     import("../../memory/recall.js"),
   ]);

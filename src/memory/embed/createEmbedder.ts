@@ -6,11 +6,12 @@ import { createLocalEmbedder } from "./local.js";
 
 /**
  * Builds the configured embedder; remote ones cache their vectors in the database. `elsewhere` is where
- * the local embedder sends large batches (a thread of the Node process; none in a Worker).
+ * the local embedder sends large batches (a thread of the Node process; none in a Worker). The database
+ * may still be starting: only the cache uses it, and only once something is embedded.
  */
 export async function createEmbedder(
   config: EmbedderConfig,
-  db: Database,
+  db: Database | Promise<Database>,
   { elsewhere }: { elsewhere?: EmbedElsewhere } = {},
 ): Promise<Embedder> {
   if (config.kind === "local") return createLocalEmbedder(config.dimensions, { elsewhere });

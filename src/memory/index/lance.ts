@@ -1,7 +1,16 @@
+import { createRequire } from "node:module";
 import * as lancedb from "@lancedb/lancedb";
-import {
-  Table as ArrowTable,
-  type Data,
+import type * as Arrow from "apache-arrow";
+import type { Analyzer } from "../lexical/analyze.js";
+import { createHotTier, HOT_TIER_LIMIT, type HotTierChange, type NearestRows } from "./hotTier.js";
+import { hnswEf, maxVectorSegments, REFINE_FACTOR, VECTOR_INDEX } from "./lanceAnn.js";
+import type { IndexRow, IndexStore, MemoryIndex, VectorHit } from "./memoryIndex.js";
+import { withLexicon } from "./withLexicon.js";
+
+// LanceDB is CommonJS and requires apache-arrow's CommonJS build: importing its ES build as well loaded a
+// second copy of its 134 modules at every start.
+const {
+  Table: ArrowTable,
   Field,
   FixedSizeList,
   Float32,
@@ -11,13 +20,7 @@ import {
   Schema,
   Struct,
   Utf8,
-  type Vector,
-} from "apache-arrow";
-import type { Analyzer } from "../lexical/analyze.js";
-import { createHotTier, HOT_TIER_LIMIT, type HotTierChange, type NearestRows } from "./hotTier.js";
-import { hnswEf, maxVectorSegments, REFINE_FACTOR, VECTOR_INDEX } from "./lanceAnn.js";
-import type { IndexRow, IndexStore, MemoryIndex, VectorHit } from "./memoryIndex.js";
-import { withLexicon } from "./withLexicon.js";
+} = createRequire(import.meta.url)("apache-arrow") as typeof Arrow;
 
 export interface LanceIndexOptions {
   uri: string;
@@ -52,12 +55,12 @@ function tableName(bank: string): string {
 
 /** Reads ids, distances and vectors column by column out of an Arrow result. */
 /** Row i's vector of an Arrow vector column, copied: the Arrow buffer belongs to the result batch. */
-function vectorAt(column: Vector | null, i: number): Float32Array {
+function vectorAt(column: Arrow.Vector | null, i: number): Float32Array {
   const vector = column?.get(i) as { toArray(): Float32Array } | null;
   return Float32Array.from(vector?.toArray() ?? []);
 }
 
-function hitsOf(table: ArrowTable) {
+function hitsOf(table: Arrow.Table) {
   const ids = table.getChild("id");
   const scores = table.getChild("_distance");
   const vectors = table.getChild("vector");
@@ -89,13 +92,14 @@ function utf8Column(values: string[]) {
  * conversion of row objects (schema inference, a builder per value) cost 1.1 s of the 1.4 s that 8,000
  * rows took to upsert; as a batch they take 0.37 s.
  */
-function arrowRows(schema: Schema, rows: IndexRow[]): ArrowTable {
-  const vectorType = schema.fields.find((f) => f.name === "vector")?.type as FixedSizeList<Float32>;
+function arrowRows(schema: Arrow.Schema, rows: IndexRow[]): Arrow.Table {
+  const vectorType = schema.fields.find((f) => f.name === "vector")
+    ?.type as Arrow.FixedSizeList<Arrow.Float32>;
   const flat = new Float32Array(rows.length * vectorType.listSize);
   rows.forEach((r, i) => {
     flat.set(r.vector, i * vectorType.listSize);
   });
-  const columns: Record<string, Data> = {
+  const columns: Record<string, Arrow.Data> = {
     id: utf8Column(rows.map((r) => r.id)),
     bank: utf8Column(rows.map((r) => r.bank)),
     status: utf8Column(rows.map((r) => r.status)),
@@ -109,7 +113,7 @@ function arrowRows(schema: Schema, rows: IndexRow[]): ArrowTable {
     }),
   };
   // in the schema's order of fields, whatever the order above
-  const children = schema.fields.map((f) => columns[f.name] as Data);
+  const children = schema.fields.map((f) => columns[f.name] as Arrow.Data);
   const struct = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
   return new ArrowTable([new RecordBatch(schema, struct)]);
 }
