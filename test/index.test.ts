@@ -419,6 +419,23 @@ describe.each(INDEX_KINDS)("the %s index", (kind) => {
       expect(restarted.lexicon.search(restarted.analyze("zebras"), 1).literal[0]?.id).toBe("zebra");
     });
 
+    it("reads every text back as it was written, accents and symbols included, when another process builds the lexicon", async () => {
+      const ctx = t.ctx();
+      await seedSmallBank();
+      await ctx.index.lexicon("small");
+      await ctx.index.upsert("small", [
+        {
+          ...zebra(ctx.embedder.dimensions),
+          text: "Zoë paid €5 for a crème brûlée — how much is 3 of them?",
+        },
+      ]);
+      const here = await ctx.index.lexicon("small");
+      const elsewhere = await (await otherProcess()).lexicon("small");
+      // the fingerprint sums a hash of every id and text: one character read back wrong would change it
+      expect(elsewhere.lexicon.fingerprint).toBe(here.lexicon.fingerprint);
+      expect(elsewhere.lexicon.search(elsewhere.analyze("crème brûlée"), 1).literal[0]?.id).toBe("zebra");
+    });
+
     it("builds the lexicon again when another process changed the bank since the file was written", async () => {
       const ctx = t.ctx();
       await seedSmallBank();
