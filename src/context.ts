@@ -88,16 +88,15 @@ async function openStores(config: Config, options: OpenOptions): Promise<OpenCon
       createModelClient,
       createShadowRunner,
     } = await loading;
-    const embedder = await createEmbedder(
-      config.embedder,
-      starting.then((h) => h.db),
-      { elsewhere: embedOnThread() },
-    );
+    const database = starting.then((h) => h.db);
+    // the local embedder never reads it: a database that fails to start is reported once, below
+    database.catch(() => {});
+    const embedder = await createEmbedder(config.embedder, database, { elsewhere: embedOnThread() });
     // LanceDB opens (mostly waiting on its own threads) while the database starts; the Postgres index is in it
     index =
       openIndex.kind === "postgres"
         ? await openIndex.open({
-            db: (await starting).db,
+            db: await database,
             dimensions: embedder.dimensions,
             log,
             hotTierScan: nativeNearest,

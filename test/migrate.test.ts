@@ -1,14 +1,9 @@
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { type DatabaseHandle, openDatabase } from "../src/db/client.js";
+import type { DatabaseHandle } from "../src/db/client.js";
 import { queryRows } from "../src/db/database.js";
 import { migrateDatabase } from "../src/db/migrate.js";
-import {
-  createPostgresDatabase,
-  createTestDatabase,
-  TEST_DATABASE,
-  type TestDatabase,
-} from "./support/database.js";
+import { createEmptyDatabase, createTestDatabase, type TestDatabase } from "./support/database.js";
 
 /** The handle with its migrator counted: what the check in front of it let through. */
 function counting(handle: DatabaseHandle): { handle: DatabaseHandle; runs: () => number } {
@@ -56,27 +51,15 @@ describe("migrations", () => {
   });
 
   it("a new database gets every table", async () => {
-    let handle: DatabaseHandle;
-    let drop = async () => {};
-    if (TEST_DATABASE === "pglite") {
-      handle = await openDatabase({ kind: "pglite" });
-    } else {
-      const pg = await createPostgresDatabase();
-      handle = await openDatabase({ kind: "postgres", url: pg.url });
-      drop = pg.drop;
-    }
-    try {
-      const observed = counting(handle);
-      await migrateDatabase(observed.handle);
-      expect(observed.runs()).toBe(1);
-      const tables = await queryRows<{ name: string }>(
-        handle.db,
-        sql`select table_name as name from information_schema.tables where table_schema = 'public'`,
-      );
-      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["banks", "memories", "runs"]));
-    } finally {
-      await handle.close();
-      await drop();
-    }
+    const db = await createEmptyDatabase();
+    opened.push(db);
+    const observed = counting(db.handle);
+    await migrateDatabase(observed.handle);
+    expect(observed.runs()).toBe(1);
+    const tables = await queryRows<{ name: string }>(
+      db.handle.db,
+      sql`select table_name as name from information_schema.tables where table_schema = 'public'`,
+    );
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(["banks", "memories", "runs"]));
   });
 });

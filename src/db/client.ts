@@ -21,8 +21,8 @@ export interface DatabaseHandle {
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   // each driver is loaded only by the processes that use it
   if (target.kind === "pglite") {
-    // the embedded database starts first: most of its start-up waits off the main thread (compiling its
-    // WebAssembly, reading its files), time in which the ORM and the schema load
+    // the embedded database starts before the ORM and the schema load, so they load while its start-up
+    // waits (on its files, on compiling its WebAssembly)
     const { PGlite: Embedded } = await import("@electric-sql/pglite");
     if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
     const client = target.dataDir ? new Embedded(target.dataDir) : new Embedded();

@@ -32,17 +32,15 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
   };
 }
 
-/** A migrated database of this project's kind: in-memory PGlite, or a new database on the real server. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** An empty, unmigrated database of this project's kind: in-memory PGlite, or a new database on the real server. */
+export async function createEmptyDatabase(): Promise<TestDatabase> {
   if (TEST_DATABASE === "pglite") {
     const handle = await openDatabase({ kind: "pglite" });
-    await migrateDatabase(handle);
     return { handle, target: { kind: "pglite" }, close: () => handle.close() };
   }
   const pg = await createPostgresDatabase();
   const target: DatabaseTarget = { kind: "postgres", url: pg.url };
   const handle = await openDatabase(target);
-  await migrateDatabase(handle);
   return {
     handle,
     target,
@@ -51,6 +49,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await pg.drop();
     },
   };
+}
+
+/** A migrated database of this project's kind (see createEmptyDatabase). */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const db = await createEmptyDatabase();
+  try {
+    await migrateDatabase(db.handle);
+    return db;
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
 }
 
 /** Empties every table, so tests sharing one database start from nothing. */

@@ -83,17 +83,18 @@ function stringsOf(column: Arrow.Vector | null): string[] {
   if (!column) return [];
   const out: string[] = [];
   for (const chunk of column.data) {
-    const values = chunk.values as Uint8Array;
     const offsets = chunk.valueOffsets;
-    if (!(offsets instanceof Int32Array)) {
-      for (let i = 0; i < chunk.length; i++) out.push(column.get(out.length) as string);
-      continue;
-    }
     // a sliced chunk's offsets are sliced with it: row i of the chunk starts at offsets[i]
-    const from = offsets[0] as number;
-    const to = offsets[chunk.length] as number;
-    const bytes = Buffer.from(values.buffer, values.byteOffset + from, to - from);
-    if (chunk.nullCount > 0 || !isAscii(bytes)) {
+    const from = offsets instanceof Int32Array ? (offsets[0] as number) : 0;
+    const bytes =
+      offsets instanceof Int32Array && chunk.nullCount === 0
+        ? Buffer.from(
+            chunk.values.buffer,
+            chunk.values.byteOffset + from,
+            (offsets[chunk.length] as number) - from,
+          )
+        : undefined;
+    if (!bytes || !isAscii(bytes)) {
       for (let i = 0; i < chunk.length; i++) out.push(column.get(out.length) as string);
       continue;
     }
